@@ -1,0 +1,478 @@
+"""Road readers: OSM (.osm.pbf/.osm/.osm.gz/.osm.bz2), osmnx GraphML and line layers.
+
+Every reader returns the same :class:`RoadEdges` table, one row per straight segment between
+consecutive vertices, so the network builder never needs to know where roads came from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from carecircles._crs import project_lonlat, utm_crs
+from carecircles._errors import DataIssues, InputError
+
+#: highway values that are not usable roads.
+_NOT_ROADS = frozenset(
+    {"proposed", "construction", "abandoned", "disused", "platform", "raceway", "bus_stop",
+     "elevator", "escape", "emergency_bay", "rest_area", "services", "razed", "no"}
+)
+_ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
+_ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
+_OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".xml", ".osm.xml")
+_CLASS_COLUMNS = ("highway", "fclass", "road_class", "class", "roadclass", "type", "kind", "道路等级")
+_SPEED_COLUMNS = ("maxspeed", "max_speed", "speed", "speed_kmh", "speed_limit", "限速")
+
+
+@dataclass(frozen=True)
+class RoadEdges:
+    """Road segments in WGS-84, before any travel mode is applied.
+
+    Attributes
+    ----------
+    node_lon, node_lat
+        Vertex coordinates (degrees), shape ``(n_nodes,)``.
+    u, v
+        Segment end vertices as indices into the node arrays, shape ``(n_edges,)``.
+    highway
+        OSM-style road class per segment (``"unclassified"`` where unknown).
+    oneway
+        ``0`` both ways, ``1`` only u→v, ``-1`` only v→u (motor modes only).
+    maxspeed_kmh
+        Posted speed limit, ``nan`` when unknown.
+    source
+        File the roads were read from.
+    """
+
+    node_lon: NDArray[np.float64]
+    node_lat: NDArray[np.float64]
+    u: NDArray[np.int64]
+    v: NDArray[np.int64]
+    highway: NDArray[np.object_]
+    oneway: NDArray[np.int8]
+    maxspeed_kmh: NDArray[np.float64]
+    source: str
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of vertices."""
+        return len(self.node_lon)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of segments."""
+        return len(self.u)
+
+
+def read_roads(
+    path: str | Path,
+    issues: DataIssues,
+    *,
+    class_column: str | None = None,
+    speed_column: str | None = None,
+    speed_unit: str = "auto",
+    join_tolerance_m: float = 0.0,
+) -> RoadEdges:
+    """Read roads from any supported format, chosen by file name.
+
+    Parameters
+    ----------
+    path
+        OSM file (``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``), osmnx GraphML
+        (``.graphml``) or any line layer geopandas reads (GeoJSON, GPKG, Shapefile …).
+    issues
+        Collector for skipped features and repaired values.
+    class_column, speed_column, speed_unit, join_tolerance_m
+        For line layers only: the road-class and speed columns (found by common names
+        when not given), the speed unit (``kmh``, ``ms``, ``mph`` or ``auto``) and the
+        distance within which line ends are joined (0: only where they coincide).
+
+    Raises
+    ------
+    InputError
+        If the file is missing or unreadable, or holds no usable road.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("road file not found", path=path)
+    name = path.name.lower()
+    if name.endswith(_OSM_SUFFIXES):
+        roads = read_osm(path, issues)
+    elif name.endswith(".graphml"):
+        roads = read_graphml(path, issues)
+    else:
+        roads = read_line_layer(
+            path, issues, class_column=class_column, speed_column=speed_column,
+            speed_unit=speed_unit, join_tolerance_m=join_tolerance_m,
+        )
+    if roads.n_edges == 0:
+        raise InputError("the road network is empty: no usable road segment was found", path=path)
+    return roads
+
+
+def read_osm(path: str | Path, issues: DataIssues) -> RoadEdges:
+    """Read every ``highway=*`` way of an OSM file with pyosmium (XML, gz, bz2 or PBF)."""
+    import osmium
+
+    path = Path(path)
+    processor = (
+        osmium.FileProcessor(str(path))
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("highway"))
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+    )
+    refs: list[int] = []
+    lons: list[float] = []
+    lats: list[float] = []
+    way_lengths: list[int] = []
+    highways: list[str] = []
+    oneways: list[int] = []
+    speeds: list[float] = []
+    missing_locations = 0
+    try:
+        for way in processor:
+            tags = way.tags
+            highway = tags.get("highway", "")
+            if highway in _NOT_ROADS or tags.get("area") == "yes" or tags.get("access") == "no":
+                continue
+            oneway = _parse_oneway(tags.get("oneway"), highway, tags.get("junction"))
+            speed = parse_speed(tags.get("maxspeed"))
+            # a way leaving the extract is split into its runs of located vertices
+            for run in _located_runs(way.nodes):
+                if len(run) < 2:
+                    continue
+                refs.extend(ref for ref, _, _ in run)
+                lons.extend(lon for _, lon, _ in run)
+                lats.extend(lat for _, _, lat in run)
+                way_lengths.append(len(run))
+                highways.append(highway)
+                oneways.append(oneway)
+                speeds.append(speed)
+            missing_locations += sum(not n.location.valid() for n in way.nodes)
+    except RuntimeError as exc:  # libosmium reports unreadable files this way
+        raise InputError(f"cannot read OSM file: {exc}", path=path) from exc
+    if missing_locations:
+        issues.add(
+            "info",
+            path,
+            f"{missing_locations} way vertices reference nodes outside the extract; skipped",
+            field="nd",
+            action="skipped",
+        )
+    return _edges_from_polylines(
+        np.asarray(refs, dtype=np.int64),
+        np.asarray(lons, dtype=float),
+        np.asarray(lats, dtype=float),
+        np.asarray(way_lengths, dtype=np.int64),
+        np.asarray(highways, dtype=object),
+        np.asarray(oneways, dtype=np.int8),
+        np.asarray(speeds, dtype=float),
+        str(path),
+    )
+
+
+def _located_runs(nodes: object) -> list[list[tuple[int, float, float]]]:
+    """Split a way's node list at nodes without a location."""
+    runs: list[list[tuple[int, float, float]]] = [[]]
+    for node in nodes:
+        location = node.location
+        if location.valid():
+            runs[-1].append((node.ref, location.lon, location.lat))
+        elif runs[-1]:
+            runs.append([])
+    return runs
+
+
+def _edges_from_polylines(
+    refs: NDArray[np.int64],
+    lons: NDArray[np.float64],
+    lats: NDArray[np.float64],
+    lengths: NDArray[np.int64],
+    highway: NDArray[np.object_],
+    oneway: NDArray[np.int8],
+    maxspeed: NDArray[np.float64],
+    source: str,
+) -> RoadEdges:
+    """Turn concatenated polylines (vertex ids + per-line attributes) into segments."""
+    if len(refs) == 0:
+        empty_i = np.zeros(0, dtype=np.int64)
+        empty_f = np.zeros(0, dtype=float)
+        return RoadEdges(empty_f, empty_f, empty_i, empty_i, np.zeros(0, dtype=object),
+                         np.zeros(0, dtype=np.int8), empty_f, source)
+    unique_refs, first, node_index = np.unique(refs, return_index=True, return_inverse=True)
+    line_of_vertex = np.repeat(np.arange(len(lengths)), lengths)
+    starts = np.ones(len(refs), dtype=bool)
+    starts[np.cumsum(lengths)[:-1]] = False  # vertex k starts a segment unless it ends a line
+    starts[-1] = False
+    seg = np.flatnonzero(starts)
+    u = node_index[seg]
+    v = node_index[seg + 1]
+    keep = u != v
+    line = line_of_vertex[seg][keep]
+    return RoadEdges(
+        node_lon=lons[first],
+        node_lat=lats[first],
+        u=u[keep].astype(np.int64),
+        v=v[keep].astype(np.int64),
+        highway=highway[line],
+        oneway=oneway[line],
+        maxspeed_kmh=maxspeed[line],
+        source=source,
+    )
+
+
+def _parse_oneway(value: str | None, highway: str, junction: str | None) -> int:
+    if value is not None:
+        text = str(value).strip().lower()
+        if text in _ONEWAY_FORWARD:
+            return 1
+        if text in _ONEWAY_BACKWARD:
+            return -1
+        if text in ("no", "false", "0"):
+            return 0
+    if junction in ("roundabout", "circular") or highway in ("motorway", "motorway_link"):
+        return 1
+    return 0
+
+
+_SPEED_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(mph|km/h|kmh|kph)?\s*$", re.IGNORECASE)
+
+
+def parse_speed(value: object) -> float:
+    """Parse an OSM ``maxspeed`` value to km/h; ``nan`` when absent or symbolic.
+
+    Examples
+    --------
+    >>> parse_speed("60"), parse_speed("30 mph")
+    (60.0, 48.28032)
+    """
+    if value is None:
+        return float("nan")
+    if isinstance(value, (int, float, np.number)):
+        return float(value) if np.isfinite(value) and value > 0 else float("nan")
+    text = str(value).split(";")[0]
+    match = _SPEED_RE.match(text)
+    if not match:
+        return float("nan")
+    speed = float(match.group(1))
+    if match.group(2) and match.group(2).lower() == "mph":
+        speed *= 1.609344
+    return speed if speed > 0 else float("nan")
+
+
+def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
+    """Read an osmnx GraphML file; edge geometries are split at their vertices.
+
+    osmnx graphs are directed (two-way roads appear as two edges), so each edge is read
+    as one-way u→v; walking ignores direction anyway.
+    """
+    import osmnx as ox
+
+    path = Path(path)
+    try:
+        graph = ox.load_graphml(path)
+    except Exception as exc:  # osmnx/networkx raise a variety of parse errors
+        raise InputError(f"cannot read GraphML: {exc}", path=path) from exc
+    node_ids = {n: i for i, n in enumerate(graph.nodes)}
+    xs = np.array([d["x"] for _, d in graph.nodes(data=True)], dtype=float)
+    ys = np.array([d["y"] for _, d in graph.nodes(data=True)], dtype=float)
+    lines_lon: list[float] = []
+    lines_lat: list[float] = []
+    line_refs: list[int] = []
+    lengths: list[int] = []
+    highways: list[str] = []
+    speeds: list[float] = []
+    next_id = len(node_ids)
+    for u, v, data in graph.edges(data=True):
+        geometry = data.get("geometry")
+        if geometry is not None:
+            coords = np.asarray(geometry.coords)
+            interior = coords[1:-1]
+        else:
+            interior = np.zeros((0, 2))
+        ids = [node_ids[u], *range(next_id, next_id + len(interior)), node_ids[v]]
+        next_id += len(interior)
+        line_refs.extend(ids)
+        lines_lon.extend([xs[node_ids[u]], *interior[:, 0], xs[node_ids[v]]])
+        lines_lat.extend([ys[node_ids[u]], *interior[:, 1], ys[node_ids[v]]])
+        lengths.append(len(ids))
+        highway = data.get("highway", "unclassified")
+        highways.append(highway[0] if isinstance(highway, list) else str(highway))
+        maxspeed = data.get("maxspeed")
+        speeds.append(parse_speed(maxspeed[0] if isinstance(maxspeed, list) else maxspeed))
+    if graph.graph.get("crs") and str(graph.graph["crs"]).upper() not in ("EPSG:4326", "WGS84"):
+        raise InputError(
+            f"GraphML is projected ({graph.graph['crs']}); save the unprojected graph",
+            path=path,
+        )
+    issues.add("info", path, f"read {len(lengths)} directed edges from GraphML", action="kept")
+    return _edges_from_polylines(
+        np.asarray(line_refs, dtype=np.int64),
+        np.asarray(lines_lon, dtype=float),
+        np.asarray(lines_lat, dtype=float),
+        np.asarray(lengths, dtype=np.int64),
+        np.asarray(highways, dtype=object),
+        np.ones(len(lengths), dtype=np.int8),
+        np.asarray(speeds, dtype=float),
+        str(path),
+    )
+
+
+def read_line_layer(
+    path: str | Path,
+    issues: DataIssues,
+    *,
+    class_column: str | None = None,
+    speed_column: str | None = None,
+    speed_unit: str = "auto",
+    join_tolerance_m: float = 0.0,
+) -> RoadEdges:
+    """Read a line layer with a road-class and/or speed column.
+
+    Lines are joined where they share a vertex (to ~1 cm), and line ends closer than
+    ``join_tolerance_m`` are merged (lane-level data often stops short of the junction);
+    non-line features are skipped and recorded. Speeds are read in km/h unless ``speed_unit`` says otherwise; with
+    ``auto``, a column whose values never exceed 42 is taken as m/s (and a warning says so).
+    """
+    path = Path(path)
+    try:
+        layer = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise InputError(f"cannot read road layer: {exc}", path=path) from exc
+    if layer.crs is None:
+        issues.add("warning", path, "layer has no CRS; assumed WGS-84 (EPSG:4326)", field="crs")
+        layer = layer.set_crs(4326)
+    layer = layer.to_crs(4326)
+    is_line = layer.geometry.geom_type.isin(["LineString", "MultiLineString"])
+    if (~is_line).any():
+        kinds = layer.geometry.geom_type[~is_line].value_counts().to_dict()
+        issues.add(
+            "info", path, f"{int((~is_line).sum())} non-line features skipped: {kinds}",
+            field="geometry", action="skipped",
+        )
+    layer = layer[is_line].explode(index_parts=False).reset_index(drop=True)
+    columns = {c.lower(): c for c in layer.columns}
+    class_col = _pick_column(columns, class_column, _CLASS_COLUMNS, path, "class_column")
+    speed_col = _pick_column(columns, speed_column, _SPEED_COLUMNS, path, "speed_column")
+    if class_col is None and speed_col is None:
+        raise InputError(
+            f"no road-class column ({', '.join(_CLASS_COLUMNS)}) and no speed column "
+            f"({', '.join(_SPEED_COLUMNS)}); columns are {list(layer.columns)}",
+            path=path,
+            field="highway",
+        )
+    highway = (
+        layer[class_col].fillna("unclassified").astype(str).to_numpy(dtype=object)
+        if class_col
+        else np.full(len(layer), "unclassified", dtype=object)
+    )
+    speeds = _layer_speeds(layer, speed_col, speed_unit, path, issues)
+    oneway_col = columns.get("oneway")
+    oneway = (
+        np.array([_parse_oneway(str(v), h, None) for v, h in zip(layer[oneway_col], highway)],
+                 dtype=np.int8)
+        if oneway_col
+        else np.zeros(len(layer), dtype=np.int8)
+    )
+    coords, line_index = _line_coords(layer.geometry)
+    key = np.round(coords * 1e7).astype(np.int64)
+    _, refs = np.unique(key, axis=0, return_inverse=True)
+    refs = refs.ravel()
+    lengths = np.bincount(line_index, minlength=len(layer))
+    if join_tolerance_m > 0:
+        refs = _join_line_ends(coords, refs, lengths, join_tolerance_m, path, issues)
+    return _edges_from_polylines(
+        refs.astype(np.int64), coords[:, 0], coords[:, 1], lengths,
+        highway, oneway, speeds, str(path),
+    )
+
+
+def _pick_column(
+    columns: dict[str, str], wanted: str | None, candidates: tuple[str, ...], path: Path, option: str
+) -> str | None:
+    if wanted is not None:
+        if wanted.lower() not in columns:
+            raise InputError(
+                f"{option} '{wanted}' not found; columns are {list(columns.values())}",
+                path=path, field=wanted,
+            )
+        return columns[wanted.lower()]
+    return next((columns[c] for c in candidates if c in columns), None)
+
+
+def _layer_speeds(
+    layer: gpd.GeoDataFrame, speed_col: str | None, unit: str, path: Path, issues: DataIssues
+) -> NDArray[np.float64]:
+    if speed_col is None:
+        return np.full(len(layer), np.nan)
+    speeds = np.array([parse_speed(v) for v in layer[speed_col]], dtype=float)
+    if unit == "auto":
+        top = np.nanmax(speeds) if np.isfinite(speeds).any() else np.nan
+        unit = "ms" if np.isfinite(top) and top <= 42 else "kmh"
+        if unit == "ms":
+            issues.add(
+                "warning", path,
+                f"speeds in '{speed_col}' never exceed {top:g}: read as m/s "
+                "(set speed_unit: kmh in the config if they are km/h)",
+                field=speed_col, action="repaired",
+            )
+    factor = {"kmh": 1.0, "ms": 3.6, "mph": 1.609344}.get(unit)
+    if factor is None:
+        raise InputError(f"speed_unit must be kmh, ms, mph or auto, not {unit!r}", path=path)
+    return speeds * factor
+
+
+def _join_line_ends(
+    coords: NDArray[np.float64],
+    refs: NDArray[np.int64],
+    lengths: NDArray[np.int64],
+    tolerance_m: float,
+    path: Path,
+    issues: DataIssues,
+) -> NDArray[np.int64]:
+    """Give line ends closer than ``tolerance_m`` one shared vertex id."""
+    from scipy import sparse
+    from scipy.sparse import csgraph
+    from scipy.spatial import cKDTree
+
+    stops = np.cumsum(lengths)
+    nonempty = lengths > 0
+    ends = np.unique(np.concatenate([(stops - lengths)[nonempty], (stops - 1)[nonempty]]))
+    lon, lat = coords[ends, 0], coords[ends, 1]
+    x, y = project_lonlat(lon, lat, utm_crs(float(lon.mean()), float(lat.mean())))
+    pairs = cKDTree(np.column_stack([x, y])).query_pairs(tolerance_m, output_type="ndarray")
+    if len(pairs) == 0:
+        return refs
+    end_refs = refs[ends]
+    n = int(refs.max()) + 1
+    links = sparse.coo_matrix(
+        (np.ones(len(pairs)), (end_refs[pairs[:, 0]], end_refs[pairs[:, 1]])), shape=(n, n)
+    )
+    _, label = csgraph.connected_components(links, directed=False)
+    merged = len(np.unique(end_refs)) - len(np.unique(label[end_refs]))
+    issues.add(
+        "info", path, f"{merged} line ends joined to a neighbour within {tolerance_m:g} m",
+        field="geometry", action="repaired",
+    )
+    return label[refs].astype(np.int64)
+
+
+def _line_coords(geometry: gpd.GeoSeries) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    import shapely
+
+    coords, index = shapely.get_coordinates(geometry.to_numpy(), return_index=True)
+    return coords, index
+
+
+def roads_frame(roads: RoadEdges) -> pd.DataFrame:
+    """Segments as a plain table (for debugging and tests)."""
+    return pd.DataFrame(
+        {"u": roads.u, "v": roads.v, "highway": roads.highway, "oneway": roads.oneway,
+         "maxspeed_kmh": roads.maxspeed_kmh}
+    )
