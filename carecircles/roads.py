@@ -208,8 +208,7 @@ def _edges_from_polylines(
     unique_refs, first, node_index = np.unique(refs, return_index=True, return_inverse=True)
     line_of_vertex = np.repeat(np.arange(len(lengths)), lengths)
     starts = np.ones(len(refs), dtype=bool)
-    starts[np.cumsum(lengths)[:-1]] = False  # vertex k starts a segment unless it ends a line
-    starts[-1] = False
+    starts[np.cumsum(lengths) - 1] = False  # vertex k starts a segment unless it ends a line
     seg = np.flatnonzero(starts)
     u = node_index[seg]
     v = node_index[seg + 1]
