@@ -12,7 +12,9 @@ from typing import TextIO
 
 @dataclass
 class Progress:
-    """Print ``[i/n] label … 1.2 s`` for each step and remember how long each took.
+    """Print ``[i/n] label: 1.2 s`` for each step, then its notes; remember the timings.
+
+    On a terminal the step's label shows while it runs and is replaced when it ends.
 
     Parameters
     ----------
@@ -26,30 +28,30 @@ class Progress:
     stream: TextIO | None = field(default_factory=lambda: sys.stderr)
     timings: dict[str, float] = field(default_factory=dict)
     _done: int = 0
+    _notes: list[str] = field(default_factory=list)
 
     @contextmanager
     def step(self, label: str) -> Iterator[None]:
         """Time one step and report it."""
         self._done += 1
         counter = f"[{self._done}/{self.total}]" if self.total else f"[{self._done}]"
-        self._print(f"{counter} {label} …")
+        interactive = self.stream is not None and getattr(self.stream, "isatty", lambda: False)()
+        if interactive:
+            self._write(f"{counter} {label} …")
         start = time.perf_counter()
         yield
         elapsed = time.perf_counter() - start
         self.timings[label] = round(elapsed, 3)
-        self._print(f"{counter} {label}: {elapsed:.1f} s\n", overwrite=True)
+        self._write(("\r\033[K" if interactive else "") + f"{counter} {label}: {elapsed:.1f} s\n")
+        for note in self._notes:
+            self._write(f"      {note}\n")
+        self._notes.clear()
 
     def note(self, text: str) -> None:
-        """Print a line of detail under the current step."""
-        self._print(f"      {text}\n")
+        """Add a line of detail, printed under the current step when it ends."""
+        self._notes.append(text)
 
-    def _print(self, text: str, *, overwrite: bool = False) -> None:
-        if self.stream is None:
-            return
-        interactive = getattr(self.stream, "isatty", lambda: False)()
-        if overwrite and interactive:
-            self.stream.write("\r\033[K")
-        elif not overwrite and not text.endswith("\n") and not interactive:
-            return  # in logs, only the finished line is useful
-        self.stream.write(text)
-        self.stream.flush()
+    def _write(self, text: str) -> None:
+        if self.stream is not None:
+            self.stream.write(text)
+            self.stream.flush()

@@ -1,0 +1,233 @@
+"""Standards tested zone by zone, villages against the 2.5 km rule, and gap polygons.
+
+All figures come from per-cell (or per-village) costs; polygons are traced from the same
+cells, so the map and the tables cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio.features
+import shapely
+from numpy.typing import NDArray
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from carecircles.population import PopulationCells
+from carecircles.standards import Standard
+from carecircles.traveltime import PlaceCosts
+
+#: Tolerance on inclusive thresholds, against float round-off in summed edge times.
+_EPS = 1e-6
+
+ZONE_COLUMNS = [
+    "standard", "zone_code", "zone_name", "zone_type", "population", "covered_population",
+    "covered_share", "target_share", "passes", "uncovered_population", "unreachable_population",
+    "villages", "villages_fixed", "villages_outreach_only", "villages_none",
+]
+
+
+def applies(standard: Standard, zone_types: NDArray[np.object_]) -> NDArray[np.bool_]:
+    """Which zones a standard applies to."""
+    if standard.zone_type == "all":
+        return np.ones(len(zone_types), dtype=bool)
+    return zone_types == standard.zone_type
+
+
+def covered_mask(standard: Standard, cost: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Inclusive threshold test (``≤``) in seconds or metres."""
+    limit = standard.threshold_seconds if standard.metric == "time" else standard.threshold
+    return cost <= limit + _EPS
+
+
+def zone_table(
+    standard: Standard,
+    zones: gpd.GeoDataFrame,
+    cells: PopulationCells,
+    costs: PlaceCosts,
+) -> pd.DataFrame:
+    """Population, covered population, share and pass/fail per zone for a time standard.
+
+    Zones the standard does not apply to are left out; a ``ALL`` row sums the zones it
+    applies to.
+    """
+    n = len(zones)
+    covered = covered_mask(standard, costs.cost)
+    population = np.bincount(cells.zone, weights=cells.population, minlength=n)
+    covered_pop = np.bincount(cells.zone, weights=cells.population * covered, minlength=n)
+    unreachable = np.bincount(cells.zone, weights=cells.population * costs.unreachable, minlength=n)
+    frame = pd.DataFrame({
+        "standard": standard.id,
+        "zone_code": zones["zone_code"].to_numpy(),
+        "zone_name": zones["zone_name"].to_numpy(),
+        "zone_type": zones["zone_type"].to_numpy(),
+        "population": population,
+        "covered_population": covered_pop,
+        "unreachable_population": unreachable,
+    })
+    frame = frame[applies(standard, zones["zone_type"].to_numpy())]
+    return _finish(frame, standard)
+
+
+def _finish(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
+    """Add the total row, shares and pass/fail."""
+    total = frame.select_dtypes("number").sum(min_count=1)
+    total_row = {"standard": standard.id, "zone_code": "ALL", "zone_name": "合计 total",
+                 "zone_type": standard.zone_type, **total.to_dict()}
+    frame = pd.concat([frame, pd.DataFrame([total_row])], ignore_index=True)
+    frame["uncovered_population"] = frame["population"] - frame["covered_population"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = frame["covered_population"] / frame["population"]
+    frame["covered_share"] = share.where(frame["population"] > 0)
+    frame["target_share"] = standard.target_share
+    passes = frame["covered_share"] >= standard.target_share - 1e-9
+    frame["passes"] = passes.astype("boolean").where(frame["population"] > 0, pd.NA)
+    return frame.reindex(columns=ZONE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class VillageDistances:
+    """Nearest fixed clinic and outreach point of each village, straight and by road."""
+
+    fixed_id: NDArray[np.object_]
+    fixed_straight_m: NDArray[np.float64]
+    fixed_road_m: NDArray[np.float64]
+    outreach_id: NDArray[np.object_]
+    outreach_straight_m: NDArray[np.float64]
+    outreach_road_m: NDArray[np.float64]
+
+
+def nearest_straight(
+    from_x: NDArray[np.float64], from_y: NDArray[np.float64],
+    to_x: NDArray[np.float64], to_y: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Straight-line distance to, and index of, the nearest target (``inf``/``-1`` if none)."""
+    if len(to_x) == 0:
+        return np.full(len(from_x), np.inf), np.full(len(from_x), -1, dtype=np.int64)
+    dist, index = cKDTree(np.column_stack([to_x, to_y])).query(np.column_stack([from_x, from_y]))
+    return dist, index.astype(np.int64)
+
+
+def village_status(standard: Standard, distances: VillageDistances) -> NDArray[np.object_]:
+    """``fixed`` (a clinic within the radius), ``outreach_only`` or ``none``."""
+    if standard.distance_kind == "road":
+        fixed, outreach = distances.fixed_road_m, distances.outreach_road_m
+    else:
+        fixed, outreach = distances.fixed_straight_m, distances.outreach_straight_m
+    status = np.full(len(fixed), "none", dtype=object)
+    status[covered_mask(standard, outreach)] = "outreach_only"
+    status[covered_mask(standard, fixed)] = "fixed"
+    return status
+
+
+def village_zone_table(
+    standard: Standard, zones: gpd.GeoDataFrame, villages: pd.DataFrame, status: NDArray[np.object_]
+) -> pd.DataFrame:
+    """Per zone: villages and village population with a fixed clinic, outreach only, or none.
+
+    ``covered_population`` counts fixed clinics only; outreach is reported apart.
+    """
+    zone_index = pd.Index(zones["zone_code"]).get_indexer(villages["zone_code"])
+    n = len(zones)
+    pop = villages["population"].to_numpy(dtype=float)
+
+    def count(mask: NDArray[np.bool_], weights: NDArray | None = None) -> NDArray:
+        w = mask.astype(float) if weights is None else weights * mask
+        return np.bincount(zone_index, weights=w, minlength=n)
+
+    everyone = np.ones(len(villages), dtype=bool)
+    frame = pd.DataFrame({
+        "standard": standard.id,
+        "zone_code": zones["zone_code"].to_numpy(),
+        "zone_name": zones["zone_name"].to_numpy(),
+        "zone_type": zones["zone_type"].to_numpy(),
+        "population": count(everyone, pop),
+        "covered_population": count(status == "fixed", pop),
+        "unreachable_population": 0.0,
+        "villages": count(everyone),
+        "villages_fixed": count(status == "fixed"),
+        "villages_outreach_only": count(status == "outreach_only"),
+        "villages_none": count(status == "none"),
+    })
+    frame = frame[applies(standard, zones["zone_type"].to_numpy()) & (frame["villages"] > 0)]
+    frame = _finish(frame, standard)
+    for column in ("villages", "villages_fixed", "villages_outreach_only", "villages_none"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def area_polygons(
+    standard: Standard,
+    zones: gpd.GeoDataFrame,
+    cells: PopulationCells,
+    costs: PlaceCosts,
+) -> gpd.GeoDataFrame:
+    """Covered and uncovered populated areas of a time standard, traced from the cells.
+
+    Cells of the zones the standard applies to are grouped into 8-connected regions of the
+    same status within the same zone; each region becomes one (multi)polygon carrying its
+    population, so polygons and zone figures add up to the same totals.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``standard``, ``status`` (covered/uncovered), ``zone_code``, ``population``,
+        ``cells``, ``max_minutes`` (uncovered: ``inf`` beyond the search limit) in EPSG:4326.
+    """
+    columns = ["standard", "status", "zone_code", "population", "cells", "geometry"]
+    grid = cells.grid
+    if grid is None or cells.row is None or cells.col is None:
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
+    in_scope = applies(standard, zones["zone_type"].to_numpy())[cells.zone]
+    covered = covered_mask(standard, costs.cost)
+    pieces = []
+    for status, mask in (("covered", in_scope & covered), ("uncovered", in_scope & ~covered)):
+        if not mask.any():
+            continue
+        region = _regions(grid.shape, cells.row[mask], cells.col[mask], cells.zone[mask])
+        ids = region[cells.row[mask], cells.col[mask]]
+        population = np.bincount(ids, weights=cells.population[mask])
+        count = np.bincount(ids)
+        zone_of = np.zeros(len(count), dtype=np.int64)
+        zone_of[ids] = cells.zone[mask]
+        shapes = list(rasterio.features.shapes(region, mask=region > 0, connectivity=8,
+                                               transform=grid.transform))
+        geoms = shapely.from_geojson([_json(g) for g, _ in shapes]) if shapes else []
+        values = np.array([int(v) for _, v in shapes], dtype=np.int64)
+        frame = gpd.GeoDataFrame({"id": values}, geometry=list(geoms), crs=grid.crs)
+        frame = frame.dissolve(by="id", as_index=False)
+        ids_present = frame["id"].to_numpy()
+        pieces.append(gpd.GeoDataFrame({
+            "standard": standard.id,
+            "status": status,
+            "zone_code": zones["zone_code"].to_numpy()[zone_of[ids_present]],
+            "population": population[ids_present],
+            "cells": count[ids_present],
+        }, geometry=frame.geometry.to_numpy(), crs=grid.crs))
+    if not pieces:
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
+    return pd.concat(pieces, ignore_index=True).to_crs(4326)
+
+
+def _regions(
+    shape: tuple[int, int], rows: NDArray[np.int64], cols: NDArray[np.int64], zone: NDArray[np.int64]
+) -> NDArray[np.int32]:
+    """Raster of region ids (1..k): 8-connected components split by zone."""
+    mask = np.zeros(shape, dtype=bool)
+    mask[rows, cols] = True
+    labels, _ = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    key = labels[rows, cols].astype(np.int64) * (int(zone.max()) + 1) + zone
+    _, dense = np.unique(key, return_inverse=True)
+    region = np.zeros(shape, dtype=np.int32)
+    region[rows, cols] = dense.ravel() + 1
+    return region
+
+
+def _json(geometry: dict) -> str:
+    import json
+
+    return json.dumps(geometry)

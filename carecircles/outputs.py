@@ -1,0 +1,150 @@
+"""Tables a planner can open (CSV in UTF-8 with BOM for Excel), GeoJSON, and the run manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from carecircles.analysis import StudyResult
+
+_PACKAGES = ("carecircles", "numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj",
+             "rasterio", "osmium", "osmnx", "networkx", "folium")
+
+
+def write_outputs(result: StudyResult, out_dir: Path) -> dict[str, Path]:
+    """Write zones.csv, villages.csv, facilities.csv, gaps.geojson, data_issues.csv, manifest.json.
+
+    Returns
+    -------
+    dict
+        Output name → path.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "zones": out_dir / "zones.csv",
+        "villages": out_dir / "villages.csv",
+        "facilities": out_dir / "facilities.csv",
+        "gaps": out_dir / "gaps.geojson",
+        "data_issues": out_dir / "data_issues.csv",
+        "manifest": out_dir / "manifest.json",
+    }
+    _csv(zone_report(result), paths["zones"])
+    if result.villages is not None:
+        villages = result.villages.drop(columns="geometry").copy()
+        villages.insert(3, "lon", result.villages.geometry.x.round(6))
+        villages.insert(4, "lat", result.villages.geometry.y.round(6))
+        _csv(villages.replace([np.inf], np.nan), paths["villages"])
+    else:
+        paths.pop("villages")
+    facilities = result.facilities.drop(columns="geometry").copy()
+    facilities["lon_wgs84"] = result.facilities.geometry.x.round(6)
+    facilities["lat_wgs84"] = result.facilities.geometry.y.round(6)
+    _csv(facilities, paths["facilities"])
+    gaps = result.gaps.copy()
+    gaps["population"] = gaps["population"].round(1)
+    paths["gaps"].write_text(gaps.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
+    _csv(result.issues.to_frame(), paths["data_issues"])
+    manifest = run_manifest(result, {k: v for k, v in paths.items() if k != "manifest"})
+    paths["manifest"].write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return paths
+
+
+def zone_report(result: StudyResult) -> pd.DataFrame:
+    """The per-standard × zone table with rounded figures, as written to zones.csv."""
+    table = result.zone_results.copy()
+    for column in ("population", "covered_population", "uncovered_population", "unreachable_population"):
+        table[column] = table[column].round(0)
+    table["covered_share"] = table["covered_share"].round(4)
+    return table
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_manifest(result: StudyResult, outputs: dict[str, Path]) -> dict:
+    """Inputs with checksums, standards, versions, counts and timings of a run."""
+    config = result.config
+    inputs = {
+        name: {"path": str(path), "sha256": sha256(path), "bytes": path.stat().st_size}
+        for name, path in (("config", config.source), ("zones", config.zones),
+                           ("facilities", config.facilities), ("roads", config.roads),
+                           ("population", config.population), ("villages", config.villages))
+        if path is not None
+    }
+    return {
+        "study": config.name,
+        "title": config.title,
+        "synthetic": config.synthetic,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "crs": result.crs.to_string(),
+        "inputs": inputs,
+        "standards": [
+            {"id": s.id, "title": s.title_zh, "rule": s.rule, "source": s.source, "zone_type": s.zone_type,
+             "metric": s.metric, "mode": s.mode if s.metric == "time" else None, "threshold": s.threshold,
+             "unit": "min" if s.metric == "time" else "m", "target_share": s.target_share,
+             "facility_types": list(s.facility_types), "note": s.note}
+            for s in config.standards
+        ],
+        "options": {k: getattr(config.options, k) for k in config.options.__dataclass_fields__},
+        "speeds_overrides": {k: dict(v) for k, v in config.speeds.items()},
+        "counts": result.counts,
+        "data_issues": {sev: int((result.issues.to_frame()["severity"] == sev).sum())
+                        for sev in ("error", "warning", "info")},
+        "timings_s": result.timings,
+        "outputs": {k: str(v) for k, v in outputs.items()},
+        "versions": {"python": sys.version.split()[0], "platform": platform.platform(),
+                     **{p: _version(p) for p in _PACKAGES}},
+    }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def summary_table(result: StudyResult, lang: str = "zh") -> str:
+    """A short plain-text summary: one line per standard, then the failing zones."""
+    lines = []
+    zh = lang == "zh"
+    header = ("标准", "阈值", "覆盖人口", "覆盖率", "目标", "达标区域", "未覆盖人口") if zh else (
+        "standard", "threshold", "covered", "share", "target", "zones pass", "uncovered")
+    lines.append("{:<16} {:>9} {:>12} {:>8} {:>6} {:>10} {:>11}".format(*header))
+    for standard in result.config.standards:
+        rows = result.zone_results[result.zone_results["standard"] == standard.id]
+        if rows.empty:
+            continue
+        total = rows[rows["zone_code"] == "ALL"].iloc[0]
+        zones = rows[rows["zone_code"] != "ALL"]
+        passed = int(zones["passes"].fillna(False).sum())
+        lines.append("{:<16} {:>9} {:>12,.0f} {:>7.1%} {:>6.0%} {:>10} {:>11,.0f}".format(
+            standard.id, standard.label, total["covered_population"], total["covered_share"],
+            standard.target_share, f"{passed}/{len(zones)}", total["uncovered_population"]))
+    villages = result.zone_results[result.zone_results["villages"].notna() & (result.zone_results["zone_code"] == "ALL")]
+    for _, row in villages.iterrows():
+        text = (f"村卫生室2.5公里: {int(row['villages'])} 个村中 {int(row['villages_fixed'])} 个有固定村卫生室, "
+                f"{int(row['villages_outreach_only'])} 个仅有巡诊点, {int(row['villages_none'])} 个都没有"
+                if zh else
+                f"village 2.5 km: of {int(row['villages'])} villages, {int(row['villages_fixed'])} have a fixed "
+                f"clinic, {int(row['villages_outreach_only'])} outreach only, {int(row['villages_none'])} neither")
+        lines.append(text)
+    return "\n".join(lines)
