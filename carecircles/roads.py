@@ -36,6 +36,8 @@ class RoadEdges:
 
     Attributes
     ----------
+    node_id
+        Vertex ids (OSM node ids for OSM input; generated for other formats).
     node_lon, node_lat
         Vertex coordinates (degrees), shape ``(n_nodes,)``.
     u, v
@@ -50,6 +52,7 @@ class RoadEdges:
         File the roads were read from.
     """
 
+    node_id: NDArray[np.int64]
     node_lon: NDArray[np.float64]
     node_lat: NDArray[np.float64]
     u: NDArray[np.int64]
@@ -203,7 +206,7 @@ def _edges_from_polylines(
     if len(refs) == 0:
         empty_i = np.zeros(0, dtype=np.int64)
         empty_f = np.zeros(0, dtype=float)
-        return RoadEdges(empty_f, empty_f, empty_i, empty_i, np.zeros(0, dtype=object),
+        return RoadEdges(empty_i, empty_f, empty_f, empty_i, empty_i, np.zeros(0, dtype=object),
                          np.zeros(0, dtype=np.int8), empty_f, source)
     unique_refs, first, node_index = np.unique(refs, return_index=True, return_inverse=True)
     line_of_vertex = np.repeat(np.arange(len(lengths)), lengths)
@@ -215,6 +218,7 @@ def _edges_from_polylines(
     keep = u != v
     line = line_of_vertex[seg][keep]
     return RoadEdges(
+        node_id=unique_refs.astype(np.int64),
         node_lon=lons[first],
         node_lat=lats[first],
         u=u[keep].astype(np.int64),

@@ -1,0 +1,177 @@
+"""The engine against independent references: networkx Dijkstra and brute force."""
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import CRS
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+from carecircles._errors import DataIssues
+from carecircles.network import Network, build_network
+from carecircles.roads import RoadEdges
+from carecircles.traveltime import nearest_facility_costs, offroad_cost_per_metre, place_costs
+
+UTM = CRS.from_epsg(32652)
+
+
+def make_network(n, edges, x, y):
+    rows, cols, w = zip(*edges) if edges else ((), (), ())
+    m = sparse.csr_matrix((np.array(w, float), (np.array(rows, int), np.array(cols, int))), shape=(n, n))
+    return Network(mode="test", x=x, y=y, seconds=m, metres=m.copy(), tree=cKDTree(np.column_stack([x, y])),
+                   crs=UTM)
+
+
+@st.composite
+def graphs(draw):
+    n = draw(st.integers(2, 30))
+    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=4 * n))
+    edges = {}
+    for u, v in pairs:
+        if u != v:
+            edges[(u, v)] = draw(st.floats(1.0, 500.0))
+    # distinct node positions: a place equidistant from two nodes has no single nearest node
+    xy = draw(st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 5000)), min_size=n, max_size=n,
+                       unique=True))
+    x, y = np.array(xy, dtype=float).T
+    k = draw(st.integers(1, 4))
+    fx = np.array(draw(st.lists(st.integers(0, 5000), min_size=k, max_size=k)), dtype=float) + 0.2718281828  # generic offsets: no exact ties
+    fy = np.array(draw(st.lists(st.integers(0, 5000), min_size=k, max_size=k)), dtype=float) + 0.3141592653
+    limit = draw(st.sampled_from([np.inf, 300.0, 1500.0]))
+    return n, [(u, v, w) for (u, v), w in edges.items()], x, y, fx, fy, limit
+
+
+def reference_node_costs(n, edges, x, y, fx, fy, snap_radius, limit):
+    """Per facility, networkx Dijkstra from every node to the facility's node; then the minimum."""
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_weighted_edges_from(edges)
+    per_m = offroad_cost_per_metre("seconds")
+    best = np.full(n, np.inf)
+    for f in range(len(fx)):
+        d = np.hypot(x - fx[f], y - fy[f])
+        node = int(np.argmin(d))
+        if d[node] > snap_radius:
+            continue
+        to_f = nx.single_source_dijkstra_path_length(g.reverse(copy=True), node)
+        for v, t in to_f.items():
+            best[v] = min(best[v], t + max(d[node] * per_m, 1e-6))
+    best[best > limit] = np.inf
+    return best
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs())
+def test_multi_source_pass_equals_networkx(case):
+    n, edges, x, y, fx, fy, limit = case
+    network = make_network(n, edges, x, y)
+    costs = nearest_facility_costs(network, fx, fy, limit=limit, snap_radius_m=2000)
+    expected = reference_node_costs(n, edges, x, y, fx, fy, 2000, limit)
+    np.testing.assert_allclose(costs.cost, expected, rtol=1e-9, atol=1e-6)
+    # the reported facility really is (one of) the nearest
+    reached = np.isfinite(costs.cost)
+    assert (costs.facility[reached] >= 0).all()
+    assert (costs.facility[~reached] == -1).all()
+    for v in np.flatnonzero(reached):
+        alone = nearest_facility_costs(network, fx[[costs.facility[v]]], fy[[costs.facility[v]]],
+                                       limit=np.inf, snap_radius_m=2000)
+        assert alone.cost[v] == pytest.approx(costs.cost[v], abs=1e-6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(graphs(), st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 5000)), min_size=1, max_size=20))
+def test_place_costs_equal_brute_force(case, places):
+    n, edges, x, y, fx, fy, limit = case
+    network = make_network(n, edges, x, y)
+    radius = 800.0
+    costs = nearest_facility_costs(network, fx, fy, limit=limit, snap_radius_m=radius)
+    px, py = np.array(places, dtype=float).T + np.array([[0.1414213562], [0.1732050807]])
+    result = place_costs(network, costs, px, py, fx, fy, snap_radius_m=radius)
+    per_m = offroad_cost_per_metre("seconds")
+    node_costs = reference_node_costs(n, edges, x, y, fx, fy, radius, np.inf)
+    snapped = [int(np.argmin(np.hypot(x - fx[f], y - fy[f]))) for f in range(len(fx))]
+    usable = [f for f in range(len(fx)) if np.hypot(x[snapped[f]] - fx[f], y[snapped[f]] - fy[f]) <= radius]
+    for i in range(len(px)):
+        d = np.hypot(x - px[i], y - py[i])
+        node = int(np.argmin(d))
+        expected = d[node] * per_m + node_costs[node] if d[node] <= radius else np.inf
+        for f in usable:
+            walk = np.hypot(fx[f] - px[i], fy[f] - py[i])
+            if walk <= radius:
+                expected = min(expected, walk * per_m)
+        if expected > limit:
+            expected = np.inf
+        assert result.cost[i] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
+def test_inclusive_threshold_and_limit():
+    # two nodes 900 s apart; a facility exactly on node 0
+    network = make_network(2, [(0, 1, 900.0), (1, 0, 900.0)], np.array([0.0, 1.0]), np.array([0.0, 0.0]))
+    costs = nearest_facility_costs(network, np.array([0.0]), np.array([0.0]), limit=900.0 + 1e-5,
+                                   snap_radius_m=10)
+    assert costs.cost[1] == pytest.approx(900.0, abs=1e-5)
+    cut = nearest_facility_costs(network, np.array([0.0]), np.array([0.0]), limit=899.0, snap_radius_m=10)
+    assert np.isinf(cut.cost[1]) and cut.facility[1] == -1
+
+
+def test_places_beyond_snap_radius_are_unreachable_not_dropped():
+    network = make_network(2, [(0, 1, 60.0), (1, 0, 60.0)], np.array([0.0, 100.0]), np.array([0.0, 0.0]))
+    costs = nearest_facility_costs(network, np.array([0.0]), np.array([0.0]), limit=np.inf, snap_radius_m=50)
+    result = place_costs(network, costs, np.array([100.0, 5000.0]), np.array([10.0, 5000.0]),
+                         np.array([0.0]), np.array([0.0]), snap_radius_m=50)
+    assert len(result.cost) == 2
+    assert np.isfinite(result.cost[0]) and not result.unreachable[0]
+    assert np.isinf(result.cost[1]) and result.unreachable[1]
+
+
+def roads_from(segments, coords, highway, oneway=None):
+    u, v = np.array(segments).T
+    lon, lat = np.array(coords).T
+    n = len(segments)
+    return RoadEdges(
+        node_id=np.arange(len(coords)), node_lon=lon, node_lat=lat, u=u, v=v,
+        highway=np.array(highway, dtype=object),
+        oneway=np.array(oneway if oneway is not None else [0] * n, dtype=np.int8),
+        maxspeed_kmh=np.full(n, np.nan), source="test",
+    )
+
+
+def test_oneway_respected_by_car_not_by_walk():
+    # a triangle: 0->1 one-way, 1-2 and 2-0 two-way
+    coords = [(126.80, 42.40), (126.81, 42.40), (126.805, 42.41)]
+    roads = roads_from([(0, 1), (1, 2), (2, 0)], coords, ["residential"] * 3, [1, 0, 0])
+    car = build_network(roads, "car", UTM, DataIssues())
+    walk = build_network(roads, "walk", UTM, DataIssues())
+    assert car.seconds[0, 1] > 0 and car.seconds[1, 0] == 0
+    assert walk.seconds[0, 1] > 0 and walk.seconds[1, 0] > 0
+    # travelling 1 -> 0 by car must go round via 2
+    costs = nearest_facility_costs(car, car.x[[0]], car.y[[0]], limit=np.inf, snap_radius_m=1)
+    assert costs.cost[1] == pytest.approx(car.seconds[1, 2] + car.seconds[2, 0], abs=1e-3)
+
+
+def test_parallel_edges_keep_the_fastest_and_speeds_follow_class():
+    coords = [(126.80, 42.40), (126.81, 42.40)]
+    roads = roads_from([(0, 1), (0, 1)], coords, ["track", "primary"])
+    car = build_network(roads, "car", UTM, DataIssues())
+    length = car.metres[0, 1]
+    assert car.seconds[0, 1] == pytest.approx(length / (60 / 3.6), rel=1e-9)
+    walk = build_network(roads, "walk", UTM, DataIssues())
+    assert walk.seconds[0, 1] == pytest.approx(length / (4.5 / 3.6), rel=1e-9)
+
+
+def test_only_largest_component_kept_and_reported():
+    coords = [(126.80, 42.40), (126.81, 42.40), (126.82, 42.40), (126.90, 42.50), (126.91, 42.50)]
+    roads = roads_from([(0, 1), (1, 2), (3, 4)], coords, ["residential"] * 3)
+    issues = DataIssues()
+    net = build_network(roads, "walk", UTM, issues)
+    assert net.n_nodes == 3
+    assert "not connected" in issues.items[0].message
+
+
+def test_motorway_not_walkable_footway_not_drivable():
+    coords = [(126.80, 42.40), (126.81, 42.40), (126.82, 42.40)]
+    roads = roads_from([(0, 1), (1, 2)], coords, ["motorway", "footway"])
+    assert build_network(roads, "walk", UTM, DataIssues()).n_nodes == 2
+    assert build_network(roads, "car", UTM, DataIssues()).n_nodes == 2
