@@ -139,8 +139,11 @@ def _zone_window(
             f"the study zones (bounds {tuple(round(b, 4) for b in bounds)}); is it the right "
             "file, and is its CRS right?", path=path,
         )
-    window = rasterio.windows.from_bounds(*bounds, transform=source.transform)
-    window = window.round_offsets(op="floor").round_lengths(op="ceil")
+    exact = rasterio.windows.from_bounds(*bounds, transform=source.transform)
+    # whole cells covering the bounds: floor the near edges and ceil the far ones
+    col0, row0 = np.floor(exact.col_off), np.floor(exact.row_off)
+    col1, row1 = np.ceil(exact.col_off + exact.width), np.ceil(exact.row_off + exact.height)
+    window = rasterio.windows.Window(col0, row0, col1 - col0, row1 - row0)
     full = rasterio.windows.Window(0, 0, source.width, source.height)
     return window.intersection(full)
 

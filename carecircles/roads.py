@@ -285,30 +285,34 @@ def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
     node_ids = {n: i for i, n in enumerate(graph.nodes)}
     xs = np.array([d["x"] for _, d in graph.nodes(data=True)], dtype=float)
     ys = np.array([d["y"] for _, d in graph.nodes(data=True)], dtype=float)
-    lines_lon: list[float] = []
-    lines_lat: list[float] = []
-    line_refs: list[int] = []
-    lengths: list[int] = []
+    ends: list[tuple[int, int]] = []
+    interiors: list[np.ndarray] = []
     highways: list[str] = []
     speeds: list[float] = []
-    next_id = len(node_ids)
     for u, v, data in graph.edges(data=True):
         geometry = data.get("geometry")
-        if geometry is not None:
-            coords = np.asarray(geometry.coords)
-            interior = coords[1:-1]
-        else:
-            interior = np.zeros((0, 2))
-        ids = [node_ids[u], *range(next_id, next_id + len(interior)), node_ids[v]]
-        next_id += len(interior)
-        line_refs.extend(ids)
-        lines_lon.extend([xs[node_ids[u]], *interior[:, 0], xs[node_ids[v]]])
-        lines_lat.extend([ys[node_ids[u]], *interior[:, 1], ys[node_ids[v]]])
-        lengths.append(len(ids))
+        interiors.append(np.asarray(geometry.coords)[1:-1] if geometry is not None else np.zeros((0, 2)))
+        ends.append((node_ids[u], node_ids[v]))
         highway = data.get("highway", "unclassified")
         highways.append(highway[0] if isinstance(highway, list) else str(highway))
         maxspeed = data.get("maxspeed")
         speeds.append(parse_speed(maxspeed[0] if isinstance(maxspeed, list) else maxspeed))
+    # interior vertices get ids by position, so the two directions of a road share them
+    counts = np.array([len(c) for c in interiors], dtype=np.int64)
+    inner = np.concatenate(interiors) if counts.sum() else np.zeros((0, 2))
+    _, inner_ids = np.unique(np.round(inner * 1e7).astype(np.int64), axis=0, return_inverse=True)
+    inner_ids = inner_ids.ravel() + len(node_ids)
+    line_refs: list[int] = []
+    lines_lon: list[float] = []
+    lines_lat: list[float] = []
+    offset = 0
+    for (a, b), inside in zip(ends, interiors):
+        k = len(inside)
+        line_refs.extend([a, *inner_ids[offset:offset + k].tolist(), b])
+        lines_lon.extend([xs[a], *inside[:, 0], xs[b]])
+        lines_lat.extend([ys[a], *inside[:, 1], ys[b]])
+        offset += k
+    lengths = (counts + 2).tolist()
     if graph.graph.get("crs") and str(graph.graph["crs"]).upper() not in ("EPSG:4326", "WGS84"):
         raise InputError(
             f"GraphML is projected ({graph.graph['crs']}); save the unprojected graph",

@@ -1,0 +1,103 @@
+"""Population rasters (real WorldPop, reprojected copies, bad rasters) and village points."""
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from pyproj import CRS
+from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+from carecircles._errors import DataIssues, InputError
+from carecircles.population import read_population_raster
+from conftest import shared_file
+
+WUHAN_UTM = CRS.from_epsg(32650)
+
+
+def wuhan_zones():
+    return gpd.GeoDataFrame(
+        {"zone_code": ["A", "B"], "zone_name": ["a", "b"], "zone_type": ["urban", "rural"]},
+        # edges off the cell-centre lines: a centre exactly on a boundary has no single zone
+        geometry=[shapely.box(114.2503, 30.5004, 114.4002, 30.6501),
+                  shapely.box(114.4002, 30.5004, 114.5506, 30.6207)],
+        crs=4326,
+    )
+
+
+def brute_force_totals(path, zones):
+    """Sum of valid cells whose centre lies in each zone, cell by cell with shapely."""
+    with rasterio.open(path) as src:
+        data = src.read(1, masked=True).astype(float).filled(0)
+        rows, cols = np.indices(data.shape)
+        xs, ys = rasterio.transform.xy(src.transform, rows.ravel(), cols.ravel(), offset="center")
+    xs, ys = np.asarray(xs), np.asarray(ys)
+    values = np.where(data.ravel() > 0, data.ravel(), 0)
+    return [values[shapely.contains_xy(g, xs, ys)].sum() for g in zones.geometry]
+
+
+def test_worldpop_totals_match_brute_force():
+    path = shared_file("worldpop-wuhan-age30-34-male-100m.tif")
+    zones = wuhan_zones()
+    cells = read_population_raster(path, zones, WUHAN_UTM, DataIssues())
+    totals = np.bincount(cells.zone, weights=cells.population, minlength=2)
+    np.testing.assert_allclose(totals, brute_force_totals(path, zones), rtol=1e-5)
+    assert cells.population.min() > 0  # nodata (-3.4e38) and empty cells are not places
+    assert cells.grid is not None and cells.grid.crs.equals(CRS.from_epsg(4326))
+
+
+def test_whole_worldpop_raster_honours_nodata():
+    path = shared_file("worldpop-wuhan-age30-34-male-100m.tif")
+    with rasterio.open(path) as src:
+        box = shapely.box(*src.bounds)
+    zones = gpd.GeoDataFrame({"zone_code": ["all"], "zone_name": ["all"], "zone_type": ["urban"]},
+                             geometry=[box.buffer(0.01)], crs=4326)
+    cells = read_population_raster(path, zones, WUHAN_UTM, DataIssues())
+    assert cells.total == pytest.approx(555_815, rel=1e-3)  # the data README's figure
+
+
+def test_raster_in_another_crs_gives_the_same_people(tmp_path):
+    """A raster reprojected to UTM carries (almost) the same people; the reader says so."""
+    source = shared_file("worldpop-wuhan-age30-34-male-100m.tif")
+    target = tmp_path / "utm.tif"
+    zones = wuhan_zones()
+    window_zones = gpd.GeoDataFrame(zones, crs=4326)
+    with rasterio.open(source) as src:
+        win = rasterio.windows.from_bounds(114.2, 30.45, 114.6, 30.7, transform=src.transform)
+        data = src.read(1, window=win, masked=True).filled(0).astype("float32")
+        data[data < 0] = 0
+        transform = src.window_transform(win)
+        dst_crs = "EPSG:32650"
+        dst_transform, w, h = calculate_default_transform(src.crs, dst_crs, data.shape[1], data.shape[0],
+                                                          *rasterio.windows.bounds(win, src.transform),
+                                                          resolution=100)
+        out = np.zeros((h, w), dtype="float32")
+        # 'sum' resampling keeps counts
+        reproject(data, out, src_transform=transform, src_crs=src.crs, dst_transform=dst_transform,
+                  dst_crs=dst_crs, resampling=Resampling.sum)
+    with rasterio.open(target, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
+                       crs=dst_crs, transform=dst_transform, nodata=-1) as dst:
+        dst.write(out, 1)
+    issues = DataIssues()
+    utm_cells = read_population_raster(target, window_zones, CRS.from_epsg(32651), issues)
+    geo_cells = read_population_raster(source, window_zones, CRS.from_epsg(32651), DataIssues())
+    assert any("differs from the study CRS" in i.message for i in issues.items)
+    assert utm_cells.total == pytest.approx(geo_cells.total, rel=0.02)
+
+
+def test_raster_without_crs_is_refused(tmp_path):
+    path = tmp_path / "nocrs.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=2, height=2, count=1, dtype="float32",
+                       transform=rasterio.transform.from_origin(114, 31, 0.1, 0.1)) as dst:
+        dst.write(np.ones((2, 2), dtype="float32"), 1)
+    with pytest.raises(InputError, match="no CRS") as err:
+        read_population_raster(path, wuhan_zones(), WUHAN_UTM, DataIssues())
+    assert "nocrs.tif" in str(err.value)
+
+
+def test_raster_not_covering_the_zones_is_refused():
+    path = shared_file("worldpop-wuhan-age30-34-male-100m.tif")
+    far = gpd.GeoDataFrame({"zone_code": ["x"], "zone_name": ["x"], "zone_type": ["rural"]},
+                           geometry=[shapely.box(126.0, 42.0, 127.0, 43.0)], crs=4326)
+    with pytest.raises(InputError, match="does not overlap"):
+        read_population_raster(path, far, WUHAN_UTM, DataIssues())
