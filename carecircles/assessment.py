@@ -194,7 +194,9 @@ def area_polygons(
         count = np.bincount(ids)
         zone_of = np.zeros(len(count), dtype=np.int64)
         zone_of[ids] = cells.zone[mask]
-        shapes = list(rasterio.features.shapes(region, mask=region > 0, connectivity=8,
+        # trace 4-connected pieces (8-connected tracing makes self-touching, invalid rings);
+        # the dissolve below joins the pieces of each 8-connected region
+        shapes = list(rasterio.features.shapes(region, mask=region > 0, connectivity=4,
                                                transform=grid.transform))
         geoms = shapely.from_geojson([_json(g) for g, _ in shapes]) if shapes else []
         values = np.array([int(v) for _, v in shapes], dtype=np.int64)

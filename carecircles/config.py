@@ -135,6 +135,7 @@ def load_config(path: str | Path | None = None, *, output_root: Path | None = No
         return {k: v for k, v in entry.items() if k != "path"} if isinstance(entry, dict) else {}
 
     name = str(study.get("name") or path.stem)
+    zones, facilities, roads = input_path("zones"), input_path("facilities"), input_path("roads")
     population = input_path("population", required=False)
     villages = input_path("villages", required=False)
     if population is None and villages is None:
@@ -151,9 +152,9 @@ def load_config(path: str | Path | None = None, *, output_root: Path | None = No
         name=name,
         title=str(study.get("title") or name),
         synthetic=bool(study.get("synthetic", False)),
-        zones=input_path("zones"),
-        facilities=input_path("facilities"),
-        roads=input_path("roads"),
+        zones=zones,
+        facilities=facilities,
+        roads=roads,
         population=population,
         villages=villages,
         standards=_standards(raw.get("standards", list(_DEFAULT_STANDARDS)), path),

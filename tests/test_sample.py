@@ -1,0 +1,179 @@
+"""End to end on the bundled synthetic county, checked against independent computations."""
+
+import json
+import subprocess
+import sys
+import time
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Geod
+
+from _reference import costs_to_facilities
+from carecircles._errors import DataIssues
+from carecircles.outputs import sha256, write_outputs
+from carecircles.population import read_population_raster
+from carecircles.roads import read_roads
+
+pytestmark = pytest.mark.slow
+
+
+def rows(result, standard):
+    table = result.zone_results
+    return table[(table["standard"] == standard) & (table["zone_code"] != "ALL")].set_index("zone_code")
+
+
+def test_sample_run_is_fast(sample_config):
+    from carecircles.analysis import run_study
+
+    start = time.perf_counter()
+    run_study(sample_config)
+    assert time.perf_counter() - start < 60
+
+
+@pytest.mark.parametrize("standard_id", ["rural-30min", "urban-15min"])
+def test_zone_figures_agree_with_networkx_reference(sample_result, sample_config, standard_id):
+    standard = next(s for s in sample_config.standards if s.id == standard_id)
+    facilities = sample_result.facilities
+    chosen = facilities[facilities["used"] & facilities["type"].isin(standard.facility_types)]
+    roads = read_roads(sample_config.roads, DataIssues())
+    cells = read_population_raster(sample_config.population, sample_result.zones, sample_result.crs, DataIssues())
+    lon, lat = _cell_lonlat(cells, sample_result.crs)
+    reference = costs_to_facilities(
+        roads, standard.mode, chosen.geometry.x, chosen.geometry.y, lon, lat, sample_result.crs,
+        snap_radius=sample_config.options.snap_radius_m,
+        fac_snap_radius=sample_config.options.facility_snap_radius_m,
+    )
+    covered = reference <= standard.threshold * 60
+    zones = sample_result.zones
+    expected = pd.Series(np.bincount(cells.zone, weights=cells.population * covered, minlength=len(zones)),
+                         index=zones["zone_code"])
+    ours = rows(sample_result, standard_id)["covered_population"]
+    # geodesic vs UTM lengths differ by ~1e-4: only cells within seconds of the threshold may differ
+    diff = (ours - expected[ours.index]).abs()
+    assert (diff <= 0.002 * rows(sample_result, standard_id)["population"] + 1).all(), diff
+    assert ours.sum() > 0 and (rows(sample_result, standard_id)["covered_share"] < 1).any()
+
+
+def _cell_lonlat(cells, crs):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(crs, 4326, always_xy=True).transform(cells.x, cells.y)
+
+
+def test_village_straight_distances_brute_force(sample_result):
+    villages = sample_result.villages
+    facilities = sample_result.facilities
+    fixed = facilities[facilities["used"] & facilities["type"].isin(
+        ["village_clinic", "chs_station", "central_thc", "thc", "branch_thc", "chsc"])]
+    geod = Geod(ellps="WGS84")
+    vlon, vlat = villages.geometry.x.to_numpy(), villages.geometry.y.to_numpy()
+    flon, flat = fixed.geometry.x.to_numpy(), fixed.geometry.y.to_numpy()
+    _, _, dist = geod.inv(np.repeat(vlon, len(flon)), np.repeat(vlat, len(flon)),
+                          np.tile(flon, len(vlon)), np.tile(flat, len(vlon)))
+    nearest = dist.reshape(len(vlon), len(flon)).min(axis=1)
+    # UTM scale error near the zone's edge is < 0.1 %; distances are rounded to 1 m
+    np.testing.assert_allclose(villages["clinic_straight_m"], nearest, rtol=1e-3, atol=1.0)
+    beyond = nearest > 2500 * 1.001
+    status = villages["village-2.5km_status"].to_numpy()
+    assert (status[beyond] != "fixed").all()
+    assert (status[nearest < 2500 * 0.999] == "fixed").all()
+
+
+def test_village_road_distances_networkx(sample_result, sample_config):
+    villages = sample_result.villages
+    facilities = sample_result.facilities
+    fixed = facilities[facilities["used"] & facilities["type"].isin(
+        ["village_clinic", "chs_station", "central_thc", "thc", "branch_thc", "chsc"])]
+    roads = read_roads(sample_config.roads, DataIssues())
+    reference = costs_to_facilities(
+        roads, "walk", fixed.geometry.x, fixed.geometry.y, villages.geometry.x, villages.geometry.y,
+        sample_result.crs, snap_radius=sample_config.options.snap_radius_m,
+        fac_snap_radius=sample_config.options.facility_snap_radius_m, weight="m", direct_walk=False,
+    )
+    reference = np.where(reference <= sample_config.options.road_distance_limit_m, reference, np.inf)
+    ours = villages["clinic_road_m"].to_numpy(dtype=float)
+    finite = np.isfinite(reference)
+    assert (np.isfinite(ours) == finite).all()
+    np.testing.assert_allclose(ours[finite], reference[finite], rtol=2e-3, atol=1.0)
+    # by road is never shorter than in a straight line
+    assert (ours[finite] >= villages["clinic_straight_m"].to_numpy()[finite] - 1).all()
+
+
+def test_sample_has_real_gaps(sample_result):
+    table = sample_result.zone_results.set_index(["standard", "zone_code"])
+    assert table.loc[("rural-30min", "ALL"), "covered_share"] < 0.99
+    assert table.loc[("urban-15min", "ALL"), "covered_share"] < 0.99
+    status = sample_result.villages["village-2.5km_status"].value_counts()
+    assert status.get("none", 0) >= 3 and status.get("outreach_only", 0) >= 1 and status["fixed"] > 80
+    assert 105_000 < sample_result.counts["population"] < 115_000
+    assert 100 <= len(sample_result.villages) <= 120
+
+
+def test_gap_polygons_carry_the_table_figures(sample_result):
+    """The map's polygons and the tables come from the same cells: their sums agree."""
+    areas = sample_result.areas
+    for standard in ("rural-30min", "urban-15min"):
+        table = rows(sample_result, standard)
+        for status, column in (("uncovered", "uncovered_population"), ("covered", "covered_population")):
+            part = areas[(areas["standard"] == standard) & (areas["status"] == status)]
+            by_zone = part.groupby("zone_code")["population"].sum().reindex(table.index, fill_value=0)
+            np.testing.assert_allclose(by_zone, table[column], rtol=1e-9, atol=1e-6)
+        gaps = areas[(areas["standard"] == standard) & (areas["status"] == "uncovered")]
+        assert gaps.geometry.is_valid.all() and (gaps.geometry.area > 0).all()
+
+
+def test_outreach_kept_apart_from_fixed(sample_result):
+    table = rows(sample_result, "village-2.5km")
+    villages = sample_result.villages
+    fixed_pop = villages[villages["village-2.5km_status"] == "fixed"].groupby("zone_code")["population"].sum()
+    np.testing.assert_allclose(table["covered_population"], fixed_pop.reindex(table.index, fill_value=0))
+    assert (table["villages_fixed"] + table["villages_outreach_only"] + table["villages_none"]
+            == table["villages"]).all()
+
+
+def test_data_issues_include_the_repaired_swap(sample_result):
+    table = sample_result.issues.to_frame()
+    swap = table[table["message"].str.contains("swapped")]
+    assert len(swap) == 1 and swap.iloc[0]["row"] > 1
+
+
+def test_outputs_written_and_manifest_checksums(sample_result, sample_config, tmp_path):
+    paths = write_outputs(sample_result, tmp_path / "out")
+    zones = pd.read_csv(paths["zones"], encoding="utf-8-sig", dtype={"zone_code": str})
+    assert {"urban-15min", "rural-30min", "village-2.5km"} <= set(zones["standard"])
+    assert zones["zone_code"].str.startswith("2206").sum() > 10
+    villages = pd.read_csv(paths["villages"], encoding="utf-8-sig")
+    assert len(villages) == len(sample_result.villages)
+    gaps = gpd.read_file(paths["gaps"])
+    assert len(gaps) > 0 and gaps.crs.to_epsg() == 4326
+    manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
+    assert manifest["synthetic"] is True
+    for entry in manifest["inputs"].values():
+        assert entry["sha256"] == sha256(__import__("pathlib").Path(entry["path"]))
+    assert {s["id"] for s in manifest["standards"]} >= {"urban-15min", "rural-30min", "village-2.5km"}
+    assert all("seeds/" in s["source"] for s in manifest["standards"])
+    assert manifest["versions"]["scipy"]
+    issues = pd.read_csv(paths["data_issues"], encoding="utf-8-sig")
+    assert len(issues) == len(sample_result.issues)
+
+
+def test_cli_runs_the_sample(tmp_path):
+    out, page = tmp_path / "out", tmp_path / "maps" / "sample.html"
+    done = subprocess.run([sys.executable, "-m", "carecircles.cli", "run", "--out", str(out), "--map", str(page)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "rural-30min" in done.stdout and "覆盖率" in done.stdout
+    assert "[7/7]" in done.stderr and "SYNTHETIC" in done.stderr
+    assert page.exists() and (out / "zones.csv").exists()
+    html = page.read_text(encoding="utf-8")
+    assert "合成示例数据" in html and "leaflet" in html.lower()
+
+
+def test_cli_reports_bad_config_without_traceback(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "carecircles.cli", "run", str(tmp_path / "missing.yml")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "missing.yml" in done.stderr and "Traceback" not in done.stderr
