@@ -8,7 +8,7 @@ from pyproj import CRS, Transformer
 
 
 def utm_crs(lon: float, lat: float) -> CRS:
-    """The WGS-84 UTM zone containing ``(lon, lat)``."""
+    """Return the WGS-84 UTM zone containing ``(lon, lat)``."""
     zone = int((lon + 180) // 6) % 60 + 1
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 

@@ -36,9 +36,9 @@ def find_column(
         key = wanted.strip().lower()
         if key not in lookup:
             raise InputError(
-                f"column '{wanted}' (given for {what}) not found; columns are "
-                f"{list(lookup.values())}",
-                path=path, field=wanted,
+                f"column '{wanted}' (given for {what}) not found; columns are {list(lookup.values())}",
+                path=path,
+                field=wanted,
             )
         return lookup[key]
     found = next((lookup[n] for n in names if n in lookup), None)
@@ -46,7 +46,8 @@ def find_column(
         raise InputError(
             f"no {what} column: expected one of {', '.join(names)}; columns are "
             f"{list(lookup.values())} (or name it in the config)",
-            path=path, field=what,
+            path=path,
+            field=what,
         )
     return found
 
@@ -71,8 +72,9 @@ def read_table(path: Path, what: str) -> tuple[pd.DataFrame, int, tuple[NDArray,
         sep = "\t" if suffix == ".tsv" else ","
         for encoding in ("utf-8-sig", "gb18030"):
             try:
-                table = pd.read_csv(path, dtype=str, sep=sep, encoding=encoding,
-                                    keep_default_na=False, na_values=[""])
+                table = pd.read_csv(
+                    path, dtype=str, sep=sep, encoding=encoding, keep_default_na=False, na_values=[""]
+                )
             except UnicodeDecodeError:
                 continue
             except pd.errors.ParserError as exc:

@@ -88,7 +88,8 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
     issues = DataIssues()
     with progress.step("Reading zones"):
         zones = read_zones(
-            config.zones, issues,
+            config.zones,
+            issues,
             code_column=config.zone_columns.get("code"),
             name_column=config.zone_columns.get("name"),
             type_column=config.zone_columns.get("type"),
@@ -100,7 +101,10 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
         progress.note(f"{len(zones)} zones, local CRS {crs.to_string()}")
     with progress.step("Reading facilities"):
         facilities = read_facilities(
-            config.facilities, issues, study_area=study_area, columns=config.facility_columns,
+            config.facilities,
+            issues,
+            study_area=study_area,
+            columns=config.facility_columns,
             default_datum=config.facility_datum,
             outside_buffer_m=config.options.facility_outside_buffer_m,
         )
@@ -127,25 +131,45 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
                 tables.append(assessment.zone_table(standard, zones, cells, place[standard.id]))
                 areas.append(assessment.area_polygons(standard, zones, cells, place[standard.id]))
             elif villages is None or villages.empty:
-                issues.add("warning", config.source, f"{standard.id}: no village points given; "
-                           "standard not tested", field="inputs.villages", action="skipped")
+                issues.add(
+                    "warning",
+                    config.source,
+                    f"{standard.id}: no village points given; standard not tested",
+                    field="inputs.villages",
+                    action="skipped",
+                )
         if villages is not None and not villages.empty:
             villages, village_tables = engine.villages(villages)
             tables.extend(village_tables)
-    zone_results = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(
-        columns=assessment.ZONE_COLUMNS)
-    area_frame = (pd.concat(areas, ignore_index=True) if areas
-                  else gpd.GeoDataFrame(columns=["standard", "status", "geometry"], crs=4326))
+    zone_results = (
+        pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=assessment.ZONE_COLUMNS)
+    )
+    area_frame = (
+        pd.concat(areas, ignore_index=True)
+        if areas
+        else gpd.GeoDataFrame(columns=["standard", "status", "geometry"], crs=4326)
+    )
     facilities["road_distance_m"] = engine.facility_road_distance()
     return StudyResult(
-        config=config, crs=crs, zones=zones, facilities=facilities, villages=villages,
-        zone_results=zone_results, areas=gpd.GeoDataFrame(area_frame, crs=4326), issues=issues,
+        config=config,
+        crs=crs,
+        zones=zones,
+        facilities=facilities,
+        villages=villages,
+        zone_results=zone_results,
+        areas=gpd.GeoDataFrame(area_frame, crs=4326),
+        issues=issues,
         timings=dict(progress.timings),
-        counts={"zones": len(zones), "facilities": len(facilities),
-                "facilities_open": int(facilities["used"].sum()), "road_nodes": roads.n_nodes,
-                "road_segments": roads.n_edges, "population": cells.total,
-                "population_places": len(cells.population),
-                "villages": 0 if villages is None else len(villages)},
+        counts={
+            "zones": len(zones),
+            "facilities": len(facilities),
+            "facilities_open": int(facilities["used"].sum()),
+            "road_nodes": roads.n_nodes,
+            "road_segments": roads.n_edges,
+            "population": cells.total,
+            "population_places": len(cells.population),
+            "villages": 0 if villages is None else len(villages),
+        },
     )
 
 
@@ -153,7 +177,9 @@ def _villages(config: StudyConfig, zones: gpd.GeoDataFrame, issues: DataIssues) 
     if config.villages is None:
         return None
     villages = read_villages(
-        config.villages, zones, issues,
+        config.villages,
+        zones,
+        issues,
         population_column=config.village_columns.get("population"),
         name_column=config.village_columns.get("name"),
         id_column=config.village_columns.get("id"),
@@ -162,24 +188,29 @@ def _villages(config: StudyConfig, zones: gpd.GeoDataFrame, issues: DataIssues) 
 
 
 def _population(
-    config: StudyConfig, zones: gpd.GeoDataFrame, villages: gpd.GeoDataFrame | None, crs: CRS,
+    config: StudyConfig,
+    zones: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame | None,
+    crs: CRS,
     issues: DataIssues,
 ) -> PopulationCells:
     if config.population is not None:
         cells = read_population_raster(config.population, zones, crs, issues)
     else:
         assert villages is not None  # the config guarantees one of the two
-        issues.add("info", config.villages, "no population raster: village counts are the "
-                   "population; no gap polygons can be drawn", field="inputs.population")
+        issues.add(
+            "info",
+            config.villages,
+            "no population raster: village counts are the population; no gap polygons can be drawn",
+            field="inputs.population",
+        )
         cells = population_from_villages(villages, zones, crs)
     if cells.total <= 0:
         raise InputError("no population inside the zones", path=config.population or config.villages)
     return cells
 
 
-def _networks(
-    config: StudyConfig, roads: RoadEdges, crs: CRS, issues: DataIssues
-) -> dict[str, Network]:
+def _networks(config: StudyConfig, roads: RoadEdges, crs: CRS, issues: DataIssues) -> dict[str, Network]:
     modes = {s.mode for s in config.standards if s.metric == "time"}
     if any(s.metric == "distance" for s in config.standards):
         modes.add("walk")
@@ -190,8 +221,13 @@ class _Engine:
     """Costs for each facility set, computed once and shared by the standards that use it."""
 
     def __init__(
-        self, networks: dict[str, Network], zones: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
-        crs: CRS, config: StudyConfig, issues: DataIssues,
+        self,
+        networks: dict[str, Network],
+        zones: gpd.GeoDataFrame,
+        facilities: gpd.GeoDataFrame,
+        crs: CRS,
+        config: StudyConfig,
+        issues: DataIssues,
     ) -> None:
         self.networks = networks
         self.zones = zones
@@ -213,16 +249,24 @@ class _Engine:
         return limits
 
     def _selection(self, types: frozenset[str]) -> np.ndarray:
-        return np.flatnonzero(self.facilities["used"].to_numpy() & self.facilities["type"].isin(types).to_numpy())
+        return np.flatnonzero(
+            self.facilities["used"].to_numpy() & self.facilities["type"].isin(types).to_numpy()
+        )
 
-    def node_costs(self, mode: str, types: frozenset[str], weight: str, limit: float) -> tuple[NodeCosts, np.ndarray]:
+    def node_costs(
+        self, mode: str, types: frozenset[str], weight: str, limit: float
+    ) -> tuple[NodeCosts, np.ndarray]:
         """Node costs to the nearest open facility of ``types`` (cached per set)."""
         key = (mode, types, weight, limit)
         if key not in self._node_costs:
             chosen = self._selection(types)
             costs = nearest_facility_costs(
-                self.networks[mode], self.fx[chosen], self.fy[chosen], limit=limit,
-                snap_radius_m=self.config.options.facility_snap_radius_m, weight=weight,
+                self.networks[mode],
+                self.fx[chosen],
+                self.fy[chosen],
+                limit=limit,
+                snap_radius_m=self.config.options.facility_snap_radius_m,
+                weight=weight,
             )
             self._report_unsnapped(chosen[costs.facility_node < 0], mode)
             self._node_costs[key] = (costs, chosen)
@@ -235,25 +279,47 @@ class _Engine:
             if fid in self._reported:
                 continue
             self._reported.add(fid)
-            self.issues.add("warning", self.config.facilities, f"facility is more than {radius:g} m "
-                            f"from any road usable by {mode}; not counted", row=int(self.facilities["row"].iloc[i]),
-                            field="geometry", value=self.facilities["name"].iloc[i], action="excluded")
+            self.issues.add(
+                "warning",
+                self.config.facilities,
+                f"facility is more than {radius:g} m from any road usable by {mode}; not counted",
+                row=int(self.facilities["row"].iloc[i]),
+                field="geometry",
+                value=self.facilities["name"].iloc[i],
+                action="excluded",
+            )
 
-    def place(self, standard: Standard, x: np.ndarray, y: np.ndarray, *, weight: str = "seconds",
-              limit: float | None = None, mode: str | None = None, direct_walk: bool = True,
-              types: frozenset[str] | None = None) -> PlaceCosts:
+    def place(
+        self,
+        standard: Standard,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        weight: str = "seconds",
+        limit: float | None = None,
+        mode: str | None = None,
+        direct_walk: bool = True,
+        types: frozenset[str] | None = None,
+    ) -> PlaceCosts:
         """Costs from places to the nearest facility of a standard (or of ``types``)."""
         mode = mode or standard.mode
         types = types or frozenset(standard.facility_types)
         limit = limit if limit is not None else self._limits[(mode, types)]
         costs, chosen = self.node_costs(mode, types, weight, limit)
         result = place_costs(
-            self.networks[mode], costs, x, y, self.fx[chosen], self.fy[chosen],
-            snap_radius_m=self.config.options.snap_radius_m, direct_walk=direct_walk,
+            self.networks[mode],
+            costs,
+            x,
+            y,
+            self.fx[chosen],
+            self.fy[chosen],
+            snap_radius_m=self.config.options.snap_radius_m,
+            direct_walk=direct_walk,
         )
         facility = np.where(result.facility >= 0, chosen[np.maximum(result.facility, 0)], -1)
-        return PlaceCosts(cost=result.cost, facility=facility, offroad_m=result.offroad_m,
-                          unreachable=result.unreachable)
+        return PlaceCosts(
+            cost=result.cost, facility=facility, offroad_m=result.offroad_m, unreachable=result.unreachable
+        )
 
     def cells(self, standard: Standard, cells: PopulationCells) -> PlaceCosts:
         """Travel time of every population place for a time standard."""
@@ -293,19 +359,30 @@ class _Engine:
         limit = max(self.config.options.road_distance_limit_m, s.threshold)
         ids = self.facilities["facility_id"].to_numpy()
         found = {}
-        for kind, types in (("fixed", frozenset(s.facility_types)), ("outreach", frozenset(s.outreach_types))):
+        for kind, types in (
+            ("fixed", frozenset(s.facility_types)),
+            ("outreach", frozenset(s.outreach_types)),
+        ):
             chosen = self._selection(types)
             straight, nearest = assessment.nearest_straight(vx, vy, self.fx[chosen], self.fy[chosen])
-            road = self.place(s, vx, vy, weight="metres", limit=limit, mode="walk",
-                              direct_walk=False, types=types) if len(chosen) else None
+            road = (
+                self.place(
+                    s, vx, vy, weight="metres", limit=limit, mode="walk", direct_walk=False, types=types
+                )
+                if len(chosen)
+                else None
+            )
             found[kind] = (
                 np.where(nearest >= 0, ids[chosen[np.maximum(nearest, 0)]] if len(chosen) else "", ""),
                 straight,
                 road.cost if road is not None else np.full(len(vx), np.inf),
             )
         return assessment.VillageDistances(
-            fixed_id=found["fixed"][0], fixed_straight_m=found["fixed"][1], fixed_road_m=found["fixed"][2],
-            outreach_id=found["outreach"][0], outreach_straight_m=found["outreach"][1],
+            fixed_id=found["fixed"][0],
+            fixed_straight_m=found["fixed"][1],
+            fixed_road_m=found["fixed"][2],
+            outreach_id=found["outreach"][0],
+            outreach_straight_m=found["outreach"][1],
             outreach_road_m=found["outreach"][2],
         )
 

@@ -25,9 +25,21 @@ from carecircles.traveltime import PlaceCosts
 _EPS = 1e-6
 
 ZONE_COLUMNS = [
-    "standard", "zone_code", "zone_name", "zone_type", "population", "covered_population",
-    "covered_share", "target_share", "passes", "uncovered_population", "unreachable_population",
-    "villages", "villages_fixed", "villages_outreach_only", "villages_none",
+    "standard",
+    "zone_code",
+    "zone_name",
+    "zone_type",
+    "population",
+    "covered_population",
+    "covered_share",
+    "target_share",
+    "passes",
+    "uncovered_population",
+    "unreachable_population",
+    "villages",
+    "villages_fixed",
+    "villages_outreach_only",
+    "villages_none",
 ]
 
 
@@ -50,7 +62,7 @@ def zone_table(
     cells: PopulationCells,
     costs: PlaceCosts,
 ) -> pd.DataFrame:
-    """Population, covered population, share and pass/fail per zone for a time standard.
+    """Compute population, covered population, share and pass/fail per zone (time standards).
 
     Zones the standard does not apply to are left out; a ``ALL`` row sums the zones it
     applies to.
@@ -60,15 +72,17 @@ def zone_table(
     population = np.bincount(cells.zone, weights=cells.population, minlength=n)
     covered_pop = np.bincount(cells.zone, weights=cells.population * covered, minlength=n)
     unreachable = np.bincount(cells.zone, weights=cells.population * costs.unreachable, minlength=n)
-    frame = pd.DataFrame({
-        "standard": standard.id,
-        "zone_code": zones["zone_code"].to_numpy(),
-        "zone_name": zones["zone_name"].to_numpy(),
-        "zone_type": zones["zone_type"].to_numpy(),
-        "population": population,
-        "covered_population": covered_pop,
-        "unreachable_population": unreachable,
-    })
+    frame = pd.DataFrame(
+        {
+            "standard": standard.id,
+            "zone_code": zones["zone_code"].to_numpy(),
+            "zone_name": zones["zone_name"].to_numpy(),
+            "zone_type": zones["zone_type"].to_numpy(),
+            "population": population,
+            "covered_population": covered_pop,
+            "unreachable_population": unreachable,
+        }
+    )
     frame = frame[applies(standard, zones["zone_type"].to_numpy())]
     return _finish(frame, standard)
 
@@ -76,8 +90,13 @@ def zone_table(
 def _finish(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     """Add the total row, shares and pass/fail."""
     total = frame.select_dtypes("number").sum(min_count=1)
-    total_row = {"standard": standard.id, "zone_code": "ALL", "zone_name": "合计 total",
-                 "zone_type": standard.zone_type, **total.to_dict()}
+    total_row = {
+        "standard": standard.id,
+        "zone_code": "ALL",
+        "zone_name": "合计 total",
+        "zone_type": standard.zone_type,
+        **total.to_dict(),
+    }
     frame = pd.concat([frame, pd.DataFrame([total_row])], ignore_index=True)
     frame["uncovered_population"] = frame["population"] - frame["covered_population"]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -102,8 +121,10 @@ class VillageDistances:
 
 
 def nearest_straight(
-    from_x: NDArray[np.float64], from_y: NDArray[np.float64],
-    to_x: NDArray[np.float64], to_y: NDArray[np.float64],
+    from_x: NDArray[np.float64],
+    from_y: NDArray[np.float64],
+    to_x: NDArray[np.float64],
+    to_y: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Straight-line distance to, and index of, the nearest target (``inf``/``-1`` if none)."""
     if len(to_x) == 0:
@@ -113,7 +134,7 @@ def nearest_straight(
 
 
 def village_status(standard: Standard, distances: VillageDistances) -> NDArray[np.object_]:
-    """``fixed`` (a clinic within the radius), ``outreach_only`` or ``none``."""
+    """Classify villages: ``fixed`` (a clinic within the radius), ``outreach_only`` or ``none``."""
     if standard.distance_kind == "road":
         fixed, outreach = distances.fixed_road_m, distances.outreach_road_m
     else:
@@ -140,19 +161,21 @@ def village_zone_table(
         return np.bincount(zone_index, weights=w, minlength=n)
 
     everyone = np.ones(len(villages), dtype=bool)
-    frame = pd.DataFrame({
-        "standard": standard.id,
-        "zone_code": zones["zone_code"].to_numpy(),
-        "zone_name": zones["zone_name"].to_numpy(),
-        "zone_type": zones["zone_type"].to_numpy(),
-        "population": count(everyone, pop),
-        "covered_population": count(status == "fixed", pop),
-        "unreachable_population": 0.0,
-        "villages": count(everyone),
-        "villages_fixed": count(status == "fixed"),
-        "villages_outreach_only": count(status == "outreach_only"),
-        "villages_none": count(status == "none"),
-    })
+    frame = pd.DataFrame(
+        {
+            "standard": standard.id,
+            "zone_code": zones["zone_code"].to_numpy(),
+            "zone_name": zones["zone_name"].to_numpy(),
+            "zone_type": zones["zone_type"].to_numpy(),
+            "population": count(everyone, pop),
+            "covered_population": count(status == "fixed", pop),
+            "unreachable_population": 0.0,
+            "villages": count(everyone),
+            "villages_fixed": count(status == "fixed"),
+            "villages_outreach_only": count(status == "outreach_only"),
+            "villages_none": count(status == "none"),
+        }
+    )
     frame = frame[applies(standard, zones["zone_type"].to_numpy()) & (frame["villages"] > 0)]
     frame = _finish(frame, standard)
     for column in ("villages", "villages_fixed", "villages_outreach_only", "villages_none"):
@@ -196,20 +219,27 @@ def area_polygons(
         zone_of[ids] = cells.zone[mask]
         # trace 4-connected pieces (8-connected tracing makes self-touching, invalid rings);
         # the dissolve below joins the pieces of each 8-connected region
-        shapes = list(rasterio.features.shapes(region, mask=region > 0, connectivity=4,
-                                               transform=grid.transform))
+        shapes = list(
+            rasterio.features.shapes(region, mask=region > 0, connectivity=4, transform=grid.transform)
+        )
         geoms = shapely.from_geojson([_json(g) for g, _ in shapes]) if shapes else []
         values = np.array([int(v) for _, v in shapes], dtype=np.int64)
         frame = gpd.GeoDataFrame({"id": values}, geometry=list(geoms), crs=grid.crs)
         frame = frame.dissolve(by="id", as_index=False)
         ids_present = frame["id"].to_numpy()
-        pieces.append(gpd.GeoDataFrame({
-            "standard": standard.id,
-            "status": status,
-            "zone_code": zones["zone_code"].to_numpy()[zone_of[ids_present]],
-            "population": population[ids_present],
-            "cells": count[ids_present],
-        }, geometry=frame.geometry.to_numpy(), crs=grid.crs))
+        pieces.append(
+            gpd.GeoDataFrame(
+                {
+                    "standard": standard.id,
+                    "status": status,
+                    "zone_code": zones["zone_code"].to_numpy()[zone_of[ids_present]],
+                    "population": population[ids_present],
+                    "cells": count[ids_present],
+                },
+                geometry=frame.geometry.to_numpy(),
+                crs=grid.crs,
+            )
+        )
     if not pieces:
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
     return pd.concat(pieces, ignore_index=True).to_crs(4326)

@@ -18,12 +18,25 @@ TYPE_NAMES = ("zone_type", "type", "urban_rural", "城乡", "类型")
 
 #: Default rule: zone type from the end of the zone name.
 DEFAULT_TYPE_RULE: dict[str, str] = {
-    "街道": "urban", "社区": "urban", "城区": "urban", "办事处": "urban",
-    "镇": "rural", "乡": "rural", "苏木": "rural", "村": "rural",
+    "街道": "urban",
+    "社区": "urban",
+    "城区": "urban",
+    "办事处": "urban",
+    "镇": "rural",
+    "乡": "rural",
+    "苏木": "rural",
+    "村": "rural",
 }
 _TYPE_VALUES = {
-    "urban": "urban", "城区": "urban", "城市": "urban", "城镇": "urban", "街道": "urban",
-    "rural": "rural", "农村": "rural", "乡村": "rural", "乡镇": "rural",
+    "urban": "urban",
+    "城区": "urban",
+    "城市": "urban",
+    "城镇": "urban",
+    "街道": "urban",
+    "rural": "rural",
+    "农村": "rural",
+    "乡村": "rural",
+    "乡镇": "rural",
 }
 
 
@@ -87,17 +100,24 @@ def read_zones(
     geometry = frame.geometry
     invalid = ~geometry.is_valid
     for i in invalid[invalid].index:
-        issues.add("warning", path, "invalid polygon repaired (make_valid)", row=int(i) + 1,
-                   field="geometry", value=names.iloc[i], action="repaired")
+        issues.add(
+            "warning",
+            path,
+            "invalid polygon repaired (make_valid)",
+            row=int(i) + 1,
+            field="geometry",
+            value=names.iloc[i],
+            action="repaired",
+        )
     geometry = gpd.GeoSeries(shapely.make_valid(geometry.to_numpy()), crs=4326)
     is_area = geometry.geom_type.isin(["Polygon", "MultiPolygon", "GeometryCollection"])
     if not is_area.all():
         bad = int((~is_area).idxmax())
-        raise InputError("zone geometry is not a polygon", path=path, row=bad + 1,
-                         field="geometry")
+        raise InputError("zone geometry is not a polygon", path=path, row=bad + 1, field="geometry")
     return gpd.GeoDataFrame(
         {"zone_code": codes.to_numpy(), "zone_name": names.to_numpy(), "zone_type": types},
-        geometry=geometry.to_numpy(), crs=4326,
+        geometry=geometry.to_numpy(),
+        crs=4326,
     )
 
 
@@ -109,8 +129,13 @@ def _code_text(value: object) -> str:
 
 
 def _zone_types(
-    frame: gpd.GeoDataFrame, lookup: dict[str, str], type_column: str | None,
-    type_rule: Mapping[str, str] | None, names: pd.Series, path: Path, issues: DataIssues,
+    frame: gpd.GeoDataFrame,
+    lookup: dict[str, str],
+    type_column: str | None,
+    type_rule: Mapping[str, str] | None,
+    names: pd.Series,
+    path: Path,
+    issues: DataIssues,
 ) -> list[str]:
     col = find_column(lookup, type_column, TYPE_NAMES, path, "zone type", required=False)
     rule = dict(type_rule or DEFAULT_TYPE_RULE)
@@ -124,10 +149,19 @@ def _zone_types(
                 raise InputError(
                     f"cannot tell whether zone {name!r} is urban or rural: add a zone_type "
                     "column (urban/rural) or a zone_type_rule in the config",
-                    path=path, row=i + 1, field=col or "zone_type",
+                    path=path,
+                    row=i + 1,
+                    field=col or "zone_type",
                 )
             if col is not None:
-                issues.add("warning", path, f"zone type {value!r} not recognised; {text} from "
-                           "the name", row=i + 1, field=col, value=value, action="repaired")
+                issues.add(
+                    "warning",
+                    path,
+                    f"zone type {value!r} not recognised; {text} from the name",
+                    row=i + 1,
+                    field=col,
+                    value=value,
+                    action="repaired",
+                )
         types.append(text)
     return types

@@ -44,8 +44,10 @@ def _run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     config = load_config(args.config)
     progress = Progress(stream=None if args.quiet else sys.stderr)
-    print(f"carecircles {__version__}: {config.title}" + ("  [SYNTHETIC DATA]" if config.synthetic else ""),
-          file=sys.stderr)
+    print(
+        f"carecircles {__version__}: {config.title}" + ("  [SYNTHETIC DATA]" if config.synthetic else ""),
+        file=sys.stderr,
+    )
     result = run_study(config, progress)
     out_dir = args.out or config.output_dir
     map_path = args.map or config.map_path
@@ -58,8 +60,10 @@ def _run(args: argparse.Namespace) -> int:
     print(f"map:         {map_path}")
     for name, path in paths.items():
         print(f"{name + ':':<13}{path}")
-    print(f"data issues: {counts.get('error', 0)} errors, {counts.get('warning', 0)} warnings, "
-          f"{counts.get('info', 0)} notes (see data_issues.csv)")
+    print(
+        f"data issues: {counts.get('error', 0)} errors, {counts.get('warning', 0)} warnings, "
+        f"{counts.get('info', 0)} notes (see data_issues.csv)"
+    )
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
 

@@ -139,8 +139,11 @@ def load_config(path: str | Path | None = None, *, output_root: Path | None = No
     population = input_path("population", required=False)
     villages = input_path("villages", required=False)
     if population is None and villages is None:
-        raise InputError("give inputs.population (raster) or inputs.villages (points with "
-                         "counts), or both", path=path, field="inputs")
+        raise InputError(
+            "give inputs.population (raster) or inputs.villages (points with counts), or both",
+            path=path,
+            field="inputs",
+        )
     facility_opts = input_options("facilities")
     try:
         options = Options(**raw.get("options", {}))
@@ -182,8 +185,9 @@ def _standards(entries: object, path: Path) -> tuple[Standard, ...]:
         elif isinstance(entry, dict) and "id" in entry:
             specs.append(StandardSpec(str(entry["id"]), {k: v for k, v in entry.items() if k != "id"}))
         else:
-            raise InputError(f"each standard is an id or a mapping with an id, not {entry!r}",
-                             path=path, field="standards")
+            raise InputError(
+                f"each standard is an id or a mapping with an id, not {entry!r}", path=path, field="standards"
+            )
     standards = tuple(resolve_standard(s, source=path) for s in specs)
     ids = [s.id for s in standards]
     if len(set(ids)) != len(ids):

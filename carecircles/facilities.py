@@ -30,11 +30,24 @@ NAME_NAMES = ("name", "facility_name", "名称", "机构名称")
 STATUS_NAMES = ("status", "状态")
 
 _STATUS = {
-    "existing": "existing", "current": "existing", "open": "existing", "现有": "existing",
-    "已建": "existing", "运营": "existing", "planned": "planned", "proposed": "planned",
-    "规划": "planned", "拟建": "planned", "在建": "planned", "新建": "planned",
-    "relocating": "relocating", "迁建": "relocating", "搬迁": "relocating",
-    "closed": "closed", "关闭": "closed", "撤销": "closed",
+    "existing": "existing",
+    "current": "existing",
+    "open": "existing",
+    "现有": "existing",
+    "已建": "existing",
+    "运营": "existing",
+    "planned": "planned",
+    "proposed": "planned",
+    "规划": "planned",
+    "拟建": "planned",
+    "在建": "planned",
+    "新建": "planned",
+    "relocating": "relocating",
+    "迁建": "relocating",
+    "搬迁": "relocating",
+    "closed": "closed",
+    "关闭": "closed",
+    "撤销": "closed",
 }
 
 
@@ -110,8 +123,15 @@ def read_facilities(
     for i in np.flatnonzero(bad):
         field = lon_col if not np.isfinite(lon[i]) else lat_col
         raw = table[field].iloc[i] if field in table else None
-        issues.add("error", path, "coordinate missing or not a number", row=int(rows[i]),
-                   field=field, value=raw, action="excluded")
+        issues.add(
+            "error",
+            path,
+            "coordinate missing or not a number",
+            row=int(rows[i]),
+            field=field,
+            value=raw,
+            action="excluded",
+        )
     keep &= ~bad
 
     datum = _datums(table, lookup, columns.datum, default_datum, rows, path, issues)
@@ -137,8 +157,13 @@ def read_facilities(
 
 
 def _datums(
-    table: pd.DataFrame, lookup: dict[str, str], wanted: str | None, default: str,
-    rows: NDArray, path: Path, issues: DataIssues,
+    table: pd.DataFrame,
+    lookup: dict[str, str],
+    wanted: str | None,
+    default: str,
+    rows: NDArray,
+    path: Path,
+    issues: DataIssues,
 ) -> NDArray[np.object_]:
     default_datum = parse_datum(default)
     if default_datum is None:
@@ -147,18 +172,32 @@ def _datums(
     if col is None:
         return np.full(len(table), default_datum, dtype=object)
     values = table[col].to_numpy(dtype=object)
-    parsed = np.array([parse_datum(v) if v is not None and str(v).strip() else default_datum
-                       for v in values], dtype=object)
+    parsed = np.array(
+        [parse_datum(v) if v is not None and str(v).strip() else default_datum for v in values], dtype=object
+    )
     for i in np.flatnonzero(pd.isna(parsed)):
-        issues.add("warning", path, f"unknown datum; read as {default_datum}", row=int(rows[i]),
-                   field=col, value=values[i], action="repaired")
+        issues.add(
+            "warning",
+            path,
+            f"unknown datum; read as {default_datum}",
+            row=int(rows[i]),
+            field=col,
+            value=values[i],
+            action="repaired",
+        )
         parsed[i] = default_datum
     return parsed
 
 
 def _fix_ranges(
-    lon: NDArray, lat: NDArray, keep: NDArray, study_area: shapely.Geometry | None,
-    rows: NDArray, path: Path, issues: DataIssues, fields: tuple[str, str],
+    lon: NDArray,
+    lat: NDArray,
+    keep: NDArray,
+    study_area: shapely.Geometry | None,
+    rows: NDArray,
+    path: Path,
+    issues: DataIssues,
+    fields: tuple[str, str],
 ) -> tuple[NDArray, NDArray]:
     """Swap lat/lon back where that is clearly what happened; exclude out-of-range rows."""
     lon, lat = lon.copy(), lat.copy()
@@ -172,24 +211,40 @@ def _fix_ranges(
     else:
         swap = keep & ~in_range & swapped_ok
     for i in np.flatnonzero(swap):
-        issues.add("warning", path, f"longitude and latitude look swapped ({lon[i]}, {lat[i]}); "
-                   "swapped back", row=int(rows[i]), field=f"{fields[0]}/{fields[1]}",
-                   value=f"{lon[i]}, {lat[i]}", action="repaired")
+        issues.add(
+            "warning",
+            path,
+            f"longitude and latitude look swapped ({lon[i]}, {lat[i]}); swapped back",
+            row=int(rows[i]),
+            field=f"{fields[0]}/{fields[1]}",
+            value=f"{lon[i]}, {lat[i]}",
+            action="repaired",
+        )
     lon[swap], lat[swap] = lat[swap], lon[swap].copy()
     in_range = (np.abs(lon) <= 180) & (np.abs(lat) <= 90) & ~((lon == 0) & (lat == 0))
     for i in np.flatnonzero(keep & ~in_range):
         field = fields[0] if abs(lon[i]) > 180 or lon[i] == 0 else fields[1]
-        issues.add("error", path, "coordinate out of range (longitude -180..180, latitude "
-                   "-90..90, not 0,0)", row=int(rows[i]), field=field,
-                   value=f"{lon[i]}, {lat[i]}", action="excluded")
+        issues.add(
+            "error",
+            path,
+            "coordinate out of range (longitude -180..180, latitude -90..90, not 0,0)",
+            row=int(rows[i]),
+            field=field,
+            value=f"{lon[i]}, {lat[i]}",
+            action="excluded",
+        )
     lon[~in_range] = np.nan
     lat[~in_range] = np.nan
     return lon, lat
 
 
 def _ids(
-    table: pd.DataFrame, lookup: dict[str, str], wanted: str | None, rows: NDArray,
-    path: Path, issues: DataIssues,
+    table: pd.DataFrame,
+    lookup: dict[str, str],
+    wanted: str | None,
+    rows: NDArray,
+    path: Path,
+    issues: DataIssues,
 ) -> NDArray[np.object_]:
     col = find_column(lookup, wanted, ID_NAMES, path, "id", required=False)
     if col is None:
@@ -200,40 +255,67 @@ def _ids(
     for i, value in enumerate(ids):
         if value in ("", "nan"):
             ids[i] = value = f"F{rows[i]:04d}"
-            issues.add("warning", path, f"empty id; set to {value}", row=int(rows[i]), field=col,
-                       action="repaired")
+            issues.add(
+                "warning", path, f"empty id; set to {value}", row=int(rows[i]), field=col, action="repaired"
+            )
         if value in seen:
             seen[value] += 1
             ids[i] = f"{value}-{seen[value]}"
-            issues.add("warning", path, f"duplicate id {value!r}; renamed {ids[i]}",
-                       row=int(rows[i]), field=col, value=value, action="repaired")
+            issues.add(
+                "warning",
+                path,
+                f"duplicate id {value!r}; renamed {ids[i]}",
+                row=int(rows[i]),
+                field=col,
+                value=value,
+                action="repaired",
+            )
         else:
             seen[value] = 1
     return ids
 
 
 def _types(
-    table: pd.DataFrame, lookup: dict[str, str], wanted: str | None, name_col: str | None,
-    rows: NDArray, path: Path, issues: DataIssues,
+    table: pd.DataFrame,
+    lookup: dict[str, str],
+    wanted: str | None,
+    name_col: str | None,
+    rows: NDArray,
+    path: Path,
+    issues: DataIssues,
 ) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
     col = find_column(lookup, wanted, TYPE_NAMES, path, "type", required=False)
     source = col or name_col
     if source is None:
-        raise InputError(f"no facility type column (one of {', '.join(TYPE_NAMES)}) and no "
-                         "name to infer it from", path=path, field="type")
+        raise InputError(
+            f"no facility type column (one of {', '.join(TYPE_NAMES)}) and no name to infer it from",
+            path=path,
+            field="type",
+        )
     labels = table[source].astype(str).to_numpy(dtype=object)
     codes = np.array([classify_facility_type(v) for v in labels], dtype=object)
     for i in np.flatnonzero(pd.isna(codes)):
-        issues.add("warning", path, "facility type not recognised; counted as 'other' "
-                   f"(known: {', '.join(t.zh for t in FACILITY_TYPES.values())})",
-                   row=int(rows[i]), field=source, value=labels[i], action="repaired")
+        issues.add(
+            "warning",
+            path,
+            "facility type not recognised; counted as 'other' "
+            f"(known: {', '.join(t.zh for t in FACILITY_TYPES.values())})",
+            row=int(rows[i]),
+            field=source,
+            value=labels[i],
+            action="repaired",
+        )
         codes[i] = "other"
     return labels, codes
 
 
 def _statuses(
-    table: pd.DataFrame, lookup: dict[str, str], wanted: str | None, rows: NDArray,
-    path: Path, issues: DataIssues,
+    table: pd.DataFrame,
+    lookup: dict[str, str],
+    wanted: str | None,
+    rows: NDArray,
+    path: Path,
+    issues: DataIssues,
 ) -> NDArray[np.object_]:
     col = find_column(lookup, wanted, STATUS_NAMES, path, "status", required=False)
     if col is None:
@@ -242,15 +324,25 @@ def _statuses(
     status = raw.str.lower().map(_STATUS).to_numpy(dtype=object)
     for i in np.flatnonzero(pd.isna(status)):
         if raw.iloc[i]:
-            issues.add("warning", path, "status not recognised; read as existing", row=int(rows[i]),
-                       field=col, value=raw.iloc[i], action="repaired")
+            issues.add(
+                "warning",
+                path,
+                "status not recognised; read as existing",
+                row=int(rows[i]),
+                field=col,
+                value=raw.iloc[i],
+                action="repaired",
+            )
         status[i] = "existing"
     return status
 
 
 def _check_study_area(
-    frame: gpd.GeoDataFrame, study_area: shapely.Geometry, buffer_m: float,
-    path: Path, issues: DataIssues,
+    frame: gpd.GeoDataFrame,
+    study_area: shapely.Geometry,
+    buffer_m: float,
+    path: Path,
+    issues: DataIssues,
 ) -> gpd.GeoDataFrame:
     from carecircles._crs import utm_crs
 
@@ -262,11 +354,24 @@ def _check_study_area(
     far = distance > buffer_m
     near = (distance > 0) & ~far
     for i in np.flatnonzero(near):
-        issues.add("info", path, f"facility {distance[i] / 1000:.1f} km outside the study area; "
-                   "kept (people cross boundaries for care)", row=int(frame["row"].iloc[i]),
-                   field="geometry", value=frame["name"].iloc[i])
+        issues.add(
+            "info",
+            path,
+            f"facility {distance[i] / 1000:.1f} km outside the study area; "
+            "kept (people cross boundaries for care)",
+            row=int(frame["row"].iloc[i]),
+            field="geometry",
+            value=frame["name"].iloc[i],
+        )
     for i in np.flatnonzero(far):
-        issues.add("warning", path, f"facility {distance[i] / 1000:.1f} km outside the study area "
-                   f"(more than {buffer_m / 1000:g} km); excluded", row=int(frame["row"].iloc[i]),
-                   field="geometry", value=frame["name"].iloc[i], action="excluded")
+        issues.add(
+            "warning",
+            path,
+            f"facility {distance[i] / 1000:.1f} km outside the study area "
+            f"(more than {buffer_m / 1000:g} km); excluded",
+            row=int(frame["row"].iloc[i]),
+            field="geometry",
+            value=frame["name"].iloc[i],
+            action="excluded",
+        )
     return frame[~far]

@@ -1,5 +1,8 @@
-"""Interactive Folium map of a study: compliance by zone, covered and uncovered areas, villages
-beyond 2.5 km, facilities by type. Popups in Chinese by default; every input string escaped."""
+"""Interactive Folium map of a study.
+
+Compliance by zone, covered and uncovered areas, villages beyond 2.5 km, facilities by type.
+Popups in Chinese by default; every string from input data is escaped.
+"""
 
 from __future__ import annotations
 
@@ -23,19 +26,54 @@ _LEVEL_STYLE = {
     "other": ("#7f7f7f", 4),
 }
 _LABELS = {
-    "zh": {"covered": "已覆盖", "uncovered": "未覆盖", "population": "人口", "share": "覆盖率",
-           "target": "目标", "pass": "达标", "fail": "未达标", "na": "无人口", "facilities": "医疗机构",
-           "villages": "超出2.5公里的村", "none": "无村卫生室/巡诊点", "outreach_only": "仅有巡诊点",
-           "type": "类型", "beds": "床位", "status": "状态", "zone": "区域", "synthetic": "合成示例数据，非真实数据",
-           "uncovered_pop": "未覆盖人口", "distance": "最近村卫生室直线距离", "road": "道路距离",
-           "legend": "图例", "meters": "米"},
-    "en": {"covered": "covered", "uncovered": "not covered", "population": "population", "share": "covered share",
-           "target": "target", "pass": "passes", "fail": "fails", "na": "no population",
-           "facilities": "facilities", "villages": "villages beyond 2.5 km", "none": "no clinic or outreach",
-           "outreach_only": "outreach point only", "type": "type", "beds": "beds", "status": "status",
-           "zone": "zone", "synthetic": "SYNTHETIC sample data, not real", "uncovered_pop": "uncovered population",
-           "distance": "straight distance to nearest clinic", "road": "road distance", "legend": "legend",
-           "meters": "m"},
+    "zh": {
+        "covered": "已覆盖",
+        "uncovered": "未覆盖",
+        "population": "人口",
+        "share": "覆盖率",
+        "target": "目标",
+        "pass": "达标",
+        "fail": "未达标",
+        "na": "无人口",
+        "facilities": "医疗机构",
+        "villages": "超出2.5公里的村",
+        "none": "无村卫生室/巡诊点",
+        "outreach_only": "仅有巡诊点",
+        "type": "类型",
+        "beds": "床位",
+        "status": "状态",
+        "zone": "区域",
+        "synthetic": "合成示例数据，非真实数据",
+        "uncovered_pop": "未覆盖人口",
+        "distance": "最近村卫生室直线距离",
+        "road": "道路距离",
+        "legend": "图例",
+        "meters": "米",
+    },
+    "en": {
+        "covered": "covered",
+        "uncovered": "not covered",
+        "population": "population",
+        "share": "covered share",
+        "target": "target",
+        "pass": "passes",
+        "fail": "fails",
+        "na": "no population",
+        "facilities": "facilities",
+        "villages": "villages beyond 2.5 km",
+        "none": "no clinic or outreach",
+        "outreach_only": "outreach point only",
+        "type": "type",
+        "beds": "beds",
+        "status": "status",
+        "zone": "zone",
+        "synthetic": "SYNTHETIC sample data, not real",
+        "uncovered_pop": "uncovered population",
+        "distance": "straight distance to nearest clinic",
+        "road": "road distance",
+        "legend": "legend",
+        "meters": "m",
+    },
 }
 
 
@@ -61,15 +99,20 @@ def build_map(result: StudyResult, lang: str = "zh", simplify_m: float = 30.0) -
     t = _LABELS[lang]
     zones = result.zones
     bounds = zones.total_bounds
-    fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-                      tiles=None, control_scale=True, prefer_canvas=True)
+    fmap = folium.Map(
+        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+    )
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap", show=False).add_to(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     tolerance = simplify_m / 111_000
 
     for i, standard in enumerate(result.config.standards):
-        rows = result.zone_results[(result.zone_results["standard"] == standard.id)
-                                   & (result.zone_results["zone_code"] != "ALL")]
+        rows = result.zone_results[
+            (result.zone_results["standard"] == standard.id) & (result.zone_results["zone_code"] != "ALL")
+        ]
         if rows.empty:
             continue
         _zone_layer(fmap, zones, rows, standard, t, tolerance, show=i == 0)
@@ -84,24 +127,39 @@ def build_map(result: StudyResult, lang: str = "zh", simplify_m: float = 30.0) -
     return fmap
 
 
-def _zone_layer(fmap: folium.Map, zones: gpd.GeoDataFrame, rows: pd.DataFrame, standard: Standard,
-                t: dict[str, str], tolerance: float, *, show: bool) -> None:
+def _zone_layer(
+    fmap: folium.Map,
+    zones: gpd.GeoDataFrame,
+    rows: pd.DataFrame,
+    standard: Standard,
+    t: dict[str, str],
+    tolerance: float,
+    *,
+    show: bool,
+) -> None:
     layer = folium.FeatureGroup(name=f"{standard.title_zh} {standard.label} · {t['zone']}", show=show)
-    merged = zones.merge(rows[["zone_code", "population", "covered_share", "passes", "uncovered_population"]],
-                         on="zone_code")
+    merged = zones.merge(
+        rows[["zone_code", "population", "covered_share", "passes", "uncovered_population"]], on="zone_code"
+    )
     for _, z in merged.iterrows():
         share = z["covered_share"]
         colour = _share_colour(share, standard.target_share)
         verdict = t["na"] if pd.isna(z["passes"]) else (t["pass"] if z["passes"] else t["fail"])
-        popup = (f"<b>{esc(z['zone_name'])}</b> ({esc(z['zone_code'])})<br>{esc(standard.title_zh)} "
-                 f"{esc(standard.label)}<br>{t['population']}: {z['population']:,.0f}<br>"
-                 f"{t['share']}: {'' if pd.isna(share) else f'{share:.1%}'} ({t['target']} "
-                 f"{standard.target_share:.0%}) — <b>{verdict}</b><br>{t['uncovered_pop']}: "
-                 f"{z['uncovered_population']:,.0f}")
+        popup = (
+            f"<b>{esc(z['zone_name'])}</b> ({esc(z['zone_code'])})<br>{esc(standard.title_zh)} "
+            f"{esc(standard.label)}<br>{t['population']}: {z['population']:,.0f}<br>"
+            f"{t['share']}: {'' if pd.isna(share) else f'{share:.1%}'} ({t['target']} "
+            f"{standard.target_share:.0%}) — <b>{verdict}</b><br>{t['uncovered_pop']}: "
+            f"{z['uncovered_population']:,.0f}"
+        )
         folium.GeoJson(
             z.geometry.simplify(tolerance).__geo_interface__,
-            style_function=lambda _, c=colour: {"color": "#333333", "weight": 1.2, "fillColor": c,
-                                                "fillOpacity": 0.35},
+            style_function=lambda _, c=colour: {
+                "color": "#333333",
+                "weight": 1.2,
+                "fillColor": c,
+                "fillOpacity": 0.35,
+            },
             tooltip=folium.Tooltip(f"{esc(z['zone_name'])}: {verdict}"),
             popup=folium.Popup(popup, max_width=320),
         ).add_to(layer)
@@ -120,19 +178,35 @@ def _share_colour(share: float, target: float) -> str:
     return "#d73027"
 
 
-def _area_layer(fmap: folium.Map, areas: gpd.GeoDataFrame, standard: Standard, t: dict[str, str],
-                tolerance: float, *, show: bool) -> None:
+def _area_layer(
+    fmap: folium.Map,
+    areas: gpd.GeoDataFrame,
+    standard: Standard,
+    t: dict[str, str],
+    tolerance: float,
+    *,
+    show: bool,
+) -> None:
     for status, colour in (("covered", "#4575b4"), ("uncovered", "#d73027")):
         part = areas[areas["status"] == status]
         if part.empty:
             continue
-        layer = folium.FeatureGroup(name=f"{standard.title_zh} {standard.label} · {t[status]}",
-                                    show=show and status == "uncovered")
-        display = gpd.GeoDataFrame({"population": part["population"].round(0).astype(int)},
-                                   geometry=part.geometry.simplify(tolerance), crs=4326)
+        layer = folium.FeatureGroup(
+            name=f"{standard.title_zh} {standard.label} · {t[status]}", show=show and status == "uncovered"
+        )
+        display = gpd.GeoDataFrame(
+            {"population": part["population"].round(0).astype(int)},
+            geometry=part.geometry.simplify(tolerance),
+            crs=4326,
+        )
         folium.GeoJson(
             display.to_json(drop_id=True),
-            style_function=lambda _, c=colour: {"color": c, "weight": 0.5, "fillColor": c, "fillOpacity": 0.45},
+            style_function=lambda _, c=colour: {
+                "color": c,
+                "weight": 0.5,
+                "fillColor": c,
+                "fillOpacity": 0.45,
+            },
             tooltip=folium.GeoJsonTooltip(fields=["population"], aliases=[f"{t[status]} {t['population']}"]),
         ).add_to(layer)
         layer.add_to(fmap)
@@ -145,16 +219,24 @@ def _village_layer(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> 
         return
     status = villages[status_cols[0]]
     layer = folium.FeatureGroup(name=t["villages"], show=True)
-    for (_, v), s in zip(villages.iterrows(), status):
+    for (_, v), s in zip(villages.iterrows(), status, strict=True):
         if s == "fixed":
             continue
         colour = "#d73027" if s == "none" else "#fd8d3c"
-        popup = (f"<b>{esc(v['name'])}</b> ({esc(v['zone_name'])})<br>{t['population']}: {v['population']:,.0f}"
-                 f"<br>{t[s]}<br>{t['distance']}: {v['clinic_straight_m']:,.0f} {t['meters']}"
-                 f"<br>{t['road']}: {_metres(v['clinic_road_m'], t)}")
+        popup = (
+            f"<b>{esc(v['name'])}</b> ({esc(v['zone_name'])})<br>{t['population']}: {v['population']:,.0f}"
+            f"<br>{t[s]}<br>{t['distance']}: {v['clinic_straight_m']:,.0f} {t['meters']}"
+            f"<br>{t['road']}: {_metres(v['clinic_road_m'], t)}"
+        )
         folium.RegularPolygonMarker(
-            [v.geometry.y, v.geometry.x], number_of_sides=3, radius=7, color=colour, fill=True,
-            fill_color=colour, fill_opacity=0.9, popup=folium.Popup(popup, max_width=300),
+            [v.geometry.y, v.geometry.x],
+            number_of_sides=3,
+            radius=7,
+            color=colour,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.9,
+            popup=folium.Popup(popup, max_width=300),
             tooltip=esc(v["name"]),
         ).add_to(layer)
     layer.add_to(fmap)
@@ -164,26 +246,39 @@ def _metres(value: float, t: dict[str, str]) -> str:
     return "> 10 km" if not np.isfinite(value) else f"{value:,.0f} {t['meters']}"
 
 
-def _facility_layer(fmap: folium.Map, facilities: gpd.GeoDataFrame, result: StudyResult,
-                    t: dict[str, str], lang: str) -> None:
+def _facility_layer(
+    fmap: folium.Map, facilities: gpd.GeoDataFrame, result: StudyResult, t: dict[str, str], lang: str
+) -> None:
     layer = folium.FeatureGroup(name=t["facilities"], show=True)
     for _, f in facilities.iterrows():
         kind = FACILITY_TYPES.get(f["type"], FACILITY_TYPES["other"])
         colour, radius = _LEVEL_STYLE[kind.level]
         label = kind.zh if lang == "zh" else kind.en
         beds = f.get("beds", "")
-        popup = (f"<b>{esc(f['name'])}</b><br>{t['type']}: {esc(label)} ({esc(f['type_label'])})"
-                 f"<br>{t['beds']}: {esc(beds)}<br>{t['status']}: {esc(f['status'])}")
+        popup = (
+            f"<b>{esc(f['name'])}</b><br>{t['type']}: {esc(label)} ({esc(f['type_label'])})"
+            f"<br>{t['beds']}: {esc(beds)}<br>{t['status']}: {esc(f['status'])}"
+        )
         folium.CircleMarker(
-            [f.geometry.y, f.geometry.x], radius=radius, color="#ffffff", weight=1, fill=True,
-            fill_color=colour if f["used"] else "#bbbbbb", fill_opacity=0.95,
-            popup=folium.Popup(popup, max_width=300), tooltip=esc(f["name"]),
+            [f.geometry.y, f.geometry.x],
+            radius=radius,
+            color="#ffffff",
+            weight=1,
+            fill=True,
+            fill_color=colour if f["used"] else "#bbbbbb",
+            fill_opacity=0.95,
+            popup=folium.Popup(popup, max_width=300),
+            tooltip=esc(f["name"]),
         ).add_to(layer)
     layer.add_to(fmap)
 
 
 def _title(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> None:
-    synthetic = f"<div style='color:#b2182b;font-weight:bold'>{t['synthetic']}</div>" if result.config.synthetic else ""
+    synthetic = (
+        f"<div style='color:#b2182b;font-weight:bold'>{t['synthetic']}</div>"
+        if result.config.synthetic
+        else ""
+    )
     legend_rows = "".join(
         f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
         f"background:{c};margin-right:4px'></span>{esc(level)}</div>"

@@ -25,22 +25,51 @@ OFFROAD_WALK_KMH = 4.5
 DEFAULT_SPEEDS_KMH: dict[str, dict[str, float]] = {
     # walking: everything but motorways, slower on steps and rough tracks
     "walk": {
-        "*": 4.5, "steps": 2.0, "track": 4.0, "path": 4.0, "bridleway": 4.0,
-        "motorway": 0.0, "motorway_link": 0.0,
+        "*": 4.5,
+        "steps": 2.0,
+        "track": 4.0,
+        "path": 4.0,
+        "bridleway": 4.0,
+        "motorway": 0.0,
+        "motorway_link": 0.0,
     },
     # e-bike / motorcycle: the usual rural means of getting to a clinic
     "ebike": {
-        "trunk": 35, "trunk_link": 30, "primary": 35, "primary_link": 30,
-        "secondary": 30, "secondary_link": 25, "tertiary": 30, "tertiary_link": 25,
-        "unclassified": 25, "road": 25, "residential": 20, "living_street": 10,
-        "service": 15, "track": 12, "cycleway": 18, "path": 8,
+        "trunk": 35,
+        "trunk_link": 30,
+        "primary": 35,
+        "primary_link": 30,
+        "secondary": 30,
+        "secondary_link": 25,
+        "tertiary": 30,
+        "tertiary_link": 25,
+        "unclassified": 25,
+        "road": 25,
+        "residential": 20,
+        "living_street": 10,
+        "service": 15,
+        "track": 12,
+        "cycleway": 18,
+        "path": 8,
     },
     # car: rural China speeds, well under the legal limits on hill roads
     "car": {
-        "motorway": 100, "motorway_link": 60, "trunk": 70, "trunk_link": 40,
-        "primary": 60, "primary_link": 40, "secondary": 50, "secondary_link": 35,
-        "tertiary": 40, "tertiary_link": 30, "unclassified": 30, "road": 30,
-        "residential": 25, "living_street": 10, "service": 15, "track": 15,
+        "motorway": 100,
+        "motorway_link": 60,
+        "trunk": 70,
+        "trunk_link": 40,
+        "primary": 60,
+        "primary_link": 40,
+        "secondary": 50,
+        "secondary_link": 35,
+        "tertiary": 40,
+        "tertiary_link": 30,
+        "unclassified": 30,
+        "road": 30,
+        "residential": 25,
+        "living_street": 10,
+        "service": 15,
+        "track": 15,
     },
 }
 
@@ -111,9 +140,7 @@ class Network:
         """
         if len(x) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        dist, node = self.tree.query(
-            np.column_stack([x, y]), distance_upper_bound=max_distance
-        )
+        dist, node = self.tree.query(np.column_stack([x, y]), distance_upper_bound=max_distance)
         node = np.where(np.isfinite(dist), node, -1).astype(np.int64)
         return node, dist
 
@@ -206,7 +233,8 @@ def _edge_speeds(
     unknown = [c for c in classes if c not in table and c not in _ALL_KNOWN_CLASSES]
     if unknown:
         issues.add(
-            "info", roads.source,
+            "info",
+            roads.source,
             f"mode {mode}: road classes not in the speed table {unknown[:10]} "
             f"{'use the default speed' if default else 'are not used'}",
             field="highway",
@@ -239,7 +267,8 @@ def _largest_component(
     if dropped:
         fragments = int((sizes > 0).sum()) - 1
         issues.add(
-            "info", roads.source,
+            "info",
+            roads.source,
             f"mode {mode}: {fragments} road fragments ({dropped} nodes) not connected to the "
             f"main network ({len(keep)} nodes) were left out",
             action="skipped",

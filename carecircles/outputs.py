@@ -6,6 +6,7 @@ import hashlib
 import json
 import platform
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -15,8 +16,20 @@ import pandas as pd
 
 from carecircles.analysis import StudyResult
 
-_PACKAGES = ("carecircles", "numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj",
-             "rasterio", "osmium", "osmnx", "networkx", "folium")
+_PACKAGES = (
+    "carecircles",
+    "numpy",
+    "scipy",
+    "pandas",
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "rasterio",
+    "osmium",
+    "osmnx",
+    "networkx",
+    "folium",
+)
 
 
 def write_outputs(result: StudyResult, out_dir: Path) -> dict[str, Path]:
@@ -58,12 +71,19 @@ def write_outputs(result: StudyResult, out_dir: Path) -> dict[str, Path]:
 
 
 def zone_report(result: StudyResult) -> pd.DataFrame:
-    """The per-standard × zone table with rounded figures, as written to zones.csv."""
+    """Return the per-standard × zone table with rounded figures, as written to zones.csv."""
     table = result.zone_results.copy()
     for column in ("population", "covered_population", "uncovered_population", "unreachable_population"):
         table[column] = table[column].round(0)
     table["covered_share"] = table["covered_share"].round(4)
     return table
+
+
+def _pad(text: str, width: int, *, left: bool = False) -> str:
+    """Pad to a terminal width, counting CJK characters as two columns."""
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    space = " " * max(width - shown, 0)
+    return text + space if left else space + text
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -80,13 +100,18 @@ def sha256(path: Path) -> str:
 
 
 def run_manifest(result: StudyResult, outputs: dict[str, Path]) -> dict:
-    """Inputs with checksums, standards, versions, counts and timings of a run."""
+    """Describe a run: inputs with checksums, standards, versions, counts and timings."""
     config = result.config
     inputs = {
         name: {"path": str(path), "sha256": sha256(path), "bytes": path.stat().st_size}
-        for name, path in (("config", config.source), ("zones", config.zones),
-                           ("facilities", config.facilities), ("roads", config.roads),
-                           ("population", config.population), ("villages", config.villages))
+        for name, path in (
+            ("config", config.source),
+            ("zones", config.zones),
+            ("facilities", config.facilities),
+            ("roads", config.roads),
+            ("population", config.population),
+            ("villages", config.villages),
+        )
         if path is not None
     }
     return {
@@ -97,21 +122,36 @@ def run_manifest(result: StudyResult, outputs: dict[str, Path]) -> dict:
         "crs": result.crs.to_string(),
         "inputs": inputs,
         "standards": [
-            {"id": s.id, "title": s.title_zh, "rule": s.rule, "source": s.source, "zone_type": s.zone_type,
-             "metric": s.metric, "mode": s.mode if s.metric == "time" else None, "threshold": s.threshold,
-             "unit": "min" if s.metric == "time" else "m", "target_share": s.target_share,
-             "facility_types": list(s.facility_types), "note": s.note}
+            {
+                "id": s.id,
+                "title": s.title_zh,
+                "rule": s.rule,
+                "source": s.source,
+                "zone_type": s.zone_type,
+                "metric": s.metric,
+                "mode": s.mode if s.metric == "time" else None,
+                "threshold": s.threshold,
+                "unit": "min" if s.metric == "time" else "m",
+                "target_share": s.target_share,
+                "facility_types": list(s.facility_types),
+                "note": s.note,
+            }
             for s in config.standards
         ],
         "options": {k: getattr(config.options, k) for k in config.options.__dataclass_fields__},
         "speeds_overrides": {k: dict(v) for k, v in config.speeds.items()},
         "counts": result.counts,
-        "data_issues": {sev: int((result.issues.to_frame()["severity"] == sev).sum())
-                        for sev in ("error", "warning", "info")},
+        "data_issues": {
+            sev: int((result.issues.to_frame()["severity"] == sev).sum())
+            for sev in ("error", "warning", "info")
+        },
         "timings_s": result.timings,
         "outputs": {k: str(v) for k, v in outputs.items()},
-        "versions": {"python": sys.version.split()[0], "platform": platform.platform(),
-                     **{p: _version(p) for p in _PACKAGES}},
+        "versions": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            **{p: _version(p) for p in _PACKAGES},
+        },
     }
 
 
@@ -123,12 +163,18 @@ def _version(package: str) -> str | None:
 
 
 def summary_table(result: StudyResult, lang: str = "zh") -> str:
-    """A short plain-text summary: one line per standard, then the failing zones."""
+    """Format a short plain-text summary: one line per standard, then the village counts."""
     lines = []
     zh = lang == "zh"
-    header = ("标准", "阈值", "覆盖人口", "覆盖率", "目标", "达标区域", "未覆盖人口") if zh else (
-        "standard", "threshold", "covered", "share", "target", "zones pass", "uncovered")
-    lines.append("{:<16} {:>9} {:>12} {:>8} {:>6} {:>10} {:>11}".format(*header))
+    header = (
+        ("标准", "阈值", "覆盖人口", "覆盖率", "目标", "达标区域", "未覆盖人口")
+        if zh
+        else ("standard", "threshold", "covered", "share", "target", "zones pass", "uncovered")
+    )
+    widths = (16, 9, 12, 8, 6, 10, 11)
+    lines.append(
+        " ".join(_pad(h, w, left=i == 0) for i, (h, w) in enumerate(zip(header, widths, strict=True)))
+    )
     for standard in result.config.standards:
         rows = result.zone_results[result.zone_results["standard"] == standard.id]
         if rows.empty:
@@ -136,15 +182,28 @@ def summary_table(result: StudyResult, lang: str = "zh") -> str:
         total = rows[rows["zone_code"] == "ALL"].iloc[0]
         zones = rows[rows["zone_code"] != "ALL"]
         passed = int(zones["passes"].fillna(False).sum())
-        lines.append("{:<16} {:>9} {:>12,.0f} {:>7.1%} {:>6.0%} {:>10} {:>11,.0f}".format(
-            standard.id, standard.label, total["covered_population"], total["covered_share"],
-            standard.target_share, f"{passed}/{len(zones)}", total["uncovered_population"]))
-    villages = result.zone_results[result.zone_results["villages"].notna() & (result.zone_results["zone_code"] == "ALL")]
+        lines.append(
+            "{:<16} {:>9} {:>12,.0f} {:>7.1%} {:>6.0%} {:>10} {:>11,.0f}".format(
+                standard.id,
+                standard.label,
+                total["covered_population"],
+                total["covered_share"],
+                standard.target_share,
+                f"{passed}/{len(zones)}",
+                total["uncovered_population"],
+            )
+        )
+    villages = result.zone_results[
+        result.zone_results["villages"].notna() & (result.zone_results["zone_code"] == "ALL")
+    ]
     for _, row in villages.iterrows():
-        text = (f"村卫生室2.5公里: {int(row['villages'])} 个村中 {int(row['villages_fixed'])} 个有固定村卫生室, "
-                f"{int(row['villages_outreach_only'])} 个仅有巡诊点, {int(row['villages_none'])} 个都没有"
-                if zh else
-                f"village 2.5 km: of {int(row['villages'])} villages, {int(row['villages_fixed'])} have a fixed "
-                f"clinic, {int(row['villages_outreach_only'])} outreach only, {int(row['villages_none'])} neither")
+        text = (
+            f"村卫生室2.5公里: {int(row['villages'])} 个村中 {int(row['villages_fixed'])} 个有固定村卫生室, "
+            f"{int(row['villages_outreach_only'])} 个仅有巡诊点, {int(row['villages_none'])} 个都没有"
+            if zh
+            else f"village 2.5 km: of {int(row['villages'])} villages, {int(row['villages_fixed'])} "
+            f"have a fixed clinic, {int(row['villages_outreach_only'])} outreach only, "
+            f"{int(row['villages_none'])} neither"
+        )
         lines.append(text)
     return "\n".join(lines)

@@ -90,13 +90,21 @@ def read_population_raster(
         raise InputError(f"cannot read raster: {exc}", path=path) from exc
     with source:
         if source.crs is None:
-            raise InputError("the raster has no CRS: set one (e.g. gdal_edit.py -a_srs "
-                             "EPSG:4326) before using it", path=path, field="crs")
+            raise InputError(
+                "the raster has no CRS: set one (e.g. gdal_edit.py -a_srs EPSG:4326) before using it",
+                path=path,
+                field="crs",
+            )
         raster_crs = CRS.from_user_input(source.crs)
         if not raster_crs.equals(CRS.from_epsg(4326)) and not raster_crs.equals(local_crs):
-            issues.add("info", path, f"raster CRS {raster_crs.to_string()} differs from the "
-                       f"study CRS {local_crs.to_string()}; cell centres were reprojected, "
-                       "counts were not resampled", field="crs")
+            issues.add(
+                "info",
+                path,
+                f"raster CRS {raster_crs.to_string()} differs from the "
+                f"study CRS {local_crs.to_string()}; cell centres were reprojected, "
+                "counts were not resampled",
+                field="crs",
+            )
         zones_r = zones.to_crs(raster_crs)
         window = _zone_window(source, zones_r.total_bounds, path)
         band = source.read(1, window=window, masked=True)
@@ -107,13 +115,20 @@ def read_population_raster(
     values[bad] = 0.0
     zone_index = rasterio.features.rasterize(
         ((geom, i) for i, geom in enumerate(zones_r.geometry)),
-        out_shape=values.shape, transform=transform, fill=-1, dtype="int32",
+        out_shape=values.shape,
+        transform=transform,
+        fill=-1,
+        dtype="int32",
     )
     in_zone = zone_index >= 0
     if nodata_cells:
         inside_nodata = int((np.ma.getmaskarray(band) & in_zone).sum())
-        issues.add("info", path, f"{inside_nodata} nodata cells inside the zones counted as "
-                   "no population", field="nodata")
+        issues.add(
+            "info",
+            path,
+            f"{inside_nodata} nodata cells inside the zones counted as no population",
+            field="nodata",
+        )
     populated = in_zone & (values > 0)
     rows, cols = np.nonzero(populated)
     cx, cy = rasterio.transform.xy(transform, rows, cols, offset="center")
@@ -121,11 +136,13 @@ def read_population_raster(
         np.asarray(cx, float), np.asarray(cy, float)
     )
     return PopulationCells(
-        x=np.asarray(x), y=np.asarray(y), population=values[rows, cols],
-        zone=zone_index[rows, cols].astype(np.int64), row=rows.astype(np.int64),
+        x=np.asarray(x),
+        y=np.asarray(y),
+        population=values[rows, cols],
+        zone=zone_index[rows, cols].astype(np.int64),
+        row=rows.astype(np.int64),
         col=cols.astype(np.int64),
-        grid=RasterGrid(transform=transform, shape=values.shape, crs=raster_crs,
-                        zone_index=zone_index),
+        grid=RasterGrid(transform=transform, shape=values.shape, crs=raster_crs, zone_index=zone_index),
     )
 
 
@@ -137,7 +154,8 @@ def _zone_window(
         raise InputError(
             f"the raster (bounds {tuple(round(b, 4) for b in source.bounds)}) does not overlap "
             f"the study zones (bounds {tuple(round(b, 4) for b in bounds)}); is it the right "
-            "file, and is its CRS right?", path=path,
+            "file, and is its CRS right?",
+            path=path,
         )
     exact = rasterio.windows.from_bounds(*bounds, transform=source.transform)
     # whole cells covering the bounds: floor the near edges and ceil the far ones
@@ -173,8 +191,10 @@ def read_villages(
     if lonlat is None:
         lon_col = find_column(lookup, None, LON_NAMES, path, "lon")
         lat_col = find_column(lookup, None, LAT_NAMES, path, "lat")
-        lonlat = (pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=float),
-                  pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=float))
+        lonlat = (
+            pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=float),
+            pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=float),
+        )
     frame = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(*lonlat), crs=4326)
     pop_col = find_column(lookup, population_column, VILLAGE_POP_NAMES, path, "village population")
     name_col = find_column(lookup, name_column, VILLAGE_NAME_NAMES, path, "village name", required=False)
@@ -182,30 +202,46 @@ def read_villages(
     population = pd.to_numeric(frame[pop_col], errors="coerce")
     rows = np.arange(len(frame)) + offset
     for i in np.flatnonzero(population.isna() | (population < 0)):
-        issues.add("warning", path, "population missing or negative; set to 0", row=int(rows[i]),
-                   field=pop_col, value=frame[pop_col].iloc[i], action="repaired")
+        issues.add(
+            "warning",
+            path,
+            "population missing or negative; set to 0",
+            row=int(rows[i]),
+            field=pop_col,
+            value=frame[pop_col].iloc[i],
+            action="repaired",
+        )
     out = gpd.GeoDataFrame(
         {
-            "village_id": (frame[id_col].astype(str) if id_col
-                           else pd.Series([f"V{r:04d}" for r in rows])).to_numpy(),
+            "village_id": (
+                frame[id_col].astype(str) if id_col else pd.Series([f"V{r:04d}" for r in rows])
+            ).to_numpy(),
             "name": (frame[name_col].astype(str) if name_col else frame.index.astype(str)).to_numpy(),
             "population": population.fillna(0).clip(lower=0).to_numpy(),
             "row": rows,
         },
-        geometry=frame.geometry.to_numpy(), crs=4326,
+        geometry=frame.geometry.to_numpy(),
+        crs=4326,
     )
     bad_geom = out.geometry.is_empty | out.geometry.x.isna()
     for i in np.flatnonzero(bad_geom):
-        issues.add("error", path, "village has no valid point", row=int(rows[i]), field="geometry",
-                   action="excluded")
+        issues.add(
+            "error", path, "village has no valid point", row=int(rows[i]), field="geometry", action="excluded"
+        )
     out = out[~bad_geom]
     joined = gpd.sjoin(out, zones[["zone_code", "geometry"]], how="left", predicate="within")
     joined = joined[~joined.index.duplicated()]
     outside = joined["zone_code"].isna()
     for i in np.flatnonzero(outside):
-        issues.add("warning", path, "village outside every zone; excluded",
-                   row=int(joined["row"].iloc[i]), field="geometry",
-                   value=joined["name"].iloc[i], action="excluded")
+        issues.add(
+            "warning",
+            path,
+            "village outside every zone; excluded",
+            row=int(joined["row"].iloc[i]),
+            field="geometry",
+            value=joined["name"].iloc[i],
+            action="excluded",
+        )
     return joined[~outside].drop(columns="index_right").reset_index(drop=True)
 
 
@@ -218,6 +254,8 @@ def population_from_villages(
     x, y = project_lonlat(villages.geometry.x, villages.geometry.y, local_crs)
     index = pd.Index(zones["zone_code"])
     return PopulationCells(
-        x=x, y=y, population=villages["population"].to_numpy(dtype=float),
+        x=x,
+        y=y,
+        population=villages["population"].to_numpy(dtype=float),
         zone=index.get_indexer(villages["zone_code"]).astype(np.int64),
     )

@@ -20,8 +20,22 @@ from carecircles._errors import DataIssues, InputError
 
 #: highway values that are not usable roads.
 _NOT_ROADS = frozenset(
-    {"proposed", "construction", "abandoned", "disused", "platform", "raceway", "bus_stop",
-     "elevator", "escape", "emergency_bay", "rest_area", "services", "razed", "no"}
+    {
+        "proposed",
+        "construction",
+        "abandoned",
+        "disused",
+        "platform",
+        "raceway",
+        "bus_stop",
+        "elevator",
+        "escape",
+        "emergency_bay",
+        "rest_area",
+        "services",
+        "razed",
+        "no",
+    }
 )
 _ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
 _ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
@@ -111,8 +125,12 @@ def read_roads(
         roads = read_graphml(path, issues)
     else:
         roads = read_line_layer(
-            path, issues, class_column=class_column, speed_column=speed_column,
-            speed_unit=speed_unit, join_tolerance_m=join_tolerance_m,
+            path,
+            issues,
+            class_column=class_column,
+            speed_column=speed_column,
+            speed_unit=speed_unit,
+            join_tolerance_m=join_tolerance_m,
         )
     if roads.n_edges == 0:
         raise InputError("the road network is empty: no usable road segment was found", path=path)
@@ -206,8 +224,17 @@ def _edges_from_polylines(
     if len(refs) == 0:
         empty_i = np.zeros(0, dtype=np.int64)
         empty_f = np.zeros(0, dtype=float)
-        return RoadEdges(empty_i, empty_f, empty_f, empty_i, empty_i, np.zeros(0, dtype=object),
-                         np.zeros(0, dtype=np.int8), empty_f, source)
+        return RoadEdges(
+            empty_i,
+            empty_f,
+            empty_f,
+            empty_i,
+            empty_i,
+            np.zeros(0, dtype=object),
+            np.zeros(0, dtype=np.int8),
+            empty_f,
+            source,
+        )
     unique_refs, first, node_index = np.unique(refs, return_index=True, return_inverse=True)
     line_of_vertex = np.repeat(np.arange(len(lengths)), lengths)
     starts = np.ones(len(refs), dtype=bool)
@@ -306,9 +333,9 @@ def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
     lines_lon: list[float] = []
     lines_lat: list[float] = []
     offset = 0
-    for (a, b), inside in zip(ends, interiors):
+    for (a, b), inside in zip(ends, interiors, strict=True):
         k = len(inside)
-        line_refs.extend([a, *inner_ids[offset:offset + k].tolist(), b])
+        line_refs.extend([a, *inner_ids[offset : offset + k].tolist(), b])
         lines_lon.extend([xs[a], *inside[:, 0], xs[b]])
         lines_lat.extend([ys[a], *inside[:, 1], ys[b]])
         offset += k
@@ -344,8 +371,9 @@ def read_line_layer(
 
     Lines are joined where they share a vertex (to ~1 cm), and line ends closer than
     ``join_tolerance_m`` are merged (lane-level data often stops short of the junction);
-    non-line features are skipped and recorded. Speeds are read in km/h unless ``speed_unit`` says otherwise; with
-    ``auto``, a column whose values never exceed 42 is taken as m/s (and a warning says so).
+    non-line features are skipped and recorded. Speeds are read in km/h unless ``speed_unit``
+    says otherwise; with ``auto``, a column whose values never exceed 42 is taken as m/s (and a
+    warning says so).
     """
     path = Path(path)
     try:
@@ -360,8 +388,11 @@ def read_line_layer(
     if (~is_line).any():
         kinds = layer.geometry.geom_type[~is_line].value_counts().to_dict()
         issues.add(
-            "info", path, f"{int((~is_line).sum())} non-line features skipped: {kinds}",
-            field="geometry", action="skipped",
+            "info",
+            path,
+            f"{int((~is_line).sum())} non-line features skipped: {kinds}",
+            field="geometry",
+            action="skipped",
         )
     layer = layer[is_line].explode(index_parts=False).reset_index(drop=True)
     columns = {c.lower(): c for c in layer.columns}
@@ -382,8 +413,10 @@ def read_line_layer(
     speeds = _layer_speeds(layer, speed_col, speed_unit, path, issues)
     oneway_col = columns.get("oneway")
     oneway = (
-        np.array([_parse_oneway(str(v), h, None) for v, h in zip(layer[oneway_col], highway)],
-                 dtype=np.int8)
+        np.array(
+            [_parse_oneway(str(v), h, None) for v, h in zip(layer[oneway_col], highway, strict=True)],
+            dtype=np.int8,
+        )
         if oneway_col
         else np.zeros(len(layer), dtype=np.int8)
     )
@@ -395,8 +428,14 @@ def read_line_layer(
     if join_tolerance_m > 0:
         refs = _join_line_ends(coords, refs, lengths, join_tolerance_m, path, issues)
     return _edges_from_polylines(
-        refs.astype(np.int64), coords[:, 0], coords[:, 1], lengths,
-        highway, oneway, speeds, str(path),
+        refs.astype(np.int64),
+        coords[:, 0],
+        coords[:, 1],
+        lengths,
+        highway,
+        oneway,
+        speeds,
+        str(path),
     )
 
 
@@ -407,7 +446,8 @@ def _pick_column(
         if wanted.lower() not in columns:
             raise InputError(
                 f"{option} '{wanted}' not found; columns are {list(columns.values())}",
-                path=path, field=wanted,
+                path=path,
+                field=wanted,
             )
         return columns[wanted.lower()]
     return next((columns[c] for c in candidates if c in columns), None)
@@ -424,10 +464,12 @@ def _layer_speeds(
         unit = "ms" if np.isfinite(top) and top <= 42 else "kmh"
         if unit == "ms":
             issues.add(
-                "warning", path,
+                "warning",
+                path,
                 f"speeds in '{speed_col}' never exceed {top:g}: read as m/s "
                 "(set speed_unit: kmh in the config if they are km/h)",
-                field=speed_col, action="repaired",
+                field=speed_col,
+                action="repaired",
             )
     factor = {"kmh": 1.0, "ms": 3.6, "mph": 1.609344}.get(unit)
     if factor is None:
@@ -464,8 +506,11 @@ def _join_line_ends(
     _, label = csgraph.connected_components(links, directed=False)
     merged = len(np.unique(end_refs)) - len(np.unique(label[end_refs]))
     issues.add(
-        "info", path, f"{merged} line ends joined to a neighbour within {tolerance_m:g} m",
-        field="geometry", action="repaired",
+        "info",
+        path,
+        f"{merged} line ends joined to a neighbour within {tolerance_m:g} m",
+        field="geometry",
+        action="repaired",
     )
     return label[refs].astype(np.int64)
 
@@ -480,6 +525,11 @@ def _line_coords(geometry: gpd.GeoSeries) -> tuple[NDArray[np.float64], NDArray[
 def roads_frame(roads: RoadEdges) -> pd.DataFrame:
     """Segments as a plain table (for debugging and tests)."""
     return pd.DataFrame(
-        {"u": roads.u, "v": roads.v, "highway": roads.highway, "oneway": roads.oneway,
-         "maxspeed_kmh": roads.maxspeed_kmh}
+        {
+            "u": roads.u,
+            "v": roads.v,
+            "highway": roads.highway,
+            "oneway": roads.oneway,
+            "maxspeed_kmh": roads.maxspeed_kmh,
+        }
     )

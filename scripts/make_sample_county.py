@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,13 +46,26 @@ TOWNSHIPS = [  # name, code, angle (deg), distance (km), health centre, its type
     ("濛江乡", "220622200", 330, 21, "濛江乡卫生院", "乡镇卫生院"),
 ]
 BEDS = {  # 编制床位 2020 from plan 002
-    "靖宇镇卫生院": 2, "濛江乡卫生院": 3, "赤松镇卫生院": 4, "那尔轰镇卫生院": 5,
-    "景山镇中心卫生院": 4, "龙泉镇中心卫生院": 6, "花园口镇中心卫生院": 6, "三道湖镇卫生院": 5,
-    "保安卫生院": 2, "西南岔卫生院": 4, "榆树川卫生院": 3, "燕平卫生院": 2,
+    "靖宇镇卫生院": 2,
+    "濛江乡卫生院": 3,
+    "赤松镇卫生院": 4,
+    "那尔轰镇卫生院": 5,
+    "景山镇中心卫生院": 4,
+    "龙泉镇中心卫生院": 6,
+    "花园口镇中心卫生院": 6,
+    "三道湖镇卫生院": 5,
+    "保安卫生院": 2,
+    "西南岔卫生院": 4,
+    "榆树川卫生院": 3,
+    "燕平卫生院": 2,
 }
 BRANCHES = {"保安卫生院": 1, "西南岔卫生院": 4, "榆树川卫生院": 6, "燕平卫生院": 7}  # township idx
-STREETS = [("城东街道", "220622001"), ("城北街道", "220622002"),
-           ("城西街道", "220622003"), ("城南街道", "220622004")]
+STREETS = [
+    ("城东街道", "220622001"),
+    ("城北街道", "220622002"),
+    ("城西街道", "220622003"),
+    ("城南街道", "220622004"),
+]
 NAME_A = list("东西南北前后上中下新老大小红青白金长永兴太平福和安顺丰荣")
 NAME_B = list("兴安河沟岗岭屯山泉甸川台营堡林源湾")
 
@@ -64,11 +78,14 @@ class Roads:
     ways: list[tuple[list[int], dict[str, str]]] = field(default_factory=list)
 
     def node(self, x: float, y: float) -> int:
+        """Add a node; return its index."""
         self.xy.append((float(x), float(y)))
         return len(self.xy) - 1
 
-    def path(self, points: np.ndarray, tags: dict[str, str], start: int | None = None,
-             end: int | None = None) -> list[int]:
+    def path(
+        self, points: np.ndarray, tags: dict[str, str], start: int | None = None, end: int | None = None
+    ) -> list[int]:
+        """Add a way through ``points``; its ends may be existing nodes."""
         ids = [self.node(x, y) for x, y in points]
         if start is not None:
             ids[0] = start
@@ -78,17 +95,28 @@ class Roads:
         return ids
 
 
-def wiggle(p0: np.ndarray, p1: np.ndarray, rng: np.random.Generator, amp: float = 0.07,
-           spacing: float = NODE_SPACING_M) -> np.ndarray:
-    """A valley-like path from p0 to p1: straight line plus a smooth lateral meander."""
+def wiggle(
+    p0: np.ndarray,
+    p1: np.ndarray,
+    rng: np.random.Generator,
+    amp: float = 0.07,
+    spacing: float = NODE_SPACING_M,
+) -> np.ndarray:
+    """Return a valley-like path from p0 to p1: a straight line plus a smooth meander."""
     d = p1 - p0
     length = float(np.hypot(*d))
     n = max(2, int(length / spacing) + 1)
     t = np.linspace(0, 1, n)
     normal = np.array([-d[1], d[0]]) / max(length, 1e-9)
     k1, k2 = rng.uniform(0.6, 1.6), rng.uniform(1.8, 3.5)
-    lateral = np.sin(np.pi * t) * length * amp * (
-        np.sin(2 * np.pi * k1 * t + rng.uniform(0, 6.3)) + 0.5 * np.sin(2 * np.pi * k2 * t + rng.uniform(0, 6.3))
+    lateral = (
+        np.sin(np.pi * t)
+        * length
+        * amp
+        * (
+            np.sin(2 * np.pi * k1 * t + rng.uniform(0, 6.3))
+            + 0.5 * np.sin(2 * np.pi * k2 * t + rng.uniform(0, 6.3))
+        )
     )
     return p0 + np.outer(t, d) + np.outer(lateral, normal)
 
@@ -108,8 +136,12 @@ def build(out: Path) -> dict[str, float]:
     to_wgs = Transformer.from_crs(UTM, 4326, always_xy=True)
     ox, oy = to_utm.transform(*CENTRE_LONLAT)
     county = county_polygon(rng)
-    seats = np.array([[d * 1000 * np.cos(np.radians(a)), d * 1000 * np.sin(np.radians(a))]
-                      for _, _, a, d, _, _ in TOWNSHIPS])
+    seats = np.array(
+        [
+            [d * 1000 * np.cos(np.radians(a)), d * 1000 * np.sin(np.radians(a))]
+            for _, _, a, d, _, _ in TOWNSHIPS
+        ]
+    )
     seats[1:] += rng.normal(0, 1200, size=(len(seats) - 1, 2))
 
     # ---- zones: Voronoi townships, the seat's core split into four 街道
@@ -121,8 +153,12 @@ def build(out: Path) -> dict[str, float]:
     urban = shapely.affinity.rotate(shapely.affinity.scale(shapely.Point(0, 0).buffer(1000), 2.6, 2.0), 12)
     township_polys[0] = township_polys[0].difference(urban)
     # east, north, west and south 街道: the urban core cut along its diagonals
-    wedge = [shapely.Polygon([(0, 0), (1e5, -1e5), (1e5, 1e5)]), shapely.Polygon([(0, 0), (1e5, 1e5), (-1e5, 1e5)]),
-             shapely.Polygon([(0, 0), (-1e5, 1e5), (-1e5, -1e5)]), shapely.Polygon([(0, 0), (-1e5, -1e5), (1e5, -1e5)])]
+    wedge = [
+        shapely.Polygon([(0, 0), (1e5, -1e5), (1e5, 1e5)]),
+        shapely.Polygon([(0, 0), (1e5, 1e5), (-1e5, 1e5)]),
+        shapely.Polygon([(0, 0), (-1e5, 1e5), (-1e5, -1e5)]),
+        shapely.Polygon([(0, 0), (-1e5, -1e5), (1e5, -1e5)]),
+    ]
     street_polys = [urban.intersection(w) for w in wedge]
 
     # ---- roads
@@ -144,8 +180,11 @@ def build(out: Path) -> dict[str, float]:
     for j in range(-10, 11):  # east-west streets
         row = [grid_nodes[(i, j)] for i in range(-12, 13) if (i, j) in grid_nodes]
         if len(row) > 1:
-            tags = {"highway": "tertiary" if j == 0 else "residential", "name": f"合成{abs(j)}号街",
-                    "maxspeed": "40"}
+            tags = {
+                "highway": "tertiary" if j == 0 else "residential",
+                "name": f"合成{abs(j)}号街",
+                "maxspeed": "40",
+            }
             if j == -2:
                 tags["oneway"] = "-1"
             roads.ways.append((row, tags))
@@ -173,9 +212,15 @@ def build(out: Path) -> dict[str, float]:
         return roads.path(wiggle(pa, seats[b], rng, amp=0.05), tags, start=start, end=seat_nodes[b])
 
     routes: list[list[int]] = []
-    for b, cls, ref in [(1, "trunk", "G201"), (5, "trunk", "G201"), (2, "secondary", "S302"),
-                        (4, "secondary", "S211"), (7, "secondary", "S303"), (3, "tertiary", "X101"),
-                        (6, "tertiary", "X102")]:
+    for b, cls, ref in [
+        (1, "trunk", "G201"),
+        (5, "trunk", "G201"),
+        (2, "secondary", "S302"),
+        (4, "secondary", "S211"),
+        (7, "secondary", "S303"),
+        (3, "tertiary", "X101"),
+        (6, "tertiary", "X102"),
+    ]:
         tags = {"highway": cls, "ref": ref, "name": f"{ref}（合成）"}
         if cls == "trunk":
             tags["maxspeed"] = "60"
@@ -187,8 +232,11 @@ def build(out: Path) -> dict[str, float]:
         far = seats[end] + d * 30000
         border = shapely.LineString([seats[end], far]).intersection(county.exterior)
         target = np.array(shapely.get_coordinates(border)[0]) + d * 2000
-        roads.path(wiggle(seats[end], target, rng, amp=0.03), {"highway": "trunk", "ref": "G201"},
-                   start=seat_nodes[end])
+        roads.path(
+            wiggle(seats[end], target, rng, amp=0.03),
+            {"highway": "trunk", "ref": "G201"},
+            start=seat_nodes[end],
+        )
 
     # ---- villages: along the main valleys and up branch valleys from each township seat
     villages: list[dict] = []
@@ -202,13 +250,24 @@ def build(out: Path) -> dict[str, float]:
                 return name
 
     def add_village(x: float, y: float, anchor: int, remote: bool, township: int) -> None:
-        if not county.buffer(-300).contains(shapely.Point(x, y)) or urban.buffer(800).contains(shapely.Point(x, y)):
+        if not county.buffer(-300).contains(shapely.Point(x, y)) or urban.buffer(800).contains(
+            shapely.Point(x, y)
+        ):
             return
         spur = wiggle(np.array(roads.xy[anchor]), np.array([x, y]), rng, amp=0.1, spacing=60)
         vnode = roads.path(spur, {"highway": "track" if remote else "unclassified"}, start=anchor)[-1]
         pop = float(np.clip(rng.lognormal(np.log(300 if remote else 420), 0.45), 60, 1500))
-        villages.append({"name": village_name(), "x": x, "y": y, "node": vnode, "pop": pop,
-                         "remote": remote, "township": township})
+        villages.append(
+            {
+                "name": village_name(),
+                "x": x,
+                "y": y,
+                "node": vnode,
+                "pop": pop,
+                "remote": remote,
+                "township": township,
+            }
+        )
 
     for route in routes:
         for pos in range(25, len(route) - 20, int(rng.integers(28, 42))):
@@ -217,8 +276,13 @@ def build(out: Path) -> dict[str, float]:
             side = rng.choice([-1, 1]) * rng.uniform(250, 700)
             nx_, ny_ = np.array(roads.xy[route[pos + 1]]) - np.array(roads.xy[route[pos - 1]])
             norm = np.hypot(nx_, ny_) or 1.0
-            add_village(x - ny_ / norm * side, y + nx_ / norm * side, node, False,
-                        int(np.argmin(np.hypot(*(seats - [x, y]).T))))
+            add_village(
+                x - ny_ / norm * side,
+                y + nx_ / norm * side,
+                node,
+                False,
+                int(np.argmin(np.hypot(*(seats - [x, y]).T))),
+            )
     for k in range(1, len(seats)):
         outward = np.arctan2(*seats[k][::-1])
         for b in range(int(rng.integers(2, 4))):
@@ -231,11 +295,12 @@ def build(out: Path) -> dict[str, float]:
             pts = wiggle(seats[k], end, rng, amp=0.08)
             cum = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
             split = int(np.searchsorted(cum, 7000))  # the last stretch of a long valley is a track
-            first = roads.path(pts[: max(split, 2)], {"highway": "unclassified", "name": "乡道（合成）"},
-                               start=seat_nodes[k])
+            first = roads.path(
+                pts[: max(split, 2)], {"highway": "unclassified", "name": "乡道（合成）"}, start=seat_nodes[k]
+            )
             ids = first
             if split < len(pts) - 1:
-                ids = first + roads.path(pts[max(split, 2) - 1:], {"highway": "track"}, start=first[-1])[1:]
+                ids = first + roads.path(pts[max(split, 2) - 1 :], {"highway": "track"}, start=first[-1])[1:]
             for dist in np.arange(rng.uniform(1800, 3000), cum[-1] + 1, rng.uniform(2200, 3600)):
                 pos = min(int(np.searchsorted(cum, dist)), len(ids) - 1)
                 x, y = roads.xy[ids[pos]]
@@ -282,9 +347,18 @@ def build(out: Path) -> dict[str, float]:
     raster = np.where(inside, density, NODATA).astype("float32")
     (out / "population").mkdir(parents=True, exist_ok=True)
     with rasterio.open(
-        out / "population" / "synthetic_jingyu_population_100m.tif", "w", driver="GTiff",
-        width=width, height=height, count=1, dtype="float32", crs="EPSG:4326",
-        transform=transform, nodata=NODATA, compress="deflate", predictor=3,
+        out / "population" / "synthetic_jingyu_population_100m.tif",
+        "w",
+        driver="GTiff",
+        width=width,
+        height=height,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=transform,
+        nodata=NODATA,
+        compress="deflate",
+        predictor=3,
     ) as dst:
         dst.write(raster, 1)
         dst.update_tags(SYNTHETIC="yes", SOURCE="scripts/make_sample_county.py; not real population")
@@ -296,7 +370,13 @@ def build(out: Path) -> dict[str, float]:
     xy = np.array(roads.xy)
     node_lon, node_lat = lonlat(xy[:, 0], xy[:, 1])
     (out / "roads").mkdir(parents=True, exist_ok=True)
-    with gzip.open(out / "roads" / "synthetic_jingyu_roads.osm.gz", "wt", encoding="utf-8") as f:
+    osm_path = out / "roads" / "synthetic_jingyu_roads.osm.gz"
+    # mtime=0 and no file name in the gzip header: the same bytes on every run
+    with (
+        osm_path.open("wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as packed,
+        io.TextIOWrapper(packed, encoding="utf-8") as f,
+    ):
         f.write("<?xml version='1.0' encoding='UTF-8'?>\n")
         f.write("<!-- SYNTHETIC road network for the carecircles sample county; not real data -->\n")
         f.write('<osm version="0.6" generator="carecircles make_sample_county.py">\n')
@@ -312,15 +392,20 @@ def build(out: Path) -> dict[str, float]:
 
     # ---- zones
     zone_features = []
-    for (name, code), poly in zip(STREETS, street_polys):
+    for (name, code), poly in zip(STREETS, street_polys, strict=True):
         zone_features.append((code, name, "urban", poly))
-    for (name, code, *_), poly in zip(TOWNSHIPS, township_polys):
+    for (name, code, *_), poly in zip(TOWNSHIPS, township_polys, strict=True):
         zone_features.append((code, name, "rural", poly))
     features = []
     for code, name, kind, poly in zone_features:
         ring = shapely.transform(poly.simplify(30), lambda c: np.column_stack(lonlat(c[:, 0], c[:, 1])))
-        features.append({"type": "Feature", "properties": {"zone_code": code, "zone_name": name,
-                         "zone_type": kind, "synthetic": True}, "geometry": shapely.geometry.mapping(ring)})
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"zone_code": code, "zone_name": name, "zone_type": kind, "synthetic": True},
+                "geometry": shapely.geometry.mapping(ring),
+            }
+        )
     _write_geojson(out / "boundaries" / "synthetic_jingyu_zones.geojson", features, 6)
 
     # ---- village points (population from the same kernels as the raster, rounded)
@@ -328,18 +413,33 @@ def build(out: Path) -> dict[str, float]:
     scale = TARGET_POPULATION / (47000 + sum(v["pop"] for v in villages) + 4000 + 20000)
     for k, v in enumerate(villages):
         lo, la = lonlat(v["x"], v["y"])
-        vfeatures.append({"type": "Feature", "properties": {
-            "village_id": f"V{k + 1:03d}", "name": v["name"], "population": int(round(v["pop"] * scale)),
-            "township": TOWNSHIPS[v["township"]][0], "synthetic": True},
-            "geometry": {"type": "Point", "coordinates": [round(float(lo), 6), round(float(la), 6)]}})
+        vfeatures.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "village_id": f"V{k + 1:03d}",
+                    "name": v["name"],
+                    "population": round(v["pop"] * scale),
+                    "township": TOWNSHIPS[v["township"]][0],
+                    "synthetic": True,
+                },
+                "geometry": {"type": "Point", "coordinates": [round(float(lo), 6), round(float(la), 6)]},
+            }
+        )
     _write_geojson(out / "villages" / "synthetic_jingyu_villages.geojson", vfeatures, 6)
 
     # ---- facilities
     facilities = _facilities(rng, seats, villages, lonlat)
     _write_facilities(out / "facilities" / "synthetic_jingyu_facilities.csv", facilities)
-    return {"villages": len(villages), "nodes": len(xy), "ways": len(roads.ways),
-            "population": float(raster[raster > 0].sum()), "area_km2": county.area / 1e6,
-            "facilities": len(facilities), "raster": f"{width}x{height}"}
+    return {
+        "villages": len(villages),
+        "nodes": len(xy),
+        "ways": len(roads.ways),
+        "population": float(raster[raster > 0].sum()),
+        "area_km2": county.area / 1e6,
+        "facilities": len(facilities),
+        "raster": f"{width}x{height}",
+    }
 
 
 def _bounds_lonlat(county: shapely.Polygon, ox: float, oy: float, to_wgs: Transformer) -> tuple:
@@ -351,22 +451,32 @@ def _bounds_lonlat(county: shapely.Polygon, ox: float, oy: float, to_wgs: Transf
 def _facilities(rng: np.random.Generator, seats: np.ndarray, villages: list[dict], lonlat) -> list[dict]:
     rows: list[dict] = []
 
-    def add(name: str, kind: str, x: float, y: float, beds: int | str = "", status: str = "existing",
-            services: str = "") -> None:
-        rows.append({"name": name, "type": kind, "x": x, "y": y, "beds": beds, "status": status,
-                     "services": services})
+    def add(
+        name: str,
+        kind: str,
+        x: float,
+        y: float,
+        beds: int | str = "",
+        status: str = "existing",
+        services: str = "",
+    ) -> None:
+        rows.append(
+            {"name": name, "type": kind, "x": x, "y": y, "beds": beds, "status": status, "services": services}
+        )
 
     add("靖宇县人民医院", "县级综合医院（二级）", 300, 150, 300, services="急诊;发热门诊;急救站")
     add("靖宇县中医院", "中医医院", -420, -260, 130, services="中医馆;急诊")
     add("靖宇县妇幼保健院", "妇幼保健院", 520, -380, 5)
     add("靖宇县疾病预防控制中心", "疾控中心", -150, 480)
-    for (name, _), (dx, dy) in zip(STREETS, [(1500, 200), (-100, 1300), (-1700, -150), (200, -1200)]):
+    for (name, _), (dx, dy) in zip(
+        STREETS, [(1500, 200), (-100, 1300), (-1700, -150), (200, -1200)], strict=True
+    ):
         add(f"{name[:2]}社区卫生服务中心", "社区卫生服务中心", dx, dy, 10)
     add("东关社区卫生服务站", "社区卫生服务站", 900, 700)
     add("西关社区卫生服务站", "社区卫生服务站", -1000, 600)
     add("仁和诊所", "诊所", 120, -90)
     add("康泰门诊部", "门诊部", -650, 180)
-    for k, (tname, _, _, _, centre, kind) in enumerate(TOWNSHIPS):
+    for k, (_, _, _, _, centre, kind) in enumerate(TOWNSHIPS):
         x, y = (seats[k] + [2600, 1900]) if k == 0 else seats[k] + rng.normal(0, 120, 2)
         svc = "急救站" if kind == "中心卫生院" else ""
         add(centre, kind, x, y, BEDS[centre], services=svc)
@@ -393,8 +503,20 @@ def _facilities(rng: np.random.Generator, seats: np.ndarray, villages: list[dict
     # planned projects (status=planned): a new branch centre and two village clinics
     remote = [v for v in villages if v["remote"] and not v.get("branch")]
     add("三道湖镇新建分院（规划）", "乡镇卫生院分院", remote[0]["x"], remote[0]["y"] + 100, 10, status="规划")
-    add(f"{remote[1]['name']}卫生室（规划）", "村卫生室", remote[1]["x"] + 50, remote[1]["y"], status="planned")
-    add(f"{remote[2]['name']}卫生室（规划）", "村卫生室", remote[2]["x"] - 50, remote[2]["y"], status="planned")
+    add(
+        f"{remote[1]['name']}卫生室（规划）",
+        "村卫生室",
+        remote[1]["x"] + 50,
+        remote[1]["y"],
+        status="planned",
+    )
+    add(
+        f"{remote[2]['name']}卫生室（规划）",
+        "村卫生室",
+        remote[2]["x"] - 50,
+        remote[2]["y"],
+        status="planned",
+    )
     for k, row in enumerate(rows):
         row["id"] = f"SYN-{k + 1:03d}"
         lon, lat = lonlat(row["x"], row["y"])
@@ -403,7 +525,9 @@ def _facilities(rng: np.random.Generator, seats: np.ndarray, villages: list[dict
     from carecircles.coords import from_wgs84
 
     for k in rng.choice(len(rows), size=len(rows) // 6, replace=False):
-        rows[k]["lon"], rows[k]["lat"] = (float(c) for c in from_wgs84(rows[k]["lon"], rows[k]["lat"], "gcj02"))
+        rows[k]["lon"], rows[k]["lat"] = (
+            float(c) for c in from_wgs84(rows[k]["lon"], rows[k]["lat"], "gcj02")
+        )
         rows[k]["crs"] = "GCJ-02"
     bd = next(r for r in rows if r["crs"] == "WGS84" and r["type"] == "村卫生室")
     bd["lon"], bd["lat"] = (float(c) for c in from_wgs84(bd["lon"], bd["lat"], "bd09"))
@@ -421,15 +545,29 @@ def _write_facilities(path: Path, rows: list[dict]) -> None:
         writer = csv.writer(f)
         writer.writerow(["id", "name", "type", "beds", "status", "services", "lon", "lat", "crs"])
         for r in rows:
-            writer.writerow([r["id"], r["name"], r["type"], r["beds"], r["status"], r["services"],
-                             f"{r['lon']:.6f}", f"{r['lat']:.6f}", r["crs"]])
+            writer.writerow(
+                [
+                    r["id"],
+                    r["name"],
+                    r["type"],
+                    r["beds"],
+                    r["status"],
+                    r["services"],
+                    f"{r['lon']:.6f}",
+                    f"{r['lat']:.6f}",
+                    r["crs"],
+                ]
+            )
 
 
 def _write_geojson(path: Path, features: list[dict], precision: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    collection = {"type": "FeatureCollection", "name": path.stem,
-                  "description": "SYNTHETIC sample data generated by scripts/make_sample_county.py",
-                  "features": features}
+    collection = {
+        "type": "FeatureCollection",
+        "name": path.stem,
+        "description": "SYNTHETIC sample data generated by scripts/make_sample_county.py",
+        "features": features,
+    }
     text = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
     path.write_text(_round_floats(text, precision), encoding="utf-8")
 
@@ -437,7 +575,7 @@ def _write_geojson(path: Path, features: list[dict], precision: int) -> None:
 def _round_floats(text: str, precision: int) -> str:
     import re
 
-    return re.sub(r"-?\d+\.\d{%d,}" % (precision + 1), lambda m: f"{float(m.group()):.{precision}f}", text)
+    return re.sub(rf"-?\d+\.\d{{{precision + 1},}}", lambda m: f"{float(m.group()):.{precision}f}", text)
 
 
 def main() -> None:

@@ -20,10 +20,12 @@ def reference_graph(roads, mode: str) -> tuple[nx.DiGraph, np.ndarray]:
     """Directed travel-time graph of a mode (largest weak component) and its node indices."""
     table = DEFAULT_SPEEDS_KMH[mode]
     graph = nx.DiGraph()
-    _, _, length = GEOD.inv(roads.node_lon[roads.u], roads.node_lat[roads.u],
-                            roads.node_lon[roads.v], roads.node_lat[roads.v])
-    for u, v, h, one, cap, metres in zip(roads.u, roads.v, roads.highway, roads.oneway, roads.maxspeed_kmh,
-                                         length, strict=True):
+    _, _, length = GEOD.inv(
+        roads.node_lon[roads.u], roads.node_lat[roads.u], roads.node_lon[roads.v], roads.node_lat[roads.v]
+    )
+    for u, v, h, one, cap, metres in zip(
+        roads.u, roads.v, roads.highway, roads.oneway, roads.maxspeed_kmh, length, strict=True
+    ):
         kmh = table.get(h, table.get("*", 0.0))
         if kmh <= 0:
             continue
@@ -39,8 +41,20 @@ def reference_graph(roads, mode: str) -> tuple[nx.DiGraph, np.ndarray]:
     return graph, np.array(sorted(graph.nodes))
 
 
-def costs_to_facilities(roads, mode, fac_lon, fac_lat, place_lon, place_lat, crs, *, snap_radius,
-                        fac_snap_radius, weight="t", direct_walk=True):
+def costs_to_facilities(
+    roads,
+    mode,
+    fac_lon,
+    fac_lat,
+    place_lon,
+    place_lat,
+    crs,
+    *,
+    snap_radius,
+    fac_snap_radius,
+    weight="t",
+    direct_walk=True,
+):
     """Cost (s or m) from each place to its nearest facility, place by place, the slow way."""
     graph, nodes = reference_graph(roads, mode)
     to_xy = Transformer.from_crs(4326, crs, always_xy=True)

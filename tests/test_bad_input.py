@@ -39,18 +39,24 @@ def test_missing_coordinate_column_names_file_and_field(tmp_path):
 
 
 def test_chinese_column_names_and_gb18030(tmp_path):
-    path = facilities_csv(tmp_path, "a,甲卫生院,乡镇卫生院,126.8,42.4\n", header="编码,机构名称,机构类型,经度,纬度\n",
-                          encoding="gb18030")
+    path = facilities_csv(
+        tmp_path,
+        "a,甲卫生院,乡镇卫生院,126.8,42.4\n",
+        header="编码,机构名称,机构类型,经度,纬度\n",
+        encoding="gb18030",
+    )
     frame = read_facilities(path, DataIssues(), study_area=AREA)
     assert frame.loc[0, "name"] == "甲卫生院" and frame.loc[0, "type"] == "thc"
     assert frame.loc[0, "facility_id"] == "a"
 
 
 def test_unparseable_and_out_of_range_rows_are_listed_not_dropped_silently(tmp_path):
-    body = ("a,甲卫生院,乡镇卫生院,126.8,42.4\n"
-            "b,乙卫生室,村卫生室,abc,42.4\n"
-            "c,丙卫生室,村卫生室,226.8,42.4\n"
-            "d,丁卫生室,村卫生室,0,0\n")
+    body = (
+        "a,甲卫生院,乡镇卫生院,126.8,42.4\n"
+        "b,乙卫生室,村卫生室,abc,42.4\n"
+        "c,丙卫生室,村卫生室,226.8,42.4\n"
+        "d,丁卫生室,村卫生室,0,0\n"
+    )
     issues = DataIssues()
     frame = read_facilities(facilities_csv(tmp_path, body), issues, study_area=AREA)
     assert frame["facility_id"].tolist() == ["a"]
@@ -65,8 +71,9 @@ def test_unparseable_and_out_of_range_rows_are_listed_not_dropped_silently(tmp_p
 
 def test_swapped_lat_lon_repaired_with_a_warning(tmp_path):
     issues = DataIssues()
-    frame = read_facilities(facilities_csv(tmp_path, "a,甲卫生院,乡镇卫生院,42.41,126.81\n"), issues,
-                            study_area=AREA)
+    frame = read_facilities(
+        facilities_csv(tmp_path, "a,甲卫生院,乡镇卫生院,42.41,126.81\n"), issues, study_area=AREA
+    )
     assert frame.geometry.x[0] == pytest.approx(126.81) and frame.geometry.y[0] == pytest.approx(42.41)
     row = issues_of(issues).iloc[0]
     assert row["severity"] == "warning" and row["action"] == "repaired" and row["row"] == 2
@@ -77,10 +84,13 @@ def test_gcj02_and_bd09_rows_converted(tmp_path):
     lon, lat = 126.81, 42.41
     g_lon, g_lat = (float(v) for v in from_wgs84(lon, lat, "gcj02"))
     b_lon, b_lat = (float(v) for v in from_wgs84(lon, lat, "bd09"))
-    body = (f"a,甲,村卫生室,{lon},{lat},WGS84\nb,乙,村卫生室,{g_lon:.8f},{g_lat:.8f},GCJ-02\n"
-            f"c,丙,村卫生室,{b_lon:.8f},{b_lat:.8f},百度\n")
-    frame = read_facilities(facilities_csv(tmp_path, body, header="id,name,type,lng,lat,crs\n"),
-                            DataIssues(), study_area=AREA)
+    body = (
+        f"a,甲,村卫生室,{lon},{lat},WGS84\nb,乙,村卫生室,{g_lon:.8f},{g_lat:.8f},GCJ-02\n"
+        f"c,丙,村卫生室,{b_lon:.8f},{b_lat:.8f},百度\n"
+    )
+    frame = read_facilities(
+        facilities_csv(tmp_path, body, header="id,name,type,lng,lat,crs\n"), DataIssues(), study_area=AREA
+    )
     local = frame.to_crs(32652)
     spread = local.distance(local.geometry.iloc[0])
     assert spread.max() < 0.01  # the same place, metres apart at most
@@ -89,8 +99,9 @@ def test_gcj02_and_bd09_rows_converted(tmp_path):
 def test_unknown_type_status_and_duplicate_ids(tmp_path):
     body = "a,甲,疗养院,126.8,42.4,现有\na,乙,村卫生室,126.81,42.41,规划\nb,丙,村卫生室,126.82,42.42,maybe\n"
     issues = DataIssues()
-    frame = read_facilities(facilities_csv(tmp_path, body, header="id,name,type,lon,lat,status\n"), issues,
-                            study_area=AREA)
+    frame = read_facilities(
+        facilities_csv(tmp_path, body, header="id,name,type,lon,lat,status\n"), issues, study_area=AREA
+    )
     assert frame["type"].tolist() == ["other", "village_clinic", "village_clinic"]
     assert frame["facility_id"].tolist() == ["a", "a-2", "b"]
     assert frame["status"].tolist() == ["existing", "planned", "existing"]
@@ -110,29 +121,39 @@ def test_facility_outside_study_area(tmp_path):
 
 def test_geojson_facilities(tmp_path):
     path = tmp_path / "f.geojson"
-    gpd.GeoDataFrame({"name": ["甲村卫生室"], "type": ["村卫生室"]}, geometry=[shapely.Point(126.8, 42.4)],
-                     crs=4326).to_file(path)
+    gpd.GeoDataFrame(
+        {"name": ["甲村卫生室"], "type": ["村卫生室"]}, geometry=[shapely.Point(126.8, 42.4)], crs=4326
+    ).to_file(path)
     frame = read_facilities(path, DataIssues(), study_area=AREA)
     assert frame.loc[0, "type"] == "village_clinic" and frame.loc[0, "row"] == 1
 
 
 def test_zone_without_type_and_duplicate_codes(tmp_path):
     path = tmp_path / "zones.geojson"
-    gpd.GeoDataFrame({"code": ["1", "2"], "name": ["甲街道", "乙地区"]},
-                     geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4326).to_file(path)
+    gpd.GeoDataFrame(
+        {"code": ["1", "2"], "name": ["甲街道", "乙地区"]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        crs=4326,
+    ).to_file(path)
     with pytest.raises(InputError) as err:
         read_zones(path, DataIssues())
     assert err.value.row == 2 and "乙地区" in str(err.value) and "zones.geojson" in str(err.value)
-    gpd.GeoDataFrame({"code": ["1", "1"], "name": ["甲街道", "乙镇"]},
-                     geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4326).to_file(path)
+    gpd.GeoDataFrame(
+        {"code": ["1", "1"], "name": ["甲街道", "乙镇"]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        crs=4326,
+    ).to_file(path)
     with pytest.raises(InputError, match="duplicate zone codes"):
         read_zones(path, DataIssues())
 
 
 def test_zone_codes_stay_strings(tmp_path):
     path = tmp_path / "zones.csv.geojson"
-    gpd.GeoDataFrame({"code": ["012", "013"], "name": ["甲街道", "乙镇"]},
-                     geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4326).to_file(path)
+    gpd.GeoDataFrame(
+        {"code": ["012", "013"], "name": ["甲街道", "乙镇"]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        crs=4326,
+    ).to_file(path)
     zones = read_zones(path, DataIssues())
     assert zones["zone_code"].tolist() == ["012", "013"]
     assert zones["zone_type"].tolist() == ["urban", "rural"]
@@ -171,11 +192,14 @@ def test_facility_far_from_any_road_is_excluded_and_listed(tmp_path):
     from scipy.spatial import cKDTree
 
     d, _ = cKDTree(np.column_stack([roads.node_lon, roads.node_lat * 1.35])).query(
-        np.column_stack([inside[:, 0], inside[:, 1] * 1.35]))
+        np.column_stack([inside[:, 0], inside[:, 1] * 1.35])
+    )
     lon, lat = inside[np.argmax(d)]
     csv = tmp_path / "fac.csv"
-    csv.write_text(HEADER + f"h1,县医院,县级综合医院,126.8136,42.3914\nlost,山里卫生院,乡镇卫生院,{lon},{lat}\n",
-                   encoding="utf-8")
+    csv.write_text(
+        HEADER + f"h1,县医院,县级综合医院,126.8136,42.3914\nlost,山里卫生院,乡镇卫生院,{lon},{lat}\n",
+        encoding="utf-8",
+    )
     config = load_config(write_study(tmp_path, inputs__facilities={"path": str(csv)}), output_root=tmp_path)
     result = run_study(config)
     table = result.issues.to_frame()
@@ -197,13 +221,15 @@ def test_empty_road_network_in_a_study(tmp_path):
 def test_config_errors_are_clear(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("study: {name: x}\ninputs: {zones: z.geojson}\n", encoding="utf-8")
-    with pytest.raises(InputError, match="inputs.facilities is required"):
+    with pytest.raises(InputError, match=r"inputs\.facilities is required"):
         load_config(bad)
     bad.write_text("inputs: {zones: a, facilities: b, roads: c, population: d}\nstandards: [nope-5min]\n")
     with pytest.raises(InputError, match="not a default standard"):
         load_config(bad)
-    bad.write_text("inputs: {zones: a, facilities: b, roads: c, population: d}\n"
-                   "standards: [{id: rural-30min, threshold: -3}]\n")
+    bad.write_text(
+        "inputs: {zones: a, facilities: b, roads: c, population: d}\n"
+        "standards: [{id: rural-30min, threshold: -3}]\n"
+    )
     with pytest.raises(InputError, match="threshold must be positive"):
         load_config(bad)
     bad.write_text("inputs: {zones: a, facilities: b, roads: c, population: d}\noptions: {snap: 3}\n")

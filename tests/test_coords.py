@@ -74,9 +74,18 @@ def test_mixed_datums_vectorised():
     assert metres(out_lon, out_lat, lon, lat).max() < 0.01
 
 
-@pytest.mark.parametrize(("label", "expected"), [
-    ("WGS84", "wgs84"), ("GCJ-02", "gcj02"), ("高德", "gcj02"), ("BD-09", "bd09"), ("百度", "bd09"),
-    ("", "wgs84"), (None, "wgs84"), ("EPSG:3857", None),
-])
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("WGS84", "wgs84"),
+        ("GCJ-02", "gcj02"),
+        ("高德", "gcj02"),
+        ("BD-09", "bd09"),
+        ("百度", "bd09"),
+        ("", "wgs84"),
+        (None, "wgs84"),
+        ("EPSG:3857", None),
+    ],
+)
 def test_parse_datum(label, expected):
     assert parse_datum(label) == expected

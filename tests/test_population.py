@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
+from conftest import shared_file
 from pyproj import CRS
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from carecircles._errors import DataIssues, InputError
 from carecircles.population import read_population_raster
-from conftest import shared_file
 
 WUHAN_UTM = CRS.from_epsg(32650)
 
@@ -19,8 +19,10 @@ def wuhan_zones():
     return gpd.GeoDataFrame(
         {"zone_code": ["A", "B"], "zone_name": ["a", "b"], "zone_type": ["urban", "rural"]},
         # edges off the cell-centre lines: a centre exactly on a boundary has no single zone
-        geometry=[shapely.box(114.2503, 30.5004, 114.4002, 30.6501),
-                  shapely.box(114.4002, 30.5004, 114.5506, 30.6207)],
+        geometry=[
+            shapely.box(114.2503, 30.5004, 114.4002, 30.6501),
+            shapely.box(114.4002, 30.5004, 114.5506, 30.6207),
+        ],
         crs=4326,
     )
 
@@ -50,8 +52,11 @@ def test_whole_worldpop_raster_honours_nodata():
     path = shared_file("worldpop-wuhan-age30-34-male-100m.tif")
     with rasterio.open(path) as src:
         box = shapely.box(*src.bounds)
-    zones = gpd.GeoDataFrame({"zone_code": ["all"], "zone_name": ["all"], "zone_type": ["urban"]},
-                             geometry=[box.buffer(0.01)], crs=4326)
+    zones = gpd.GeoDataFrame(
+        {"zone_code": ["all"], "zone_name": ["all"], "zone_type": ["urban"]},
+        geometry=[box.buffer(0.01)],
+        crs=4326,
+    )
     cells = read_population_raster(path, zones, WUHAN_UTM, DataIssues())
     assert cells.total == pytest.approx(555_815, rel=1e-3)  # the data README's figure
 
@@ -68,15 +73,37 @@ def test_raster_in_another_crs_gives_the_same_people(tmp_path):
         data[data < 0] = 0
         transform = src.window_transform(win)
         dst_crs = "EPSG:32650"
-        dst_transform, w, h = calculate_default_transform(src.crs, dst_crs, data.shape[1], data.shape[0],
-                                                          *rasterio.windows.bounds(win, src.transform),
-                                                          resolution=100)
+        dst_transform, w, h = calculate_default_transform(
+            src.crs,
+            dst_crs,
+            data.shape[1],
+            data.shape[0],
+            *rasterio.windows.bounds(win, src.transform),
+            resolution=100,
+        )
         out = np.zeros((h, w), dtype="float32")
         # 'sum' resampling keeps counts
-        reproject(data, out, src_transform=transform, src_crs=src.crs, dst_transform=dst_transform,
-                  dst_crs=dst_crs, resampling=Resampling.sum)
-    with rasterio.open(target, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
-                       crs=dst_crs, transform=dst_transform, nodata=-1) as dst:
+        reproject(
+            data,
+            out,
+            src_transform=transform,
+            src_crs=src.crs,
+            dst_transform=dst_transform,
+            dst_crs=dst_crs,
+            resampling=Resampling.sum,
+        )
+    with rasterio.open(
+        target,
+        "w",
+        driver="GTiff",
+        width=w,
+        height=h,
+        count=1,
+        dtype="float32",
+        crs=dst_crs,
+        transform=dst_transform,
+        nodata=-1,
+    ) as dst:
         dst.write(out, 1)
     issues = DataIssues()
     utm_cells = read_population_raster(target, window_zones, CRS.from_epsg(32651), issues)
@@ -87,8 +114,16 @@ def test_raster_in_another_crs_gives_the_same_people(tmp_path):
 
 def test_raster_without_crs_is_refused(tmp_path):
     path = tmp_path / "nocrs.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=2, height=2, count=1, dtype="float32",
-                       transform=rasterio.transform.from_origin(114, 31, 0.1, 0.1)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=2,
+        height=2,
+        count=1,
+        dtype="float32",
+        transform=rasterio.transform.from_origin(114, 31, 0.1, 0.1),
+    ) as dst:
         dst.write(np.ones((2, 2), dtype="float32"), 1)
     with pytest.raises(InputError, match="no CRS") as err:
         read_population_raster(path, wuhan_zones(), WUHAN_UTM, DataIssues())
@@ -97,7 +132,10 @@ def test_raster_without_crs_is_refused(tmp_path):
 
 def test_raster_not_covering_the_zones_is_refused():
     path = shared_file("worldpop-wuhan-age30-34-male-100m.tif")
-    far = gpd.GeoDataFrame({"zone_code": ["x"], "zone_name": ["x"], "zone_type": ["rural"]},
-                           geometry=[shapely.box(126.0, 42.0, 127.0, 43.0)], crs=4326)
+    far = gpd.GeoDataFrame(
+        {"zone_code": ["x"], "zone_name": ["x"], "zone_type": ["rural"]},
+        geometry=[shapely.box(126.0, 42.0, 127.0, 43.0)],
+        crs=4326,
+    )
     with pytest.raises(InputError, match="does not overlap"):
         read_population_raster(path, far, WUHAN_UTM, DataIssues())

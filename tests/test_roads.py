@@ -2,22 +2,23 @@
 
 import bz2
 import gzip
+import itertools
 import shutil
 
 import numpy as np
 import osmium
 import pytest
+from conftest import shared_file
 from pyproj import CRS
 
 from carecircles._errors import DataIssues, InputError
 from carecircles.network import build_network
 from carecircles.roads import _NOT_ROADS, parse_speed, read_roads
-from conftest import shared_file
 
 
 def edge_set(roads):
     a, b = roads.node_id[roads.u], roads.node_id[roads.v]
-    return set(zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist()))
+    return set(zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,12 @@ def test_osm_reader_matches_osmnx_edges(tmp_path):
     for u, v, data in graph.edges(data=True):
         highway = data.get("highway")
         highway = highway[0] if isinstance(highway, list) else highway
-        if highway is None or highway in _NOT_ROADS or data.get("area") == "yes" or data.get("access") == "no":
+        if (
+            highway is None
+            or highway in _NOT_ROADS
+            or data.get("area") == "yes"
+            or data.get("access") == "no"
+        ):
             continue
         reference.add((min(u, v), max(u, v)))
     mine = edge_set(ours)
@@ -62,16 +68,21 @@ def test_clipped_extract_is_split_not_bridged():
     issues = DataIssues()
     roads = read_roads(path, issues)
     assert any("outside the extract" in i.message for i in issues.items)
-    root = ET.parse(gzip.open(path)).getroot()
+    with gzip.open(path) as stream:
+        root = ET.parse(stream).getroot()
     present = {int(n.get("id")) for n in root.iter("node")}
     expected = set()
     for way in root.iter("way"):
         tags = {t.get("k"): t.get("v") for t in way.iter("tag")}
-        if "highway" not in tags or tags["highway"] in _NOT_ROADS or tags.get("area") == "yes" \
-                or tags.get("access") == "no":
+        if (
+            "highway" not in tags
+            or tags["highway"] in _NOT_ROADS
+            or tags.get("area") == "yes"
+            or tags.get("access") == "no"
+        ):
             continue
         refs = [int(nd.get("ref")) for nd in way.iter("nd")]
-        for a, b in zip(refs, refs[1:]):
+        for a, b in itertools.pairwise(refs):
             if a in present and b in present and a != b:
                 expected.add((min(a, b), max(a, b)))
     assert edge_set(roads) == expected
@@ -94,8 +105,9 @@ def test_graphml_round_trip_gives_same_network(bayreuth_xml, tmp_path):
     import osmnx as ox
 
     graph = ox.graph_from_xml(bayreuth_xml, simplify=False, retain_all=True)
-    graph.remove_edges_from([(u, v, k) for u, v, k, h in graph.edges(keys=True, data="highway")
-                             if h is None or h in _NOT_ROADS])
+    graph.remove_edges_from(
+        [(u, v, k) for u, v, k, h in graph.edges(keys=True, data="highway") if h is None or h in _NOT_ROADS]
+    )
     graph = ox.simplify_graph(graph)  # edges now carry their vertices as geometry
     path = tmp_path / "bayreuth.graphml"
     ox.save_graphml(graph, path)
@@ -144,15 +156,19 @@ def test_missing_and_empty_road_files(tmp_path):
 
 def test_line_layer_without_class_or_speed(tmp_path):
     path = tmp_path / "lines.geojson"
-    path.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"a"},'
-                    '"geometry":{"type":"LineString","coordinates":[[126.8,42.4],[126.81,42.4]]}}]}')
+    path.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"a"},'
+        '"geometry":{"type":"LineString","coordinates":[[126.8,42.4],[126.81,42.4]]}}]}'
+    )
     with pytest.raises(InputError, match="no road-class column") as err:
         read_roads(path, DataIssues())
     assert err.value.field == "highway" and "lines.geojson" in str(err.value)
 
 
-@pytest.mark.parametrize(("value", "kmh"), [("60", 60.0), ("30 mph", 48.28032), ("50;60", 50.0),
-                                             ("CN:urban", np.nan), (None, np.nan), (40, 40.0)])
+@pytest.mark.parametrize(
+    ("value", "kmh"),
+    [("60", 60.0), ("30 mph", 48.28032), ("50;60", 50.0), ("CN:urban", np.nan), (None, np.nan), (40, 40.0)],
+)
 def test_parse_speed(value, kmh):
     result = parse_speed(value)
     assert (np.isnan(result) and np.isnan(kmh)) or result == pytest.approx(kmh)

@@ -18,10 +18,11 @@ UTM = CRS.from_epsg(32652)
 
 
 def make_network(n, edges, x, y):
-    rows, cols, w = zip(*edges) if edges else ((), (), ())
+    rows, cols, w = zip(*edges, strict=True) if edges else ((), (), ())
     m = sparse.csr_matrix((np.array(w, float), (np.array(rows, int), np.array(cols, int))), shape=(n, n))
-    return Network(mode="test", x=x, y=y, seconds=m, metres=m.copy(), tree=cKDTree(np.column_stack([x, y])),
-                   crs=UTM)
+    return Network(
+        mode="test", x=x, y=y, seconds=m, metres=m.copy(), tree=cKDTree(np.column_stack([x, y])), crs=UTM
+    )
 
 
 @st.composite
@@ -33,11 +34,14 @@ def graphs(draw):
         if u != v:
             edges[(u, v)] = draw(st.floats(1.0, 500.0))
     # distinct node positions: a place equidistant from two nodes has no single nearest node
-    xy = draw(st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 5000)), min_size=n, max_size=n,
-                       unique=True))
+    xy = draw(
+        st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 5000)), min_size=n, max_size=n, unique=True)
+    )
     x, y = np.array(xy, dtype=float).T
     k = draw(st.integers(1, 4))
-    fx = np.array(draw(st.lists(st.integers(0, 5000), min_size=k, max_size=k)), dtype=float) + 0.2718281828  # generic offsets: no exact ties
+    fx = (
+        np.array(draw(st.lists(st.integers(0, 5000), min_size=k, max_size=k)), dtype=float) + 0.2718281828
+    )  # generic offsets: no exact ties
     fy = np.array(draw(st.lists(st.integers(0, 5000), min_size=k, max_size=k)), dtype=float) + 0.3141592653
     limit = draw(st.sampled_from([np.inf, 300.0, 1500.0]))
     return n, [(u, v, w) for (u, v), w in edges.items()], x, y, fx, fy, limit
@@ -75,8 +79,9 @@ def test_multi_source_pass_equals_networkx(case):
     assert (costs.facility[reached] >= 0).all()
     assert (costs.facility[~reached] == -1).all()
     for v in np.flatnonzero(reached):
-        alone = nearest_facility_costs(network, fx[[costs.facility[v]]], fy[[costs.facility[v]]],
-                                       limit=np.inf, snap_radius_m=2000)
+        alone = nearest_facility_costs(
+            network, fx[[costs.facility[v]]], fy[[costs.facility[v]]], limit=np.inf, snap_radius_m=2000
+        )
         assert alone.cost[v] == pytest.approx(costs.cost[v], abs=1e-6)
 
 
@@ -109,8 +114,9 @@ def test_place_costs_equal_brute_force(case, places):
 def test_inclusive_threshold_and_limit():
     # two nodes 900 s apart; a facility exactly on node 0
     network = make_network(2, [(0, 1, 900.0), (1, 0, 900.0)], np.array([0.0, 1.0]), np.array([0.0, 0.0]))
-    costs = nearest_facility_costs(network, np.array([0.0]), np.array([0.0]), limit=900.0 + 1e-5,
-                                   snap_radius_m=10)
+    costs = nearest_facility_costs(
+        network, np.array([0.0]), np.array([0.0]), limit=900.0 + 1e-5, snap_radius_m=10
+    )
     assert costs.cost[1] == pytest.approx(900.0, abs=1e-5)
     cut = nearest_facility_costs(network, np.array([0.0]), np.array([0.0]), limit=899.0, snap_radius_m=10)
     assert np.isinf(cut.cost[1]) and cut.facility[1] == -1
@@ -119,8 +125,15 @@ def test_inclusive_threshold_and_limit():
 def test_places_beyond_snap_radius_are_unreachable_not_dropped():
     network = make_network(2, [(0, 1, 60.0), (1, 0, 60.0)], np.array([0.0, 100.0]), np.array([0.0, 0.0]))
     costs = nearest_facility_costs(network, np.array([0.0]), np.array([0.0]), limit=np.inf, snap_radius_m=50)
-    result = place_costs(network, costs, np.array([100.0, 5000.0]), np.array([10.0, 5000.0]),
-                         np.array([0.0]), np.array([0.0]), snap_radius_m=50)
+    result = place_costs(
+        network,
+        costs,
+        np.array([100.0, 5000.0]),
+        np.array([10.0, 5000.0]),
+        np.array([0.0]),
+        np.array([0.0]),
+        snap_radius_m=50,
+    )
     assert len(result.cost) == 2
     assert np.isfinite(result.cost[0]) and not result.unreachable[0]
     assert np.isinf(result.cost[1]) and result.unreachable[1]
@@ -131,10 +144,15 @@ def roads_from(segments, coords, highway, oneway=None):
     lon, lat = np.array(coords).T
     n = len(segments)
     return RoadEdges(
-        node_id=np.arange(len(coords)), node_lon=lon, node_lat=lat, u=u, v=v,
+        node_id=np.arange(len(coords)),
+        node_lon=lon,
+        node_lat=lat,
+        u=u,
+        v=v,
         highway=np.array(highway, dtype=object),
         oneway=np.array(oneway if oneway is not None else [0] * n, dtype=np.int8),
-        maxspeed_kmh=np.full(n, np.nan), source="test",
+        maxspeed_kmh=np.full(n, np.nan),
+        source="test",
     )
 
 

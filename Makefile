@@ -1,0 +1,35 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   creates .venv, installs carecircles, runs the synthetic sample county
+#   make test   creates .venv, installs carecircles with test tools, runs ruff and the tests
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup lint sample clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "carecircles needs Python >= 3.11; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/carecircles run
+
+lint: $(STAMP)
+	$(BIN)/ruff check carecircles tests scripts
+	$(BIN)/ruff format --check carecircles tests scripts
+
+test: lint
+	$(BIN)/python -m pytest
+
+# regenerate the committed synthetic sample data (deterministic)
+sample: $(STAMP)
+	$(BIN)/python scripts/make_sample_county.py
+
+clean:
+	rm -rf $(VENV) output maps/*.html .pytest_cache .ruff_cache .hypothesis
