@@ -49,6 +49,11 @@ _LABELS = {
         "road": "道路距离",
         "legend": "图例",
         "meters": "米",
+        "level_county": "县级医院",
+        "level_sub-centre": "次中心",
+        "level_township": "乡镇卫生院/社区中心",
+        "level_village": "村卫生室/服务站",
+        "level_other": "其他",
     },
     "en": {
         "covered": "covered",
@@ -73,6 +78,11 @@ _LABELS = {
         "road": "road distance",
         "legend": "legend",
         "meters": "m",
+        "level_county": "county hospital",
+        "level_sub-centre": "sub-centre",
+        "level_township": "township / community centre",
+        "level_village": "village clinic / station",
+        "level_other": "other",
     },
 }
 
@@ -109,16 +119,25 @@ def build_map(result: StudyResult, lang: str = "zh", simplify_m: float = 30.0) -
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     tolerance = simplify_m / 111_000
 
-    for i, standard in enumerate(result.config.standards):
+    # on opening, show the first time standard for urban and for rural zones (county-wide
+    # standards only when there are neither); the rest are a click away in the layer control
+    kinds = {s.zone_type for s in result.config.standards if s.metric == "time"}
+    shown: set[str] = set() if kinds & {"urban", "rural"} else {"urban", "rural"}
+    if kinds & {"urban", "rural"}:
+        shown.add("all")
+    for standard in result.config.standards:
         rows = result.zone_results[
             (result.zone_results["standard"] == standard.id) & (result.zone_results["zone_code"] != "ALL")
         ]
         if rows.empty:
             continue
-        _zone_layer(fmap, zones, rows, standard, t, tolerance, show=i == 0)
+        show = standard.metric == "time" and standard.zone_type not in shown
+        if show:
+            shown.add(standard.zone_type)
+        _zone_layer(fmap, zones, rows, standard, t, tolerance, show=show)
         areas = result.areas[result.areas["standard"] == standard.id]
         if not areas.empty:
-            _area_layer(fmap, areas, standard, t, tolerance, show=i == 0)
+            _area_layer(fmap, areas, standard, t, tolerance, show=show)
     if result.villages is not None:
         _village_layer(fmap, result, t)
     _facility_layer(fmap, result.facilities, result, t, lang)
@@ -228,11 +247,11 @@ def _village_layer(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> 
             f"<br>{t[s]}<br>{t['distance']}: {v['clinic_straight_m']:,.0f} {t['meters']}"
             f"<br>{t['road']}: {_metres(v['clinic_road_m'], t)}"
         )
-        folium.RegularPolygonMarker(
+        folium.CircleMarker(  # a plain Leaflet marker: no extra plug-in to ship offline
             [v.geometry.y, v.geometry.x],
-            number_of_sides=3,
-            radius=7,
-            color=colour,
+            radius=8,
+            color="#000000",
+            weight=2.5,
             fill=True,
             fill_color=colour,
             fill_opacity=0.9,
@@ -281,7 +300,7 @@ def _title(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> None:
     )
     legend_rows = "".join(
         f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
-        f"background:{c};margin-right:4px'></span>{esc(level)}</div>"
+        f"background:{c};margin-right:4px'></span>{esc(t['level_' + level])}</div>"
         for level, (c, _) in _LEVEL_STYLE.items()
     )
     box = (
@@ -291,8 +310,10 @@ def _title(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> None:
         "<div style='position:fixed;bottom:30px;left:10px;z-index:9999;background:white;padding:6px 8px;"
         f"border:1px solid #999;border-radius:4px;font:12px sans-serif'><b>{t['legend']}</b>"
         f"<div style='background:#1a9850;color:white;padding:0 4px'>{t['pass']}</div>"
-        f"<div style='background:#fc8d59;padding:0 4px'>{t['fail']}</div>"
-        f"<div style='background:#d73027;color:white;padding:0 4px'>{t['uncovered']}</div>"
+        f"<div style='background:#fee08b;padding:0 4px'>{t['fail']} (≤5%)</div>"
+        f"<div style='background:#fc8d59;padding:0 4px'>{t['fail']} (5–15%)</div>"
+        f"<div style='background:#d73027;color:white;padding:0 4px'>{t['fail']} (>15%)</div>"
+        f"<div style='border:2px solid #d73027;padding:0 4px'>{t['uncovered']}</div>"
         f"{legend_rows}</div>"
     )
     fmap.get_root().html.add_child(folium.Element(box))

@@ -1,22 +1,8 @@
-"""Shared fixtures: the real data folder and one run of the sample county."""
+"""Shared fixtures: one run of the bundled sample county for the end-to-end tests."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("CARECIRCLES_SHARED_DATA", ROOT.parent / "shared" / "data"))
-
-
-def shared_file(name: str) -> Path:
-    """A real-data file from ../shared/data, skipping the test when the folder is absent."""
-    path = SHARED_DATA / name
-    if not path.exists():
-        pytest.skip(f"real test data not available: {path} (../shared/data is not beside the clone)")
-    return path
 
 
 @pytest.fixture(scope="session")

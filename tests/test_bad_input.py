@@ -6,13 +6,14 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-import yaml
 
 from carecircles._errors import DataIssues, InputError
 from carecircles.boundaries import read_zones
 from carecircles.config import SAMPLE_CONFIG, load_config
 from carecircles.coords import from_wgs84
 from carecircles.facilities import read_facilities
+
+from _helpers import write_study
 
 DATA = SAMPLE_CONFIG.parent
 AREA = shapely.box(126.70, 42.30, 126.90, 42.50)
@@ -157,25 +158,6 @@ def test_zone_codes_stay_strings(tmp_path):
     zones = read_zones(path, DataIssues())
     assert zones["zone_code"].tolist() == ["012", "013"]
     assert zones["zone_type"].tolist() == ["urban", "rural"]
-
-
-def write_study(tmp_path: Path, **changes) -> Path:
-    """A copy of the sample config with some inputs replaced."""
-    raw = yaml.safe_load(SAMPLE_CONFIG.read_text(encoding="utf-8"))
-    for section in ("zones", "facilities", "villages"):
-        entry = raw["inputs"][section]
-        entry["path"] = str(DATA / entry["path"])
-    raw["inputs"]["roads"] = str(DATA / raw["inputs"]["roads"])
-    raw["inputs"]["population"] = str(DATA / raw["inputs"]["population"])
-    for key, value in changes.items():
-        section, _, name = key.partition("__")
-        if name:
-            raw[section][name] = value
-        else:
-            raw[section] = value
-    path = tmp_path / "study.yml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def test_facility_far_from_any_road_is_excluded_and_listed(tmp_path):

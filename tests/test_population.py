@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
-from conftest import shared_file
 from pyproj import CRS
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from carecircles._errors import DataIssues, InputError
 from carecircles.population import read_population_raster
+
+from _helpers import shared_file
 
 WUHAN_UTM = CRS.from_epsg(32650)
 

@@ -8,12 +8,13 @@ import shutil
 import numpy as np
 import osmium
 import pytest
-from conftest import shared_file
 from pyproj import CRS
 
 from carecircles._errors import DataIssues, InputError
 from carecircles.network import build_network
 from carecircles.roads import _NOT_ROADS, parse_speed, read_roads
+
+from _helpers import shared_file
 
 
 def edge_set(roads):

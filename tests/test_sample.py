@@ -9,13 +9,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from _reference import costs_to_facilities
 from pyproj import Geod
 
 from carecircles._errors import DataIssues
 from carecircles.outputs import sha256, write_outputs
 from carecircles.population import read_population_raster
 from carecircles.roads import read_roads
+
+from _reference import costs_to_facilities
 
 pytestmark = pytest.mark.slow
 
