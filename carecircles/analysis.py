@@ -150,6 +150,7 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
         else gpd.GeoDataFrame(columns=["standard", "status", "geometry"], crs=4326)
     )
     facilities["road_distance_m"] = engine.facility_road_distance()
+    facilities["counted"] = facilities["used"] & ~facilities["facility_id"].isin(engine.unsnapped)
     return StudyResult(
         config=config,
         crs=crs,
@@ -238,7 +239,7 @@ class _Engine:
         self.crs = crs
         self._node_costs: dict[tuple, tuple[NodeCosts, np.ndarray]] = {}
         self._limits = self._search_limits(config.standards)
-        self._reported: set[str] = set()
+        self.unsnapped: set[str] = set()  # ids of facilities too far from any usable road
 
     def _search_limits(self, standards: tuple[Standard, ...]) -> dict[tuple, float]:
         limits: dict[tuple, float] = {}
@@ -276,9 +277,9 @@ class _Engine:
         radius = self.config.options.facility_snap_radius_m
         for i in rows:
             fid = self.facilities["facility_id"].iloc[i]
-            if fid in self._reported:
+            if fid in self.unsnapped:
                 continue
-            self._reported.add(fid)
+            self.unsnapped.add(fid)
             self.issues.add(
                 "warning",
                 self.config.facilities,

@@ -9,6 +9,7 @@ better than a millimetre. Outside mainland China both datums equal WGS-84.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -103,17 +104,28 @@ def gcj02_to_wgs84(
     """
     g_lon = np.asarray(lon, dtype=float)
     g_lat = np.asarray(lat, dtype=float)
-    w_lon = g_lon.copy()
-    w_lat = g_lat.copy()
+    return _invert(wgs84_to_gcj02, g_lon, g_lat, (g_lon, g_lat), tolerance_deg, max_iter)
+
+
+def _invert(
+    forward: Callable[[NDArray, NDArray], tuple[NDArray, NDArray]],
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    start: tuple[NDArray[np.float64], NDArray[np.float64]],
+    tolerance_deg: float,
+    max_iter: int,
+) -> tuple[NDArray, NDArray]:
+    """Solve ``forward(x) == (lon, lat)`` by fixed-point iteration ``x <- x - (forward(x) - target)``."""
+    x_lon, x_lat = start[0].copy(), start[1].copy()
     for _ in range(max_iter):
-        c_lon, c_lat = wgs84_to_gcj02(w_lon, w_lat)
-        e_lon = c_lon - g_lon
-        e_lat = c_lat - g_lat
-        w_lon = w_lon - e_lon
-        w_lat = w_lat - e_lat
+        f_lon, f_lat = forward(x_lon, x_lat)
+        e_lon = f_lon - lon
+        e_lat = f_lat - lat
+        x_lon = x_lon - e_lon
+        x_lat = x_lat - e_lat
         if np.nanmax(np.abs(np.concatenate([e_lon.ravel(), e_lat.ravel(), [0.0]]))) < tolerance_deg:
             break
-    return w_lon, w_lat
+    return x_lon, x_lat
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray, NDArray]:
@@ -139,16 +151,8 @@ def bd09_to_gcj02(
     y = b_lat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    g_lon, g_lat = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(max_iter):
-        c_lon, c_lat = gcj02_to_bd09(g_lon, g_lat)
-        e_lon = c_lon - b_lon
-        e_lat = c_lat - b_lat
-        g_lon = g_lon - e_lon
-        g_lat = g_lat - e_lat
-        if np.nanmax(np.abs(np.concatenate([e_lon.ravel(), e_lat.ravel(), [0.0]]))) < tolerance_deg:
-            break
-    return g_lon, g_lat
+    start = (z * np.cos(theta), z * np.sin(theta))
+    return _invert(gcj02_to_bd09, b_lon, b_lat, start, tolerance_deg, max_iter)
 
 
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, datum: ArrayLike | str) -> tuple[NDArray, NDArray]:

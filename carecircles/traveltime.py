@@ -163,7 +163,6 @@ def place_costs(
     facility = np.full(len(node), -1, dtype=np.int64)
     cost[on_net] = offroad[on_net] * per_m + node_costs.cost[node[on_net]]
     facility[on_net] = node_costs.facility[node[on_net]]
-    reached_by_road = np.isfinite(cost)
     usable = np.flatnonzero(node_costs.facility_node >= 0)
     walked = np.zeros(len(node), dtype=bool)
     if direct_walk and len(usable) and len(node):
@@ -176,5 +175,5 @@ def place_costs(
         walked = np.isfinite(straight)
     cost[cost > node_costs.limit] = np.inf
     facility[~np.isfinite(cost)] = -1
-    unreachable = ~on_net & ~walked & ~reached_by_road
+    unreachable = ~on_net & ~walked
     return PlaceCosts(cost=cost, facility=facility, offroad_m=offroad, unreachable=unreachable)

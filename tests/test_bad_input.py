@@ -187,6 +187,8 @@ def test_facility_far_from_any_road_is_excluded_and_listed(tmp_path):
     table = result.issues.to_frame()
     lost = table[(table["value"] == "山里卫生院") & (table["action"] == "excluded")]
     assert len(lost) == 1 and lost.iloc[0]["row"] == 3 and "from any road" in lost.iloc[0]["message"]
+    counted = result.facilities.set_index("facility_id")["counted"]
+    assert counted["h1"] and not counted["lost"]
 
 
 def test_empty_road_network_in_a_study(tmp_path):
