@@ -68,8 +68,33 @@ class StudyResult:
         return self.areas[self.areas["status"] == "uncovered"].reset_index(drop=True)
 
 
+@dataclass
+class StudyInputs:
+    """Everything read and built before any facility set is assessed.
+
+    Attributes
+    ----------
+    facilities
+        Facilities read, with ``used`` (open under the config's status rule).
+    cells
+        Population places (raster cells or village points) in the local CRS.
+    networks
+        One network per travel mode the standards need (plus ``walk`` for road distances).
+    """
+
+    config: StudyConfig
+    crs: CRS
+    zones: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame | None
+    cells: PopulationCells
+    networks: dict[str, Network]
+    issues: DataIssues
+    counts: dict[str, float] = field(default_factory=dict)
+
+
 def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyResult:
-    """Run a whole study.
+    """Run a whole study: read the inputs, then assess every standard.
 
     Parameters
     ----------
@@ -85,6 +110,13 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
     """
     progress = progress or Progress(stream=None)
     progress.total = 7
+    inputs = load_inputs(config, progress)
+    return assess(inputs, progress=progress)
+
+
+def load_inputs(config: StudyConfig, progress: Progress | None = None) -> StudyInputs:
+    """Read zones, facilities, roads and population, and build the networks (5 steps)."""
+    progress = progress or Progress(stream=None)
     issues = DataIssues()
     with progress.step("Reading zones"):
         zones = read_zones(
@@ -121,15 +153,47 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
     with progress.step("Building networks"):
         networks = _networks(config, roads, crs, issues)
         progress.note(", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in networks.items()))
+    counts = {
+        "zones": len(zones),
+        "facilities": len(facilities),
+        "road_nodes": roads.n_nodes,
+        "road_segments": roads.n_edges,
+        "population": cells.total,
+        "population_places": len(cells.population),
+        "villages": 0 if villages is None else len(villages),
+    }
+    return StudyInputs(config, crs, zones, facilities, villages, cells, networks, issues, counts)
+
+
+def assess(
+    inputs: StudyInputs,
+    facilities: gpd.GeoDataFrame | None = None,
+    *,
+    progress: Progress | None = None,
+    polygons: bool = True,
+    issues: DataIssues | None = None,
+) -> StudyResult:
+    """Assess every standard of the config for a facility set (default: the one read).
+
+    ``facilities`` lets a scenario (planned or proposed sites added) be assessed on the same
+    inputs; ``polygons=False`` skips tracing covered and uncovered areas; ``issues`` collects
+    this assessment's data issues apart from the inputs' (default: together).
+    """
+    progress = progress or Progress(stream=None)
+    config, zones, cells = inputs.config, inputs.zones, inputs.cells
+    issues = inputs.issues if issues is None else issues
+    facilities = (inputs.facilities if facilities is None else facilities).copy()
+    villages = inputs.villages
     with progress.step("Travel times (one Dijkstra pass per facility set)"):
-        engine = _Engine(networks, zones, facilities, crs, config, issues)
+        engine = Engine(inputs.networks, zones, facilities, inputs.crs, config, issues)
         place = {s.id: engine.cells(s, cells) for s in config.standards if s.metric == "time"}
     with progress.step("Assessing standards"):
         tables, areas = [], []
         for standard in config.standards:
             if standard.metric == "time":
                 tables.append(assessment.zone_table(standard, zones, cells, place[standard.id]))
-                areas.append(assessment.area_polygons(standard, zones, cells, place[standard.id]))
+                if polygons:
+                    areas.append(assessment.area_polygons(standard, zones, cells, place[standard.id]))
             elif villages is None or villages.empty:
                 issues.add(
                     "warning",
@@ -153,7 +217,7 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
     facilities["counted"] = facilities["used"] & ~facilities["facility_id"].isin(engine.unsnapped)
     return StudyResult(
         config=config,
-        crs=crs,
+        crs=inputs.crs,
         zones=zones,
         facilities=facilities,
         villages=villages,
@@ -161,16 +225,7 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
         areas=gpd.GeoDataFrame(area_frame, crs=4326),
         issues=issues,
         timings=dict(progress.timings),
-        counts={
-            "zones": len(zones),
-            "facilities": len(facilities),
-            "facilities_open": int(facilities["used"].sum()),
-            "road_nodes": roads.n_nodes,
-            "road_segments": roads.n_edges,
-            "population": cells.total,
-            "population_places": len(cells.population),
-            "villages": 0 if villages is None else len(villages),
-        },
+        counts={**inputs.counts, "facilities_open": int(facilities["used"].sum())},
     )
 
 
@@ -218,7 +273,7 @@ def _networks(config: StudyConfig, roads: RoadEdges, crs: CRS, issues: DataIssue
     return {m: build_network(roads, m, crs, issues, speeds=config.speeds.get(m)) for m in sorted(modes)}
 
 
-class _Engine:
+class Engine:
     """Costs for each facility set, computed once and shared by the standards that use it."""
 
     def __init__(

@@ -6,6 +6,7 @@ cells, so the map and the tables cannot disagree.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -198,12 +199,11 @@ def area_polygons(
     Returns
     -------
     geopandas.GeoDataFrame
-        ``standard``, ``status`` (covered/uncovered), ``zone_code``, ``population``,
-        ``cells``, ``max_minutes`` (uncovered: ``inf`` beyond the search limit) in EPSG:4326.
+        ``standard``, ``status`` (covered/uncovered), ``zone_code``, ``population``, ``cells``
+        in EPSG:4326.
     """
     columns = ["standard", "status", "zone_code", "population", "cells", "geometry"]
-    grid = cells.grid
-    if grid is None or cells.row is None or cells.col is None:
+    if cells.grid is None:
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
     in_scope = applies(standard, zones["zone_type"].to_numpy())[cells.zone]
     covered = covered_mask(standard, costs.cost)
@@ -211,44 +211,55 @@ def area_polygons(
     for status, mask in (("covered", in_scope & covered), ("uncovered", in_scope & ~covered)):
         if not mask.any():
             continue
-        region = _regions(grid.shape, cells.row[mask], cells.col[mask], cells.zone[mask])
-        ids = region[cells.row[mask], cells.col[mask]]
-        population = np.bincount(ids, weights=cells.population[mask])
-        count = np.bincount(ids)
-        zone_of = np.zeros(len(count), dtype=np.int64)
-        zone_of[ids] = cells.zone[mask]
-        # trace 4-connected pieces (8-connected tracing makes self-touching, invalid rings);
-        # the dissolve below joins the pieces of each 8-connected region
-        shapes = list(
-            rasterio.features.shapes(region, mask=region > 0, connectivity=4, transform=grid.transform)
-        )
-        geoms = shapely.from_geojson([_json(g) for g, _ in shapes]) if shapes else []
-        values = np.array([int(v) for _, v in shapes], dtype=np.int64)
-        frame = gpd.GeoDataFrame({"id": values}, geometry=list(geoms), crs=grid.crs)
-        frame = frame.dissolve(by="id", as_index=False)
-        ids_present = frame["id"].to_numpy()
-        pieces.append(
-            gpd.GeoDataFrame(
-                {
-                    "standard": standard.id,
-                    "status": status,
-                    "zone_code": zones["zone_code"].to_numpy()[zone_of[ids_present]],
-                    "population": population[ids_present],
-                    "cells": count[ids_present],
-                },
-                geometry=frame.geometry.to_numpy(),
-                crs=grid.crs,
-            )
-        )
+        regions = polygons_by_label(cells, np.where(mask, cells.zone, -1))
+        regions.insert(0, "standard", standard.id)
+        regions.insert(1, "status", status)
+        regions["zone_code"] = zones["zone_code"].to_numpy()[regions.pop("label")]
+        pieces.append(regions[columns])
     if not pieces:
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
-    return pd.concat(pieces, ignore_index=True).to_crs(4326)
+    return gpd.GeoDataFrame(pd.concat(pieces, ignore_index=True), crs=4326)
+
+
+def polygons_by_label(cells: PopulationCells, label: NDArray[np.int64]) -> gpd.GeoDataFrame:
+    """Trace 8-connected regions of cells sharing a label (``-1``: not drawn) as polygons.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``label``, ``population``, ``cells`` and one (multi)polygon per region, EPSG:4326.
+    """
+    grid = cells.grid
+    if grid is None or cells.row is None or cells.col is None:
+        raise ValueError("cells without a raster grid cannot be traced as polygons")
+    mask = label >= 0
+    rows, cols, labels = cells.row[mask], cells.col[mask], label[mask]
+    region = _regions(grid.shape, rows, cols, labels)
+    ids = region[rows, cols]
+    population = np.bincount(ids, weights=cells.population[mask])
+    count = np.bincount(ids)
+    label_of = np.zeros(len(count), dtype=np.int64)
+    label_of[ids] = labels
+    # trace 4-connected pieces (8-connected tracing makes self-touching, invalid rings);
+    # the dissolve joins the pieces of each 8-connected region
+    shapes = list(rasterio.features.shapes(region, mask=region > 0, connectivity=4, transform=grid.transform))
+    geoms = shapely.from_geojson([json.dumps(g) for g, _ in shapes]) if shapes else []
+    values = np.array([int(v) for _, v in shapes], dtype=np.int64)
+    frame = gpd.GeoDataFrame({"id": values}, geometry=list(geoms), crs=grid.crs).dissolve(
+        by="id", as_index=False
+    )
+    present = frame["id"].to_numpy()
+    return gpd.GeoDataFrame(
+        {"label": label_of[present], "population": population[present], "cells": count[present]},
+        geometry=frame.geometry.to_numpy(),
+        crs=grid.crs,
+    ).to_crs(4326)
 
 
 def _regions(
     shape: tuple[int, int], rows: NDArray[np.int64], cols: NDArray[np.int64], zone: NDArray[np.int64]
 ) -> NDArray[np.int32]:
-    """Raster of region ids (1..k): 8-connected components split by zone."""
+    """Raster of region ids (1..k): 8-connected components split by label."""
     mask = np.zeros(shape, dtype=bool)
     mask[rows, cols] = True
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
@@ -257,9 +268,3 @@ def _regions(
     region = np.zeros(shape, dtype=np.int32)
     region[rows, cols] = dense.ravel() + 1
     return region
-
-
-def _json(geometry: dict) -> str:
-    import json
-
-    return json.dumps(geometry)
