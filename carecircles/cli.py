@@ -27,9 +27,48 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--map", type=Path, help="HTML map path (default: maps/<study>.html)")
     run.add_argument("--lang", choices=("zh", "en"), default="zh", help="map and summary language")
     run.add_argument("--quiet", action="store_true", help="no progress lines")
+    siting = commands.add_parser(
+        "site",
+        help="propose new sites that close the most gap for one standard",
+        description="Greedy maximal covering (optionally checked by an exact integer program): "
+        "which new sites cover the most people not yet covered, zone by zone.",
+    )
+    siting.add_argument("config", nargs="?", type=Path, help="study config (YAML); omit for the sample")
+    siting.add_argument("--standard", default="rural-30min", help="standard to close gaps for")
+    siting.add_argument("--k", type=int, help="most new sites (default 3; no limit for distance standards)")
+    siting.add_argument("--target-share", type=float, help="stop once this share is covered (0-1)")
+    siting.add_argument(
+        "--outreach-below",
+        type=float,
+        default=50.0,
+        help="stop when the best site adds fewer people: recommend outreach instead (default 50)",
+    )
+    siting.add_argument(
+        "--min-demand",
+        type=float,
+        default=0.0,
+        help="places (villages) with fewer people are left to outreach, not fixed sites",
+    )
+    siting.add_argument(
+        "--candidates",
+        default="villages,zone_centres,road_nodes",
+        help="candidate kinds, comma separated: villages, zone_centres, road_nodes ('' for none)",
+    )
+    siting.add_argument("--candidate-file", type=Path, help="CSV/GeoJSON/GPKG of your own candidate sites")
+    siting.add_argument("--spacing", type=float, default=1000.0, help="road-node candidate spacing (m)")
+    siting.add_argument("--site-type", help="facility type of new sites (e.g. thc, village_clinic)")
+    siting.add_argument("--one-per-zone", action="store_true", help="first one site per zone with a gap")
+    siting.add_argument("--no-planned", action="store_true", help="do not count planned facilities as built")
+    siting.add_argument(
+        "--exact", action="store_true", help="also solve the integer programs (small problems)"
+    )
+    siting.add_argument("--out", type=Path, help="output folder (default: output/<study>/siting-<standard>)")
+    siting.add_argument("--map", type=Path, help="HTML map (default: maps/<study>-siting-<standard>.html)")
+    siting.add_argument("--lang", choices=("zh", "en"), default="zh", help="map and summary language")
+    siting.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
     try:
-        return _run(args)
+        return _run(args) if args.command == "run" else _site(args)
     except CareCirclesError as exc:
         print(f"carecircles: error: {exc}", file=sys.stderr)
         return 2
@@ -64,6 +103,59 @@ def _run(args: argparse.Namespace) -> int:
         f"data issues: {counts.get('error', 0)} errors, {counts.get('warning', 0)} warnings, "
         f"{counts.get('info', 0)} notes (see data_issues.csv)"
     )
+    print(f"done in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _site(args: argparse.Namespace) -> int:
+    from carecircles.analysis import load_inputs
+    from carecircles.config import load_config
+    from carecircles.maps import write_siting_map
+    from carecircles.outputs import siting_summary, write_siting
+    from carecircles.siting import SitingOptions, site
+
+    start = time.perf_counter()
+    config = load_config(args.config)
+    progress = Progress(total=6, stream=None if args.quiet else sys.stderr)
+    print(
+        f"carecircles {__version__}: {config.title}" + ("  [SYNTHETIC DATA]" if config.synthetic else ""),
+        file=sys.stderr,
+    )
+    inputs = load_inputs(config, progress)
+    standard = next((s for s in config.standards if s.id == args.standard), None)
+    k = (
+        args.k
+        if args.k is not None
+        else (None if standard is not None and standard.metric == "distance" else 3)
+    )
+    options = SitingOptions(
+        standard=args.standard,
+        k=k,
+        target_share=args.target_share,
+        outreach_below=args.outreach_below,
+        min_demand=args.min_demand,
+        candidates=tuple(c.strip() for c in args.candidates.split(",") if c.strip()),
+        candidate_file=args.candidate_file,
+        road_node_spacing_m=args.spacing,
+        one_per_zone=args.one_per_zone,
+        lock_planned=not args.no_planned,
+        site_type=args.site_type,
+        exact=args.exact,
+    )
+    with progress.step(f"Siting for {args.standard}"):
+        result = site(inputs, options)
+        progress.note(
+            f"{result.candidates_considered:,} candidates ({result.candidates_excluded:,} excluded)"
+        )
+    out_dir = args.out or config.output_dir / f"siting-{args.standard}"
+    map_path = args.map or config.map_path.with_name(f"{config.name}-siting-{args.standard}.html")
+    paths = write_siting(result, out_dir)
+    write_siting_map(result, map_path, lang=args.lang)
+    print(siting_summary(result, lang=args.lang))
+    print()
+    print(f"map:         {map_path}")
+    for name, path in paths.items():
+        print(f"{name + ':':<13}{path}")
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
 

@@ -7,6 +7,7 @@ Popups in Chinese by default; every string from input data is escaped.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 
 import folium
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from carecircles.analysis import StudyResult
+from carecircles.siting import SitingResult
 from carecircles.standards import FACILITY_TYPES, Standard
 
 #: Colour and radius by facility level.
@@ -48,6 +50,11 @@ _LABELS = {
         "distance": "最近村卫生室直线距离",
         "road": "道路距离",
         "legend": "图例",
+        "proposed": "拟建站点",
+        "catchments": "拟建站点新增覆盖范围",
+        "newly": "新增覆盖人口",
+        "cumulative": "累计覆盖率",
+        "outreach": "建议巡诊/巡回医疗",
         "meters": "米",
         "level_county": "县级医院",
         "level_sub-centre": "次中心",
@@ -77,6 +84,11 @@ _LABELS = {
         "distance": "straight distance to nearest clinic",
         "road": "road distance",
         "legend": "legend",
+        "proposed": "proposed sites",
+        "catchments": "people newly covered by proposed sites",
+        "newly": "newly covered",
+        "cumulative": "cumulative share",
+        "outreach": "outreach recommended",
         "meters": "m",
         "level_county": "county hospital",
         "level_sub-centre": "sub-centre",
@@ -94,7 +106,12 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def build_map(result: StudyResult, lang: str = "zh", simplify_m: float = 30.0) -> folium.Map:
+def build_map(
+    result: StudyResult,
+    lang: str = "zh",
+    simplify_m: float = 30.0,
+    extra_layers: Callable[[folium.Map], None] | None = None,
+) -> folium.Map:
     """Build the study map.
 
     Parameters
@@ -105,6 +122,8 @@ def build_map(result: StudyResult, lang: str = "zh", simplify_m: float = 30.0) -
         ``zh`` (default) or ``en`` for popups, tooltips and the legend.
     simplify_m
         Display-only simplification of polygons (metres), to keep the file small.
+    extra_layers
+        Adds more layers (e.g. proposed sites) before the layer control is built.
     """
     t = _LABELS[lang]
     zones = result.zones
@@ -141,6 +160,8 @@ def build_map(result: StudyResult, lang: str = "zh", simplify_m: float = 30.0) -
     if result.villages is not None:
         _village_layer(fmap, result, t)
     _facility_layer(fmap, result.facilities, result, t, lang)
+    if extra_layers is not None:
+        extra_layers(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     _title(fmap, result, t)
     return fmap
@@ -269,7 +290,7 @@ def _facility_layer(
     fmap: folium.Map, facilities: gpd.GeoDataFrame, result: StudyResult, t: dict[str, str], lang: str
 ) -> None:
     layer = folium.FeatureGroup(name=t["facilities"], show=True)
-    for _, f in facilities.iterrows():
+    for _, f in facilities[facilities["status"] != "proposed"].iterrows():
         kind = FACILITY_TYPES.get(f["type"], FACILITY_TYPES["other"])
         colour, radius = _LEVEL_STYLE[kind.level]
         label = kind.zh if lang == "zh" else kind.en
@@ -317,6 +338,77 @@ def _title(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> None:
         f"{legend_rows}</div>"
     )
     fmap.get_root().html.add_child(folium.Element(box))
+
+
+def build_siting_map(siting: SitingResult, lang: str = "zh") -> folium.Map:
+    """Map of the study after the proposed sites: sites, their catchments, what is left."""
+    return build_map(siting.after, lang=lang, extra_layers=lambda fmap: _siting_layers(fmap, siting, lang))
+
+
+def _siting_layers(fmap: folium.Map, siting: SitingResult, lang: str) -> None:
+    t = _LABELS[lang]
+    catchments = siting.catchments
+    if not catchments.empty:
+        layer = folium.FeatureGroup(name=t["catchments"], show=True)
+        display = gpd.GeoDataFrame(
+            {"site": catchments["facility_id"], "population": catchments["population"].round(0).astype(int)},
+            geometry=catchments.geometry.simplify(30 / 111_000),
+            crs=4326,
+        )
+        folium.GeoJson(
+            display.to_json(drop_id=True),
+            style_function=lambda _: {
+                "color": "#762a83",
+                "weight": 1,
+                "fillColor": "#c2a5cf",
+                "fillOpacity": 0.55,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["site", "population"], aliases=[t["proposed"], t["newly"]]),
+        ).add_to(layer)
+        layer.add_to(fmap)
+    layer = folium.FeatureGroup(name=t["proposed"], show=True)
+    for row in siting.sites.itertuples():
+        popup = (
+            f"<b>{esc(row.facility_id)} {esc(row.name)}</b><br>{t['zone']}: {esc(row.zone_name)}"
+            f"<br>{t['newly']}: {row.newly_covered:,.0f}<br>{t['cumulative']}: {row.cumulative_share:.1%}"
+        )
+        folium.Marker(
+            [row.lat, row.lon],
+            icon=folium.DivIcon(
+                html=f"<div style='background:#762a83;color:white;border:2px solid white;border-radius:12px;"
+                f"width:24px;height:24px;line-height:20px;text-align:center;font:bold 13px sans-serif'>"
+                f"{int(row.rank)}</div>",
+                icon_size=(24, 24),
+                icon_anchor=(12, 12),
+            ),
+            popup=folium.Popup(popup, max_width=300),
+            tooltip=esc(f"{row.facility_id} {row.name}"),
+        ).add_to(layer)
+    layer.add_to(fmap)
+    outreach = siting.outreach
+    if len(outreach):
+        layer = folium.FeatureGroup(name=t["outreach"], show=True)
+        for row in outreach.itertuples():
+            folium.CircleMarker(
+                [row.lat, row.lon],
+                radius=6,
+                color="#e08214",
+                weight=3,
+                fill=False,
+                popup=folium.Popup(
+                    f"{esc(getattr(row, 'name', row.zone_name))}<br>{t['population']}: {row.population:,.0f}"
+                    f"<br>{esc(row.recommendation)}",
+                    max_width=300,
+                ),
+            ).add_to(layer)
+        layer.add_to(fmap)
+
+
+def write_siting_map(siting: SitingResult, path: Path, lang: str = "zh") -> Path:
+    """Build and save the siting map as one HTML file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    build_siting_map(siting, lang=lang).save(str(path))
+    return path
 
 
 def write_map(result: StudyResult, path: Path, lang: str = "zh") -> Path:

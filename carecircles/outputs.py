@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from carecircles.analysis import StudyResult
+from carecircles.siting import SitingResult
 
 _PACKAGES = (
     "carecircles",
@@ -206,4 +207,117 @@ def summary_table(result: StudyResult, lang: str = "zh") -> str:
             f"{int(row['villages_none'])} neither"
         )
         lines.append(text)
+    return "\n".join(lines)
+
+
+def write_siting(siting: SitingResult, out_dir: Path) -> dict[str, Path]:
+    """Write the siting tables: sites.csv, scenarios.csv, outreach.csv, catchments.geojson, siting.json.
+
+    Returns
+    -------
+    dict
+        Output name → path.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "sites": out_dir / "sites.csv",
+        "scenarios": out_dir / "scenarios.csv",
+        "outreach": out_dir / "outreach.csv",
+        "catchments": out_dir / "catchments.geojson",
+        "summary": out_dir / "siting.json",
+    }
+    _csv(siting.sites, paths["sites"])
+    scenarios = siting.scenarios.copy()
+    for column in scenarios.columns:
+        if column.startswith(("covered_", "gain_")) or column == "population":
+            scenarios[column] = scenarios[column].round(0)
+        elif column.startswith("share_"):
+            scenarios[column] = scenarios[column].round(4)
+    _csv(scenarios, paths["scenarios"])
+    _csv(siting.outreach, paths["outreach"])
+    catchments = siting.catchments.copy()
+    catchments["population"] = catchments["population"].round(1)
+    paths["catchments"].write_text(catchments.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
+    options = {k: getattr(siting.options, k) for k in siting.options.__dataclass_fields__}
+    options["candidate_file"] = None if options["candidate_file"] is None else str(options["candidate_file"])
+    summary = {
+        "standard": siting.standard.id,
+        "options": options,
+        "stop_reason": siting.stop_reason,
+        "candidates_considered": siting.candidates_considered,
+        "candidates_excluded": siting.candidates_excluded,
+        "population": round(siting.total_population, 1),
+        "covered_before": round(siting.baseline_covered, 1),
+        "covered_after": round(siting.baseline_covered + float(siting.sites["newly_covered"].sum()), 1),
+        "exact": siting.exact,
+    }
+    paths["summary"].write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
+    return paths
+
+
+def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
+    """Format the ranked sites and the change per zone as plain text."""
+    zh = lang == "zh"
+    s = siting.standard
+    total, before = siting.total_population, siting.baseline_covered
+    after = before + float(siting.sites["newly_covered"].sum())
+    share = f"{before:,.0f} / {total:,.0f} ({before / total:.1%})"
+    lines = [
+        f"{s.title_zh} {s.label}: 现有及规划机构覆盖 {share}"
+        if zh
+        else f"{s.id}: existing + planned cover {share}"
+    ]
+    header = (
+        ("排名", "新增覆盖", "累计覆盖率", "区域", "候选点")
+        if zh
+        else ("rank", "new", "share", "zone", "site")
+    )
+    widths = (4, 10, 10)
+    lines.append(
+        " ".join(_pad(h, w) for h, w in zip(header, widths, strict=False))
+        + "  "
+        + _pad(header[3], 10, left=True)
+        + " "
+        + header[4]
+    )
+    for row in siting.sites.itertuples():
+        where = f"{row.name} ({row.lon:.5f}, {row.lat:.5f})"
+        lines.append(
+            f"{row.rank:>4} {row.newly_covered:>10,.0f} {row.cumulative_share:>10.1%}  "
+            f"{_pad(str(row.zone_name), 10, left=True)} {where}"
+        )
+    change = f"{after:,.0f} ({after / total:.1%}, +{(after - before) / total:.1%})"
+    n = len(siting.sites)
+    lines.append(
+        f"新增 {n} 处后覆盖 {change}; 停止原因: {siting.stop_reason}"
+        if zh
+        else f"after {n} new sites: {change} covered; stopped: {siting.stop_reason}"
+    )
+    scenarios = siting.scenarios
+    changed = scenarios[(scenarios["gain_from_proposed"] > 0.5) & (scenarios["zone_code"] != "ALL")]
+    for row in changed.itertuples():
+        lines.append(
+            f"  {_pad(str(row.zone_name), 10, left=True)} {row.share_planned:6.1%} → "
+            f"{row.share_proposed:6.1%}  (+{row.gain_from_proposed:,.0f})"
+        )
+    if len(siting.outreach):
+        people = siting.outreach["population"].sum()
+        lines.append(
+            f"仍未覆盖 {people:,.0f} 人, 建议巡诊/巡回医疗或更多站点 (见 outreach.csv)"
+            if zh
+            else f"{people:,.0f} people still uncovered: outreach or more sites (see outreach.csv)"
+        )
+    if siting.exact:
+        e = siting.exact
+        best, greedy, ratio = e["optimal_covered"], e["greedy_covered"], e["greedy_over_optimal"]
+        cover_all = e["sites_to_cover_all_coverable"]
+        lines.append(
+            f"精确解 (整数规划): {e['k']} 处最多覆盖 {best:,.0f} 人, 贪心 {greedy:,.0f} ({ratio:.1%}); "
+            f"覆盖全部可达人口至少需 {cover_all} 处"
+            if zh
+            else f"exact (integer program): {e['k']} sites cover at most {best:,.0f}, greedy {greedy:,.0f} "
+            f"({ratio:.1%}); covering everyone coverable takes {cover_all} sites"
+        )
     return "\n".join(lines)
