@@ -6,10 +6,16 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from carecircles import __version__
 from carecircles._errors import CareCirclesError
 from carecircles._progress import Progress
+
+if TYPE_CHECKING:
+    from carecircles.analysis import StudyInputs
+    from carecircles.config import StudyConfig
+    from carecircles.siting import SitingOptions, SitingResult
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,21 +81,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from carecircles.analysis import run_study
+    from carecircles.analysis import assess, load_inputs
     from carecircles.config import load_config
     from carecircles.maps import write_map
     from carecircles.outputs import summary_table, write_outputs
 
     start = time.perf_counter()
     config = load_config(args.config)
-    progress = Progress(stream=None if args.quiet else sys.stderr)
-    print(
-        f"carecircles {__version__}: {config.title}" + ("  [SYNTHETIC DATA]" if config.synthetic else ""),
-        file=sys.stderr,
-    )
-    result = run_study(config, progress)
+    progress = Progress(total=7 + len(config.siting), stream=None if args.quiet else sys.stderr)
+    _banner(config)
+    inputs = load_inputs(config, progress)
+    result = assess(inputs, progress=progress)
     out_dir = args.out or config.output_dir
     map_path = args.map or config.map_path
+    sitings = [_siting_run(inputs, options, progress) for options in config.siting]
     paths = write_outputs(result, out_dir)
     write_map(result, map_path, lang=args.lang)
     print(summary_table(result, lang=args.lang))
@@ -103,24 +108,54 @@ def _run(args: argparse.Namespace) -> int:
         f"data issues: {counts.get('error', 0)} errors, {counts.get('warning', 0)} warnings, "
         f"{counts.get('info', 0)} notes (see data_issues.csv)"
     )
+    for siting in sitings:
+        print()
+        _report_siting(
+            siting,
+            out_dir / f"siting-{siting.standard.id}",
+            map_path.with_name(f"{config.name}-siting-{siting.standard.id}.html"),
+            args.lang,
+        )
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
+
+
+def _banner(config: StudyConfig) -> None:
+    synthetic = "  [SYNTHETIC DATA]" if config.synthetic else ""
+    print(f"carecircles {__version__}: {config.title}{synthetic}", file=sys.stderr)
+
+
+def _siting_run(inputs: StudyInputs, options: SitingOptions, progress: Progress) -> SitingResult:
+    from carecircles.siting import site
+
+    with progress.step(f"Siting for {options.standard}"):
+        result = site(inputs, options)
+        progress.note(
+            f"{result.candidates_considered:,} candidates ({result.candidates_excluded:,} excluded)"
+        )
+    return result
+
+
+def _report_siting(siting: SitingResult, out_dir: Path, map_path: Path, lang: str) -> None:
+    from carecircles.maps import write_siting_map
+    from carecircles.outputs import siting_summary, write_siting
+
+    paths = write_siting(siting, out_dir)
+    write_siting_map(siting, map_path, lang=lang)
+    print(siting_summary(siting, lang=lang))
+    print(f"siting map:  {map_path}")
+    print(f"siting:      {paths['sites'].parent}")
 
 
 def _site(args: argparse.Namespace) -> int:
     from carecircles.analysis import load_inputs
     from carecircles.config import load_config
-    from carecircles.maps import write_siting_map
-    from carecircles.outputs import siting_summary, write_siting
-    from carecircles.siting import SitingOptions, site
+    from carecircles.siting import SitingOptions
 
     start = time.perf_counter()
     config = load_config(args.config)
     progress = Progress(total=6, stream=None if args.quiet else sys.stderr)
-    print(
-        f"carecircles {__version__}: {config.title}" + ("  [SYNTHETIC DATA]" if config.synthetic else ""),
-        file=sys.stderr,
-    )
+    _banner(config)
     inputs = load_inputs(config, progress)
     standard = next((s for s in config.standards if s.id == args.standard), None)
     k = (
@@ -142,20 +177,10 @@ def _site(args: argparse.Namespace) -> int:
         site_type=args.site_type,
         exact=args.exact,
     )
-    with progress.step(f"Siting for {args.standard}"):
-        result = site(inputs, options)
-        progress.note(
-            f"{result.candidates_considered:,} candidates ({result.candidates_excluded:,} excluded)"
-        )
+    result = _siting_run(inputs, options, progress)
     out_dir = args.out or config.output_dir / f"siting-{args.standard}"
     map_path = args.map or config.map_path.with_name(f"{config.name}-siting-{args.standard}.html")
-    paths = write_siting(result, out_dir)
-    write_siting_map(result, map_path, lang=args.lang)
-    print(siting_summary(result, lang=args.lang))
-    print()
-    print(f"map:         {map_path}")
-    for name, path in paths.items():
-        print(f"{name + ':':<13}{path}")
+    _report_siting(result, out_dir, map_path, args.lang)
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
 

@@ -11,6 +11,7 @@ import yaml
 
 from carecircles._errors import InputError
 from carecircles.facilities import FacilityColumns
+from carecircles.siting import SitingOptions
 from carecircles.standards import Standard, StandardSpec, resolve_standard
 
 #: The bundled synthetic sample county (run by ``carecircles run`` with no argument).
@@ -66,6 +67,8 @@ class StudyConfig:
         Analysis options.
     output_dir, map_path
         Where tables and the map go.
+    siting
+        Siting runs ``carecircles run`` does after the assessment (the ``siting`` section).
     source
         The config file itself.
     """
@@ -90,6 +93,7 @@ class StudyConfig:
     output_dir: Path = Path("output")
     map_path: Path = Path("maps/study.html")
     source: Path | None = None
+    siting: tuple[SitingOptions, ...] = ()
 
 
 def load_config(path: str | Path | None = None, *, output_root: Path | None = None) -> StudyConfig:
@@ -113,7 +117,7 @@ def load_config(path: str | Path | None = None, *, output_root: Path | None = No
         raise InputError(f"invalid YAML: {exc}", path=path) from exc
     if not isinstance(raw, dict):
         raise InputError("the config must be a mapping", path=path)
-    unknown = set(raw) - {"study", "inputs", "options", "speeds", "standards", "output"}
+    unknown = set(raw) - {"study", "inputs", "options", "speeds", "standards", "output", "siting"}
     if unknown:
         raise InputError(f"unknown sections {sorted(unknown)}", path=path, field=sorted(unknown)[0])
     study = raw.get("study", {})
@@ -172,6 +176,7 @@ def load_config(path: str | Path | None = None, *, output_root: Path | None = No
         output_dir=(root / output.get("dir", f"output/{name}")).resolve(),
         map_path=(root / output.get("map", f"maps/{name}.html")).resolve(),
         source=path.resolve(),
+        siting=_siting(raw.get("siting", []), path),
     )
 
 
@@ -193,3 +198,21 @@ def _standards(entries: object, path: Path) -> tuple[Standard, ...]:
     if len(set(ids)) != len(ids):
         raise InputError(f"standards listed twice: {ids}", path=path, field="standards")
     return standards
+
+
+def _siting(entries: object, path: Path) -> tuple[SitingOptions, ...]:
+    """Read the ``siting`` section: a list of option mappings, one per standard to site for."""
+    if not isinstance(entries, list):
+        raise InputError("siting must be a list of mappings (standard, k, …)", path=path, field="siting")
+    runs = []
+    for entry in entries:
+        values = dict(entry) if isinstance(entry, dict) else {"standard": entry}
+        if "candidates" in values:
+            values["candidates"] = tuple(values["candidates"])
+        if values.get("candidate_file") is not None:
+            values["candidate_file"] = (path.parent / str(values["candidate_file"])).resolve()
+        try:
+            runs.append(SitingOptions(**values))
+        except TypeError as exc:
+            raise InputError(f"unknown siting option: {exc}", path=path, field="siting") from exc
+    return tuple(runs)

@@ -741,6 +741,8 @@ def _catchments(
 def _aggregate(matrix: sparse.csr_matrix, weight: NDArray[np.float64]) -> tuple[sparse.csr_matrix, NDArray]:
     """Merge demand places covered by exactly the same candidates (smaller integer programs)."""
     useful = np.flatnonzero((weight > 0) & (np.asarray(matrix.sum(axis=0)).ravel() > 0))
+    if len(useful) == 0:
+        return sparse.csr_matrix((matrix.shape[0], 0)), np.zeros(0)
     sub = matrix[:, useful].tocsc()
     rng = np.random.default_rng(0)
     signature = np.column_stack([sub.T @ rng.random(sub.shape[0]) for _ in range(2)])
@@ -761,6 +763,8 @@ def exact_max_cover(
     import pulp
 
     cover, w = _aggregate(matrix, weight)
+    if cover.shape[1] == 0:
+        return [], 0.0
     by_demand = cover.tocsc()
     problem = pulp.LpProblem("mclp", pulp.LpMaximize)
     x = [pulp.LpVariable(f"x{c}", cat="Binary") for c in range(cover.shape[0])]
@@ -783,6 +787,8 @@ def exact_set_cover(
     import pulp
 
     cover, _ = _aggregate(matrix, weight)
+    if cover.shape[1] == 0:
+        return []
     by_demand = cover.tocsc()
     problem = pulp.LpProblem("lscp", pulp.LpMinimize)
     x = [pulp.LpVariable(f"x{c}", cat="Binary") for c in range(cover.shape[0])]
