@@ -43,8 +43,9 @@ def test_round_trip_under_one_metre(points, datum):
     shifted = from_wgs84(lon, lat, datum)
     back_lon, back_lat = to_wgs84(*shifted, datum)
     assert metres(back_lon, back_lat, lon, lat).max() < 1.0
-    # and the datums really are offset (otherwise a no-op would pass)
-    assert metres(*shifted, lon, lat).min() > 50
+    # and the datums really are offset (otherwise a no-op would pass): over the test box the
+    # GCJ-02 offset is at least 17 m (tens of metres in the far west, ~400 m typically)
+    assert metres(*shifted, lon, lat).min() > 10
 
 
 def test_bd09_matches_closed_form_inverse_within_a_metre():
