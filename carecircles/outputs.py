@@ -211,7 +211,7 @@ def summary_table(result: StudyResult, lang: str = "zh") -> str:
 
 
 def write_siting(siting: SitingResult, out_dir: Path) -> dict[str, Path]:
-    """Write the siting tables: sites.csv, scenarios.csv, outreach.csv, catchments.geojson, siting.json.
+    """Write sites.csv, scenarios.csv, outreach.csv, catchments.geojson, upgrades.csv, siting.json.
 
     Returns
     -------
@@ -224,6 +224,7 @@ def write_siting(siting: SitingResult, out_dir: Path) -> dict[str, Path]:
         "scenarios": out_dir / "scenarios.csv",
         "outreach": out_dir / "outreach.csv",
         "catchments": out_dir / "catchments.geojson",
+        "upgrades": out_dir / "upgrades.csv",
         "summary": out_dir / "siting.json",
     }
     _csv(siting.sites, paths["sites"])
@@ -235,6 +236,10 @@ def write_siting(siting: SitingResult, out_dir: Path) -> dict[str, Path]:
             scenarios[column] = scenarios[column].round(4)
     _csv(scenarios, paths["scenarios"])
     _csv(siting.outreach, paths["outreach"])
+    if siting.upgrades.empty:
+        paths.pop("upgrades")
+    else:
+        _csv(siting.upgrades, paths["upgrades"])
     catchments = siting.catchments.copy()
     catchments["population"] = catchments["population"].round(1)
     paths["catchments"].write_text(catchments.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
@@ -308,6 +313,14 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
             f"仍未覆盖 {people:,.0f} 人, 建议巡诊/巡回医疗或更多站点 (见 outreach.csv)"
             if zh
             else f"{people:,.0f} people still uncovered: outreach or more sites (see outreach.csv)"
+        )
+    if not siting.upgrades.empty:
+        top = siting.upgrades.head(3)
+        names = ", ".join(f"{r.name} ({r.reach_population:,.0f})" for r in top.itertuples())
+        lines.append(
+            f"升级次中心候选 ({s.label}内可达人口): {names}"
+            if zh
+            else f"upgrade to sub-centre (people within {s.label}): {names}"
         )
     if siting.exact:
         e = siting.exact

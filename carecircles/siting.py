@@ -106,6 +106,8 @@ class SitingResult:
         Integer-programming results when asked: optimum, greedy objective, ratio, set cover.
     after
         Full assessment with the proposed sites added (for the map).
+    upgrades
+        Existing township-level centres ranked for upgrading to a sub-centre (time standards).
     """
 
     standard: Standard
@@ -120,6 +122,7 @@ class SitingResult:
     total_population: float
     stop_reason: str
     after: StudyResult
+    upgrades: pd.DataFrame = field(default_factory=pd.DataFrame)
     exact: dict[str, object] = field(default_factory=dict)
 
 
@@ -185,6 +188,7 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
         total_population=float(demand.population.sum()),
         stop_reason=stop_reason,
         after=after,
+        upgrades=upgrade_ranking(one, standard, locked) if standard.metric == "time" else pd.DataFrame(),
     )
     if options.exact:
         result.exact = _exact_report(matrix, demand, chosen, options)
@@ -736,6 +740,81 @@ def _catchments(
     return polygons.dissolve(by="facility_id", aggfunc={"population": "sum"}, as_index=False)[
         ["facility_id", "population", "geometry"]
     ]
+
+
+UPGRADE_TYPES = ("central_thc", "thc", "branch_thc")
+
+
+def upgrade_ranking(
+    inputs: StudyInputs,
+    standard: Standard,
+    facilities: gpd.GeoDataFrame,
+    types: Sequence[str] = UPGRADE_TYPES,
+) -> pd.DataFrame:
+    """Rank township-level centres for upgrading to a county sub-centre (县域医疗次中心).
+
+    The plans' criteria are reach and population (辐射范围广、人口相对集中, plan 004; 人口聚集程度、
+    交通条件, plan 002): for each open centre, the people within the standard's threshold of it
+    (reach, whoever is nearest) and the people for whom it is the nearest facility of the
+    standard within the threshold (catchment). Ranked by reach, then catchment.
+    """
+    centres = facilities[facilities["used"] & facilities["type"].isin(types)].reset_index(drop=True)
+    columns = [
+        "rank",
+        "facility_id",
+        "name",
+        "type",
+        "zone_code",
+        "zone_name",
+        "beds",
+        "reach_population",
+        "catchment_population",
+    ]
+    if centres.empty:
+        return pd.DataFrame(columns=columns)
+    network = inputs.networks[standard.mode]
+    cells = inputs.cells
+    in_scope = np.flatnonzero(assessment.applies(standard, inputs.zones["zone_type"].to_numpy())[cells.zone])
+    demand = _Demand(
+        x=cells.x[in_scope],
+        y=cells.y[in_scope],
+        weight=cells.population[in_scope],
+        population=cells.population[in_scope],
+        zone=cells.zone[in_scope],
+        covered=np.zeros(len(in_scope), dtype=bool),
+        cell=in_scope,
+    )
+    frame = centres.copy()
+    frame["x"], frame["y"] = project_lonlat(centres.geometry.x, centres.geometry.y, inputs.crs)
+    reach = coverage_matrix(standard, network, frame, demand, inputs.config.options) @ demand.population
+    engine = Engine(inputs.networks, inputs.zones, facilities, inputs.crs, inputs.config, DataIssues())
+    costs = engine.place(standard, demand.x, demand.y)
+    nearest = facilities["facility_id"].to_numpy()[np.maximum(costs.facility, 0)]
+    served = assessment.covered_mask(standard, costs.cost) & (costs.facility >= 0)
+    catchment = pd.Series(demand.population[served]).groupby(nearest[served]).sum()
+    zones = gpd.sjoin(
+        centres[["facility_id", "geometry"]],
+        inputs.zones[["zone_code", "zone_name", "geometry"]],
+        how="left",
+        predicate="within",
+    ).drop_duplicates("facility_id")
+    out = pd.DataFrame(
+        {
+            "facility_id": centres["facility_id"],
+            "name": centres["name"],
+            "type": centres["type"],
+            "zone_code": zones["zone_code"].to_numpy(),
+            "zone_name": zones["zone_name"].to_numpy(),
+            "beds": centres.get("beds", ""),
+            "reach_population": np.round(reach, 0),
+            "catchment_population": np.round(
+                catchment.reindex(centres["facility_id"]).fillna(0).to_numpy(), 0
+            ),
+        }
+    )
+    out = out.sort_values(["reach_population", "catchment_population"], ascending=False, ignore_index=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out[columns]
 
 
 def _aggregate(matrix: sparse.csr_matrix, weight: NDArray[np.float64]) -> tuple[sparse.csr_matrix, NDArray]:

@@ -277,3 +277,23 @@ def test_run_with_a_siting_section(tmp_path):
     assert len(sites) >= 5
     # the siting map sits beside the study map, named after the study and the standard
     assert (tmp_path / "synthetic-jingyu-siting-village-2.5km.html").exists()
+
+
+@pytest.mark.slow
+def test_upgrade_ranking_reach_equals_engine_alone(inputs):
+    from carecircles.siting import upgrade_ranking
+
+    standard = next(s for s in inputs.config.standards if s.id == "rural-30min")
+    locked = _locked(inputs.facilities, True)
+    ranking = upgrade_ranking(inputs, standard, locked)
+    assert set(ranking["type"]) <= {"central_thc", "thc", "branch_thc"}
+    assert ranking["reach_population"].is_monotonic_decreasing
+    assert (ranking["catchment_population"] <= ranking["reach_population"] + 0.5).all()
+    top = ranking.iloc[0]
+    alone = locked[locked["facility_id"] == top["facility_id"]]
+    engine = Engine(inputs.networks, inputs.zones, alone, inputs.crs, inputs.config, DataIssues())
+    cells = inputs.cells
+    rural = (inputs.zones["zone_type"].to_numpy() == "rural")[cells.zone]
+    costs = engine.place(standard, cells.x[rural], cells.y[rural])
+    reach = cells.population[rural][costs.cost <= standard.threshold_seconds + 1e-6].sum()
+    assert top["reach_population"] == pytest.approx(reach, abs=0.5)
