@@ -85,6 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     from carecircles.config import load_config
     from carecircles.maps import write_map
     from carecircles.outputs import summary_table, write_outputs
+    from carecircles.report import write_report
 
     start = time.perf_counter()
     config = load_config(args.config)
@@ -96,6 +97,7 @@ def _run(args: argparse.Namespace) -> int:
     map_path = args.map or config.map_path
     sitings = [_siting_run(inputs, options, progress) for options in config.siting]
     paths = write_outputs(result, out_dir)
+    paths["report"], paths["report_md"] = write_report(result, out_dir, sitings, lang=args.lang)
     write_map(result, map_path, lang=args.lang)
     print(summary_table(result, lang=args.lang))
     issues = result.issues.to_frame()

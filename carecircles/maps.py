@@ -11,15 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import folium
+import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
 
+from carecircles._offline import asset_text, make_offline
 from carecircles.analysis import StudyResult
 from carecircles.siting import SitingResult
 from carecircles.standards import FACILITY_TYPES, Standard
 
-#: Colour and radius by facility level.
+#: Colour (and circle radius) by facility level.
 _LEVEL_STYLE = {
     "county": ("#b2182b", 9),
     "sub-centre": ("#d6604d", 8),
@@ -50,6 +54,12 @@ _LABELS = {
         "distance": "最近村卫生室直线距离",
         "road": "道路距离",
         "legend": "图例",
+        "fullscreen": "全屏",
+        "fullscreen_exit": "退出全屏",
+        "base_none": "无底图（离线）",
+        "base_gcj": "高德地图（GCJ-02）",
+        "minutes": "分钟",
+        "beyond": "超过",
         "proposed": "拟建站点",
         "catchments": "拟建站点新增覆盖范围",
         "newly": "新增覆盖人口",
@@ -84,6 +94,12 @@ _LABELS = {
         "distance": "straight distance to nearest clinic",
         "road": "road distance",
         "legend": "legend",
+        "fullscreen": "Full screen",
+        "fullscreen_exit": "Exit full screen",
+        "base_none": "No base map (offline)",
+        "base_gcj": "Amap (GCJ-02)",
+        "minutes": "min",
+        "beyond": "over",
         "proposed": "proposed sites",
         "catchments": "people newly covered by proposed sites",
         "newly": "newly covered",
@@ -134,8 +150,9 @@ def build_map(
         control_scale=True,
         prefer_canvas=True,
     )
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", show=False).add_to(fmap)
+    _base_layers(fmap, t)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    folium.plugins.Fullscreen(title=t["fullscreen"], title_cancel=t["fullscreen_exit"]).add_to(fmap)
     tolerance = simplify_m / 111_000
 
     # on opening, show the first time standard for urban and for rural zones (county-wide
@@ -163,8 +180,45 @@ def build_map(
     if extra_layers is not None:
         extra_layers(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    _title(fmap, result, t)
+    _Gcj02Switch(t["base_gcj"]).add_to(fmap)
+    _title(fmap, result, t, lang)
     return fmap
+
+
+#: Amap (Gaode) road tiles, in GCJ-02. Only requested when a user picks this base map.
+AMAP_TILES = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+)
+
+
+def _base_layers(fmap: folium.Map, t: dict[str, str]) -> None:
+    """None (the offline default), OpenStreetMap, and Amap in GCJ-02."""
+    folium.FeatureGroup(name=t["base_none"], overlay=False, show=True).add_to(fmap)
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap", overlay=False, show=False).add_to(fmap)
+    folium.TileLayer(
+        AMAP_TILES,
+        name=t["base_gcj"],
+        attr="© 高德地图 AutoNavi",
+        subdomains="1234",
+        overlay=False,
+        show=False,
+    ).add_to(fmap)
+
+
+class _Gcj02Switch(MacroElement):
+    """Shift overlays to GCJ-02 for display while the GCJ-02 base map is chosen."""
+
+    _template = Template(
+        "{% macro header(this, kwargs) %}<script>{{ this.library }}</script>{% endmacro %}"
+        "{% macro script(this, kwargs) %}carecirclesGcj02({{ this._parent.get_name() }}, "
+        "{{ this.layer_name|tojson }});{% endmacro %}"
+    )
+
+    def __init__(self, layer_name: str) -> None:
+        super().__init__()
+        self._name = "Gcj02Switch"
+        self.layer_name = layer_name
+        self.library = asset_text("gcj02.js")
 
 
 def _zone_layer(
@@ -263,10 +317,15 @@ def _village_layer(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> 
         if s == "fixed":
             continue
         colour = "#d73027" if s == "none" else "#fd8d3c"
+        times = "".join(
+            f"<br>{esc(std.title_zh if t is _LABELS['zh'] else std.title_en)}: {_minutes(v, std, t)}"
+            for std in result.config.standards
+            if std.metric == "time" and f"{std.id}_minutes" in v and applies_to(std, v["zone_type"])
+        )
         popup = (
             f"<b>{esc(v['name'])}</b> ({esc(v['zone_name'])})<br>{t['population']}: {v['population']:,.0f}"
             f"<br>{t[s]}<br>{t['distance']}: {v['clinic_straight_m']:,.0f} {t['meters']}"
-            f"<br>{t['road']}: {_metres(v['clinic_road_m'], t)}"
+            f"<br>{t['road']}: {_metres(v['clinic_road_m'], t)}{times}"
         )
         folium.CircleMarker(  # a plain Leaflet marker: no extra plug-in to ship offline
             [v.geometry.y, v.geometry.x],
@@ -282,59 +341,112 @@ def _village_layer(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> 
     layer.add_to(fmap)
 
 
+def applies_to(standard: Standard, zone_type: str) -> bool:
+    """Whether a standard applies to a zone of this type."""
+    return standard.zone_type in ("all", zone_type)
+
+
+def _minutes(village: pd.Series, standard: Standard, t: dict[str, str]) -> str:
+    value = village[f"{standard.id}_minutes"]
+    if pd.isna(value):
+        return f"{t['beyond']} {standard.threshold:g} {t['minutes']}"
+    return f"{value:.1f} {t['minutes']}"
+
+
 def _metres(value: float, t: dict[str, str]) -> str:
     return "> 10 km" if not np.isfinite(value) else f"{value:,.0f} {t['meters']}"
+
+
+#: One legible character per facility type (no icon font to download).
+GLYPHS = {
+    "county_hospital": "医",
+    "tcm_hospital": "中",
+    "mch_centre": "妇",
+    "cdc": "疾",
+    "emergency_centre": "急",
+    "subcentre": "次",
+    "central_thc": "心",
+    "thc": "院",
+    "branch_thc": "分",
+    "chsc": "社",
+    "chs_station": "站",
+    "village_clinic": "村",
+    "outreach_point": "巡",
+    "private_clinic": "诊",
+    "other": "他",
+}
+_GLYPH_SIZE = {"county": 22, "sub-centre": 20, "township": 19, "village": 15, "other": 14}
+
+
+def _glyph_html(code: str, *, active: bool = True) -> str:
+    kind = FACILITY_TYPES.get(code, FACILITY_TYPES["other"])
+    colour = _LEVEL_STYLE[kind.level][0] if active else "#9e9e9e"
+    size = _GLYPH_SIZE[kind.level]
+    border = "2px solid white" if active else "2px dashed #555"
+    return (
+        f"<div class='cc-facility cc-{code}' style='background:{colour};color:white;border:{border};"
+        f"border-radius:4px;width:{size}px;height:{size}px;line-height:{size - 4}px;text-align:center;"
+        f"font:bold {size - 8}px sans-serif;box-shadow:0 0 2px #333'>{GLYPHS.get(code, '他')}</div>"
+    )
 
 
 def _facility_layer(
     fmap: folium.Map, facilities: gpd.GeoDataFrame, result: StudyResult, t: dict[str, str], lang: str
 ) -> None:
     layer = folium.FeatureGroup(name=t["facilities"], show=True)
-    for _, f in facilities[facilities["status"] != "proposed"].iterrows():
+    counted = facilities["counted"] if "counted" in facilities else facilities["used"]
+    for (_, f), active in zip(facilities.iterrows(), counted, strict=True):
+        if f["status"] == "proposed":
+            continue
         kind = FACILITY_TYPES.get(f["type"], FACILITY_TYPES["other"])
-        colour, radius = _LEVEL_STYLE[kind.level]
         label = kind.zh if lang == "zh" else kind.en
-        beds = f.get("beds", "")
         popup = (
             f"<b>{esc(f['name'])}</b><br>{t['type']}: {esc(label)} ({esc(f['type_label'])})"
-            f"<br>{t['beds']}: {esc(beds)}<br>{t['status']}: {esc(f['status'])}"
+            f"<br>{t['beds']}: {esc(f.get('beds', ''))}<br>{t['status']}: {esc(f['status'])}"
         )
-        folium.CircleMarker(
+        size = _GLYPH_SIZE[kind.level]
+        folium.Marker(
             [f.geometry.y, f.geometry.x],
-            radius=radius,
-            color="#ffffff",
-            weight=1,
-            fill=True,
-            fill_color=colour if f["used"] else "#bbbbbb",
-            fill_opacity=0.95,
+            icon=folium.DivIcon(
+                html=_glyph_html(f["type"], active=bool(active)),
+                icon_size=(size, size),
+                icon_anchor=(size // 2, size // 2),
+            ),
             popup=folium.Popup(popup, max_width=300),
             tooltip=esc(f["name"]),
         ).add_to(layer)
     layer.add_to(fmap)
 
 
-def _title(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> None:
+def _title(fmap: folium.Map, result: StudyResult, t: dict[str, str], lang: str) -> None:
     synthetic = (
         f"<div style='color:#b2182b;font-weight:bold'>{t['synthetic']}</div>"
         if result.config.synthetic
         else ""
     )
+    present = [c for c in FACILITY_TYPES if c in set(result.facilities["type"])]
+    names = {c: FACILITY_TYPES[c].zh if lang == "zh" else FACILITY_TYPES[c].en for c in present}
     legend_rows = "".join(
-        f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
-        f"background:{c};margin-right:4px'></span>{esc(t['level_' + level])}</div>"
-        for level, (c, _) in _LEVEL_STYLE.items()
+        f"<div style='display:flex;align-items:center;gap:4px;margin:1px 0'>"
+        f"{_glyph_html(code)}<span>{esc(names[code])}</span></div>"
+        for code in present
     )
     box = (
-        "<div style='position:fixed;top:10px;left:50px;z-index:9999;background:white;padding:6px 10px;"
-        "border:1px solid #999;border-radius:4px;font:14px sans-serif;max-width:45%'>"
+        "<div id='cc-title' style='position:fixed;top:10px;left:50px;z-index:9999;background:white;"
+        "padding:6px 10px;border:1px solid #999;border-radius:4px;font:14px sans-serif;max-width:45%'>"
         f"<b>{esc(result.config.title)}</b>{synthetic}</div>"
-        "<div style='position:fixed;bottom:30px;left:10px;z-index:9999;background:white;padding:6px 8px;"
-        f"border:1px solid #999;border-radius:4px;font:12px sans-serif'><b>{t['legend']}</b>"
+        "<div id='cc-legend' style='position:fixed;bottom:30px;left:10px;z-index:9999;background:white;"
+        "padding:6px 8px;border:1px solid #999;border-radius:4px;font:12px sans-serif;max-height:70%;"
+        f"overflow:auto'><b>{t['legend']}</b>"
         f"<div style='background:#1a9850;color:white;padding:0 4px'>{t['pass']}</div>"
         f"<div style='background:#fee08b;padding:0 4px'>{t['fail']} (≤5%)</div>"
         f"<div style='background:#fc8d59;padding:0 4px'>{t['fail']} (5–15%)</div>"
         f"<div style='background:#d73027;color:white;padding:0 4px'>{t['fail']} (>15%)</div>"
         f"<div style='border:2px solid #d73027;padding:0 4px'>{t['uncovered']}</div>"
+        f"<div style='margin:2px 0'><span style='display:inline-block;width:10px;height:10px;"
+        f"border-radius:6px;border:2px solid black;background:#d73027'></span> {t['none']}</div>"
+        f"<div style='margin:2px 0'><span style='display:inline-block;width:10px;height:10px;"
+        f"border-radius:6px;border:2px solid black;background:#fd8d3c'></span> {t['outreach_only']}</div>"
         f"{legend_rows}</div>"
     )
     fmap.get_root().html.add_child(folium.Element(box))
@@ -405,14 +517,14 @@ def _siting_layers(fmap: folium.Map, siting: SitingResult, lang: str) -> None:
 
 
 def write_siting_map(siting: SitingResult, path: Path, lang: str = "zh") -> Path:
-    """Build and save the siting map as one HTML file."""
+    """Build and save the siting map as one self-contained HTML file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    build_siting_map(siting, lang=lang).save(str(path))
+    path.write_text(make_offline(build_siting_map(siting, lang=lang).get_root().render()), encoding="utf-8")
     return path
 
 
 def write_map(result: StudyResult, path: Path, lang: str = "zh") -> Path:
-    """Build and save the map as one HTML file."""
+    """Build and save the map as one self-contained HTML file (renders with no network)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    build_map(result, lang=lang).save(str(path))
+    path.write_text(make_offline(build_map(result, lang=lang).get_root().render()), encoding="utf-8")
     return path

@@ -1,0 +1,347 @@
+"""Run report in HTML and Markdown: standards and sources, zone tables, a chart, villages, issues.
+
+Self-contained (inline CSS and SVG, no script), Chinese by default, printable.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from carecircles import __version__
+from carecircles.analysis import StudyResult
+from carecircles.siting import SitingResult
+from carecircles.standards import Standard
+
+_T = {
+    "zh": {
+        "report": "就医圈达标评估报告",
+        "synthetic": "合成示例数据，非真实数据",
+        "generated": "生成时间",
+        "standards": "评估标准及来源",
+        "id": "编号",
+        "rule": "规划原文",
+        "source": "来源",
+        "test": "检验方法",
+        "zones": "各区域达标情况",
+        "zone": "区域",
+        "population": "人口",
+        "covered": "覆盖人口",
+        "share": "覆盖率",
+        "target": "目标",
+        "result": "结果",
+        "pass": "达标",
+        "fail": "未达标",
+        "na": "无人口",
+        "uncovered": "未覆盖人口",
+        "chart": "各区域覆盖率",
+        "villages": "超出2.5公里的村",
+        "village": "村",
+        "status": "状况",
+        "straight": "直线距离(米)",
+        "road": "道路距离(米)",
+        "none": "无村卫生室或巡诊点",
+        "outreach_only": "仅有巡诊点",
+        "issues": "数据问题",
+        "severity": "级别",
+        "file": "文件",
+        "row": "行",
+        "field": "字段",
+        "message": "说明",
+        "action": "处理",
+        "sites": "拟建站点",
+        "rank": "排名",
+        "name": "名称",
+        "newly": "新增覆盖",
+        "cumulative": "累计覆盖率",
+        "walk": "步行",
+        "ebike": "电动车/摩托车",
+        "car": "汽车",
+        "straight_km": "直线距离",
+        "road_km": "道路距离",
+        "all": "全部区域",
+        "urban": "城区",
+        "rural": "农村",
+        "no_issues": "无",
+        "more": "其余 {n} 条见 data_issues.csv",
+    },
+    "en": {
+        "report": "Access standards report",
+        "synthetic": "SYNTHETIC sample data, not real",
+        "generated": "generated",
+        "standards": "Standards and sources",
+        "id": "id",
+        "rule": "plan wording",
+        "source": "source",
+        "test": "test",
+        "zones": "Zones",
+        "zone": "zone",
+        "population": "population",
+        "covered": "covered",
+        "share": "share",
+        "target": "target",
+        "result": "result",
+        "pass": "passes",
+        "fail": "fails",
+        "na": "no population",
+        "uncovered": "uncovered",
+        "chart": "Covered share by zone",
+        "villages": "Villages beyond 2.5 km",
+        "village": "village",
+        "status": "status",
+        "straight": "straight (m)",
+        "road": "by road (m)",
+        "none": "no clinic or outreach",
+        "outreach_only": "outreach point only",
+        "issues": "Data issues",
+        "severity": "severity",
+        "file": "file",
+        "row": "row",
+        "field": "field",
+        "message": "message",
+        "action": "action",
+        "sites": "Proposed sites",
+        "rank": "rank",
+        "name": "name",
+        "newly": "newly covered",
+        "cumulative": "cumulative share",
+        "walk": "walking",
+        "ebike": "e-bike/motorcycle",
+        "car": "car",
+        "straight_km": "straight line",
+        "road_km": "by road",
+        "all": "all zones",
+        "urban": "urban",
+        "rural": "rural",
+        "no_issues": "none",
+        "more": "{n} more in data_issues.csv",
+    },
+}
+_MAX_ISSUES = 50
+
+
+def _e(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else html.escape(str(value))
+
+
+def _test(s: Standard, t: dict[str, str]) -> str:
+    how = t.get(s.mode, s.mode) if s.metric == "time" else t[f"{s.distance_kind}_km"]
+    return f"{t[s.zone_type]}, {how} ≤ {s.label}, {t['target']} {s.target_share:.0%}"
+
+
+def _verdict(passes: object, t: dict[str, str]) -> str:
+    return t["na"] if pd.isna(passes) else (t["pass"] if passes else t["fail"])
+
+
+def share_chart(rows: pd.DataFrame, target: float, title: str) -> str:
+    """Horizontal bar chart (inline SVG) of covered share per zone, with the target line."""
+    rows = rows[rows["zone_code"] != "ALL"]
+    bar, left, height = 320, 110, 18
+    total_h = 28 + height * len(rows)
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{left + bar + 70}' height='{total_h}' role='img' "
+        f"aria-label='{_e(title)}' style='font:12px sans-serif'>",
+        f"<text x='0' y='14' font-weight='bold'>{_e(title)}</text>",
+    ]
+    for i, row in enumerate(rows.itertuples()):
+        y = 24 + i * height
+        share = 0.0 if pd.isna(row.covered_share) else float(row.covered_share)
+        colour = "#1a9850" if share >= target - 1e-9 else ("#fc8d59" if share >= target - 0.15 else "#d73027")
+        parts.append(f"<text x='{left - 4}' y='{y + 12}' text-anchor='end'>{_e(row.zone_name)}</text>")
+        parts.append(
+            f"<rect x='{left}' y='{y + 2}' width='{bar * share:.1f}' height='{height - 4}' "
+            f"fill='{colour}'><title>{_e(row.zone_name)} {share:.1%}</title></rect>"
+        )
+        parts.append(f"<text x='{left + bar * share + 4:.1f}' y='{y + 12}'>{share:.1%}</text>")
+    x = left + bar * target
+    parts.append(
+        f"<line x1='{x:.1f}' x2='{x:.1f}' y1='20' y2='{total_h}' stroke='#333' stroke-dasharray='4 2'/>"
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def build_report(
+    result: StudyResult, sitings: Sequence[SitingResult] = (), lang: str = "zh"
+) -> tuple[str, str]:
+    """Return the report as (HTML, Markdown)."""
+    t = _T[lang]
+    config = result.config
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    h: list[str] = []
+    md: list[str] = []
+    title = f"{config.title} · {t['report']}"
+    h.append(f"<h1>{_e(title)}</h1>")
+    md.append(f"# {title}\n")
+    if config.synthetic:
+        h.append(f"<p class='synthetic'>{t['synthetic']}</p>")
+        md.append(f"**{t['synthetic']}**\n")
+    h.append(f"<p class='meta'>carecircles {__version__} · {t['generated']} {stamp}</p>")
+    md.append(f"carecircles {__version__} · {t['generated']} {stamp}\n")
+
+    _standards_section(config.standards, t, h, md)
+    _zone_sections(result, t, h, md)
+    _village_section(result, t, h, md)
+    for siting in sitings:
+        _siting_section(siting, t, h, md)
+    _issue_section(result, t, h, md)
+    page = (
+        f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>{''.join(h)}</body></html>"
+    )
+    return page, "\n".join(md) + "\n"
+
+
+_CSS = (
+    "body{font:14px/1.5 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em auto;max-width:1100px;"
+    "padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;"
+    "padding:3px 8px;text-align:left}td.num{text-align:right}th{background:#f0f0f0}.fail{color:#b2182b;"
+    "font-weight:bold}.pass{color:#1a9850}.synthetic{color:#b2182b;font-weight:bold}.meta{color:#666}"
+    "@media print{body{margin:0}}"
+)
+
+
+def _table(
+    headers: list[str],
+    rows: list[list[object]],
+    numeric: set[int],
+    h: list[str],
+    md: list[str],
+    classes: list[str] | None = None,
+) -> None:
+    head = "".join(f"<th>{_e(x)}</th>" for x in headers)
+    body = []
+    for i, row in enumerate(rows):
+        cls = f" class='{classes[i]}'" if classes and classes[i] else ""
+        cells = "".join(f"<td{' class=num' if j in numeric else ''}>{_e(v)}</td>" for j, v in enumerate(row))
+        body.append(f"<tr{cls}>{cells}</tr>")
+    h.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    md.append("| " + " | ".join(headers) + " |")
+    md.append("|" + "|".join("---:" if j in numeric else "---" for j in range(len(headers))) + "|")
+    md.extend("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in rows)
+    md.append("")
+
+
+def _standards_section(standards: Sequence[Standard], t: dict[str, str], h: list[str], md: list[str]) -> None:
+    h.append(f"<h2>{t['standards']}</h2>")
+    md.append(f"## {t['standards']}\n")
+    rows = [[s.id, s.title_zh, s.rule, s.source, _test(s, t)] for s in standards]
+    _table([t["id"], t["name"], t["rule"], t["source"], t["test"]], rows, set(), h, md)
+
+
+def _zone_sections(result: StudyResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
+    h.append(f"<h2>{t['zones']}</h2>")
+    md.append(f"## {t['zones']}\n")
+    for s in result.config.standards:
+        rows = result.zone_results[result.zone_results["standard"] == s.id]
+        if rows.empty:
+            continue
+        h.append(f"<h3>{_e(s.title_zh)} ({_e(s.label)})</h3>")
+        md.append(f"### {s.title_zh} ({s.label})\n")
+        if s.metric == "time":
+            h.append(share_chart(rows, s.target_share, f"{t['chart']}: {s.title_zh}"))
+        table = [
+            [
+                r.zone_name,
+                r.zone_code,
+                f"{r.population:,.0f}",
+                f"{r.covered_population:,.0f}",
+                "" if pd.isna(r.covered_share) else f"{r.covered_share:.1%}",
+                f"{r.uncovered_population:,.0f}",
+                _verdict(r.passes, t),
+            ]
+            for r in rows.itertuples()
+        ]
+        classes = ["" if pd.isna(r.passes) else ("pass" if r.passes else "fail") for r in rows.itertuples()]
+        headers = [t["zone"], t["id"], t["population"], t["covered"], t["share"], t["uncovered"], t["result"]]
+        _table(headers, table, {2, 3, 4, 5}, h, md, classes)
+
+
+def _village_section(result: StudyResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
+    villages = result.villages
+    if villages is None:
+        return
+    status_col = next((c for c in villages.columns if c.endswith("_status")), None)
+    if status_col is None:
+        return
+    outside = villages[villages[status_col] != "fixed"].sort_values("population", ascending=False)
+    h.append(f"<h2>{t['villages']} ({len(outside)})</h2>")
+    md.append(f"## {t['villages']} ({len(outside)})\n")
+    road = outside["clinic_road_m"].to_numpy(dtype=float)
+    rows = [
+        [
+            v.name,
+            v.zone_name,
+            f"{v.population:,.0f}",
+            t[status],
+            f"{v.clinic_straight_m:,.0f}",
+            f"{r:,.0f}" if pd.notna(r) and r != float("inf") else "",
+        ]
+        for v, status, r in zip(outside.itertuples(), outside[status_col], road, strict=True)
+    ]
+    headers = [t["village"], t["zone"], t["population"], t["status"], t["straight"], t["road"]]
+    _table(headers, rows, {2, 4, 5}, h, md)
+
+
+def _siting_section(siting: SitingResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
+    title = f"{t['sites']}: {siting.standard.title_zh} ({siting.standard.label})"
+    h.append(f"<h2>{_e(title)}</h2>")
+    md.append(f"## {title}\n")
+    rows = [
+        [
+            r.rank,
+            r.name,
+            r.zone_name,
+            f"{r.lon:.5f}, {r.lat:.5f}",
+            f"{r.newly_covered:,.0f}",
+            f"{r.cumulative_share:.1%}",
+        ]
+        for r in siting.sites.itertuples()
+    ]
+    headers = [t["rank"], t["name"], t["zone"], "lon, lat", t["newly"], t["cumulative"]]
+    _table(headers, rows, {0, 4, 5}, h, md)
+
+
+def _issue_section(result: StudyResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
+    issues = result.issues.to_frame()
+    h.append(f"<h2>{t['issues']} ({len(issues)})</h2>")
+    md.append(f"## {t['issues']} ({len(issues)})\n")
+    if issues.empty:
+        h.append(f"<p>{t['no_issues']}</p>")
+        md.append(f"{t['no_issues']}\n")
+        return
+    order = issues["severity"].map({"error": 0, "warning": 1, "info": 2})
+    issues = issues.assign(_o=order).sort_values("_o", kind="stable").head(_MAX_ISSUES)
+    rows = [
+        [
+            r.severity,
+            Path(str(r.source)).name,
+            "" if pd.isna(r.row) else r.row,
+            r.field or "",
+            r.message,
+            r.action,
+        ]
+        for r in issues.itertuples()
+    ]
+    headers = [t["severity"], t["file"], t["row"], t["field"], t["message"], t["action"]]
+    _table(headers, rows, {2}, h, md)
+    if len(result.issues) > _MAX_ISSUES:
+        note = t["more"].format(n=len(result.issues) - _MAX_ISSUES)
+        h.append(f"<p>{note}</p>")
+        md.append(f"{note}\n")
+
+
+def write_report(
+    result: StudyResult, out_dir: Path, sitings: Sequence[SitingResult] = (), lang: str = "zh"
+) -> tuple[Path, Path]:
+    """Write report.html and report.md; return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page, markdown = build_report(result, sitings, lang)
+    html_path, md_path = out_dir / "report.html", out_dir / "report.md"
+    html_path.write_text(page, encoding="utf-8")
+    md_path.write_text(markdown, encoding="utf-8")
+    return html_path, md_path
