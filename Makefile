@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint sample clean
+.PHONY: demo test setup lint sample clean browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "carecircles needs Python >= 3.11; set PYTHON=python3.11")'
@@ -24,7 +24,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check carecircles tests scripts
 	$(BIN)/ruff format --check carecircles tests scripts
 
-test: lint
+# The browser tests need Debian's chromium and chromedriver (and CJK fonts for screenshots):
+# installed here when missing and we are root (as in CI); otherwise those tests skip.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium chromium-driver fonts-noto-cjk >/dev/null; \
+	else echo "note: chromium/chromedriver missing and not root: browser tests will be skipped"; fi
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 # regenerate the committed synthetic sample data (deterministic)

@@ -59,6 +59,10 @@ _LABELS = {
         "base_none": "无底图（离线）",
         "base_gcj": "高德地图（GCJ-02）",
         "minutes": "分钟",
+        "existing": "现有",
+        "planned": "规划",
+        "relocating": "迁建",
+        "closed": "已撤销",
         "beyond": "超过",
         "proposed": "拟建站点",
         "catchments": "拟建站点新增覆盖范围",
@@ -147,7 +151,6 @@ def build_map(
     fmap = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
         tiles=None,
-        control_scale=True,
         prefer_canvas=True,
     )
     _base_layers(fmap, t)
@@ -180,7 +183,7 @@ def build_map(
     if extra_layers is not None:
         extra_layers(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    _Gcj02Switch(t["base_gcj"]).add_to(fmap)
+    _MapExtras(t["base_gcj"]).add_to(fmap)
     _title(fmap, result, t, lang)
     return fmap
 
@@ -205,18 +208,19 @@ def _base_layers(fmap: folium.Map, t: dict[str, str]) -> None:
     ).add_to(fmap)
 
 
-class _Gcj02Switch(MacroElement):
-    """Shift overlays to GCJ-02 for display while the GCJ-02 base map is chosen."""
+class _MapExtras(MacroElement):
+    """A metric scale bar, and overlays shifted to GCJ-02 while the GCJ-02 base map is chosen."""
 
     _template = Template(
         "{% macro header(this, kwargs) %}<script>{{ this.library }}</script>{% endmacro %}"
-        "{% macro script(this, kwargs) %}carecirclesGcj02({{ this._parent.get_name() }}, "
-        "{{ this.layer_name|tojson }});{% endmacro %}"
+        "{% macro script(this, kwargs) %}{% set map = this._parent.get_name() %}"
+        "L.control.scale({imperial: false}).addTo({{ map }});"
+        "carecirclesGcj02({{ map }}, {{ this.layer_name|tojson }});{% endmacro %}"
     )
 
     def __init__(self, layer_name: str) -> None:
         super().__init__()
-        self._name = "Gcj02Switch"
+        self._name = "MapExtras"
         self.layer_name = layer_name
         self.library = asset_text("gcj02.js")
 
@@ -375,16 +379,17 @@ GLYPHS = {
     "private_clinic": "诊",
     "other": "他",
 }
+_Z_BY_LEVEL = {"county": 1000, "sub-centre": 800, "township": 600, "village": 200, "other": 0}
 _GLYPH_SIZE = {"county": 22, "sub-centre": 20, "township": 19, "village": 15, "other": 14}
 
 
-def _glyph_html(code: str, *, active: bool = True) -> str:
+def _glyph_html(code: str, *, active: bool = True, css_class: str = "cc-facility") -> str:
     kind = FACILITY_TYPES.get(code, FACILITY_TYPES["other"])
     colour = _LEVEL_STYLE[kind.level][0] if active else "#9e9e9e"
     size = _GLYPH_SIZE[kind.level]
     border = "2px solid white" if active else "2px dashed #555"
     return (
-        f"<div class='cc-facility cc-{code}' style='background:{colour};color:white;border:{border};"
+        f"<div class='{css_class} cc-{code}' style='background:{colour};color:white;border:{border};"
         f"border-radius:4px;width:{size}px;height:{size}px;line-height:{size - 4}px;text-align:center;"
         f"font:bold {size - 8}px sans-serif;box-shadow:0 0 2px #333'>{GLYPHS.get(code, '他')}</div>"
     )
@@ -402,7 +407,8 @@ def _facility_layer(
         label = kind.zh if lang == "zh" else kind.en
         popup = (
             f"<b>{esc(f['name'])}</b><br>{t['type']}: {esc(label)} ({esc(f['type_label'])})"
-            f"<br>{t['beds']}: {esc(f.get('beds', ''))}<br>{t['status']}: {esc(f['status'])}"
+            f"<br>{t['beds']}: {esc(f.get('beds', ''))}"
+            f"<br>{t['status']}: {esc(t.get(f['status'], f['status']))}"
         )
         size = _GLYPH_SIZE[kind.level]
         folium.Marker(
@@ -414,6 +420,7 @@ def _facility_layer(
             ),
             popup=folium.Popup(popup, max_width=300),
             tooltip=esc(f["name"]),
+            z_index_offset=_Z_BY_LEVEL[kind.level],  # higher levels drawn on top
         ).add_to(layer)
     layer.add_to(fmap)
 
@@ -428,7 +435,7 @@ def _title(fmap: folium.Map, result: StudyResult, t: dict[str, str], lang: str) 
     names = {c: FACILITY_TYPES[c].zh if lang == "zh" else FACILITY_TYPES[c].en for c in present}
     legend_rows = "".join(
         f"<div style='display:flex;align-items:center;gap:4px;margin:1px 0'>"
-        f"{_glyph_html(code)}<span>{esc(names[code])}</span></div>"
+        f"{_glyph_html(code, css_class='cc-legend-glyph')}<span>{esc(names[code])}</span></div>"
         for code in present
     )
     box = (

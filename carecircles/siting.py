@@ -24,7 +24,7 @@ from scipy.spatial import cKDTree
 
 from carecircles import assessment
 from carecircles._crs import project_lonlat
-from carecircles._errors import DataIssues, InputError
+from carecircles._errors import CareCirclesError, DataIssues, InputError
 from carecircles._tables import column_lookup, find_column, read_table
 from carecircles.analysis import OPEN_STATUSES, Engine, StudyInputs, StudyResult, assess
 from carecircles.coords import parse_datum, to_wgs84
@@ -69,7 +69,8 @@ class SitingOptions:
         Facility type of the new sites (default: township health centre for time standards,
         village clinic for distance standards).
     exact
-        Also solve the maximal-covering and set-covering integer programs (small problems).
+        Also solve the maximal-covering and set-covering integer programs (HiGHS, through
+        ``scipy.optimize.milp``) to show how close greedy came.
     """
 
     standard: str = "rural-30min"
@@ -835,48 +836,54 @@ def _aggregate(matrix: sparse.csr_matrix, weight: NDArray[np.float64]) -> tuple[
 def exact_max_cover(
     matrix: sparse.csr_matrix, weight: NDArray[np.float64], k: int, *, time_limit_s: float = 60.0
 ) -> tuple[list[int], float]:
-    """Maximal covering location problem (MCLP) as an integer program, solved with CBC (PuLP).
+    """Maximal covering location problem (MCLP) as a mixed-integer program, solved by HiGHS.
 
-    Returns the chosen candidates and the covered weight (optimal unless the time limit hit).
+    maximise Σ w_j y_j  subject to  y_j ≤ Σ_{i covers j} x_i,  Σ x_i ≤ k,  x binary, 0 ≤ y ≤ 1
+    (``scipy.optimize.milp``). Returns the chosen candidates and the covered weight (optimal
+    unless the time limit was hit).
     """
-    import pulp
+    from scipy.optimize import Bounds, LinearConstraint, milp
 
     cover, w = _aggregate(matrix, weight)
-    if cover.shape[1] == 0:
+    n_c, n_g = cover.shape
+    if n_g == 0:
         return [], 0.0
-    by_demand = cover.tocsc()
-    problem = pulp.LpProblem("mclp", pulp.LpMaximize)
-    x = [pulp.LpVariable(f"x{c}", cat="Binary") for c in range(cover.shape[0])]
-    y = [pulp.LpVariable(f"y{j}", lowBound=0, upBound=1) for j in range(cover.shape[1])]
-    problem += pulp.lpSum(float(w[j]) * y[j] for j in range(len(y)))
-    problem += pulp.lpSum(x) <= k
-    for j in range(len(y)):
-        sites = by_demand.indices[by_demand.indptr[j] : by_demand.indptr[j + 1]]
-        problem += y[j] <= pulp.lpSum(x[c] for c in sites)
-    problem.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
-    chosen = [c for c in range(len(x)) if (x[c].value() or 0) > 0.5]
-    covered = np.asarray(cover[chosen].sum(axis=0)).ravel() > 0 if chosen else np.zeros(len(w), bool)
+    links = sparse.hstack([-cover.T, sparse.identity(n_g)], format="csr")  # y_j - Σ x_i ≤ 0
+    budget = sparse.csr_matrix(np.r_[np.ones(n_c), np.zeros(n_g)])
+    solution = milp(
+        c=np.r_[np.zeros(n_c), -w],
+        constraints=[LinearConstraint(links, -np.inf, 0.0), LinearConstraint(budget, 0, k)],
+        integrality=np.r_[np.ones(n_c), np.zeros(n_g)],
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit_s},
+    )
+    if solution.x is None:
+        raise CareCirclesError(f"the covering program found no solution: {solution.message}")
+    chosen = [int(c) for c in np.flatnonzero(solution.x[:n_c] > 0.5)]
+    covered = np.asarray(cover[chosen].sum(axis=0)).ravel() > 0 if chosen else np.zeros(n_g, bool)
     return chosen, float(w[covered].sum())
 
 
 def exact_set_cover(
     matrix: sparse.csr_matrix, weight: NDArray[np.float64], *, time_limit_s: float = 60.0
 ) -> list[int]:
-    """Location set covering (LSCP): fewest candidates covering every coverable weighted place."""
-    import pulp
+    """Location set covering (LSCP): fewest candidates covering every coverable weighted place (HiGHS)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
 
     cover, _ = _aggregate(matrix, weight)
-    if cover.shape[1] == 0:
+    n_c, n_g = cover.shape
+    if n_g == 0:
         return []
-    by_demand = cover.tocsc()
-    problem = pulp.LpProblem("lscp", pulp.LpMinimize)
-    x = [pulp.LpVariable(f"x{c}", cat="Binary") for c in range(cover.shape[0])]
-    problem += pulp.lpSum(x)
-    for j in range(cover.shape[1]):
-        sites = by_demand.indices[by_demand.indptr[j] : by_demand.indptr[j + 1]]
-        problem += pulp.lpSum(x[c] for c in sites) >= 1
-    problem.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
-    return [c for c in range(len(x)) if (x[c].value() or 0) > 0.5]
+    solution = milp(
+        c=np.ones(n_c),
+        constraints=[LinearConstraint(cover.T.tocsr(), 1, np.inf)],
+        integrality=np.ones(n_c),
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit_s},
+    )
+    if solution.x is None:
+        raise CareCirclesError(f"the set-covering program found no solution: {solution.message}")
+    return [int(c) for c in np.flatnonzero(solution.x > 0.5)]
 
 
 def _exact_report(
