@@ -189,6 +189,7 @@ def area_polygons(
     zones: gpd.GeoDataFrame,
     cells: PopulationCells,
     costs: PlaceCosts,
+    bands: int = 3,
 ) -> gpd.GeoDataFrame:
     """Covered and uncovered populated areas of a time standard, traced from the cells.
 
@@ -196,25 +197,35 @@ def area_polygons(
     same status within the same zone; each region becomes one (multi)polygon carrying its
     population, so polygons and zone figures add up to the same totals.
 
+    Covered cells are further split into ``bands`` equal travel-time bands (e.g. 0–10,
+    10–20, 20–30 min), the band's upper limit given in ``band_minutes``.
+
     Returns
     -------
     geopandas.GeoDataFrame
-        ``standard``, ``status`` (covered/uncovered), ``zone_code``, ``population``, ``cells``
-        in EPSG:4326.
+        ``standard``, ``status`` (covered/uncovered), ``band_minutes`` (covered only),
+        ``zone_code``, ``population``, ``cells`` in EPSG:4326.
     """
-    columns = ["standard", "status", "zone_code", "population", "cells", "geometry"]
+    columns = ["standard", "status", "band_minutes", "zone_code", "population", "cells", "geometry"]
     if cells.grid is None:
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
     in_scope = applies(standard, zones["zone_type"].to_numpy())[cells.zone]
     covered = covered_mask(standard, costs.cost)
+    edges = standard.threshold_seconds * np.arange(1, bands + 1) / bands
+    band = np.minimum(np.searchsorted(edges, costs.cost - _EPS), bands - 1)
+    n_zones = len(zones)
     pieces = []
     for status, mask in (("covered", in_scope & covered), ("uncovered", in_scope & ~covered)):
         if not mask.any():
             continue
-        regions = polygons_by_label(cells, np.where(mask, cells.zone, -1))
+        key = cells.zone * bands + (band if status == "covered" else 0)
+        regions = polygons_by_label(cells, np.where(mask, key, -1))
+        label = regions.pop("label").to_numpy()
         regions.insert(0, "standard", standard.id)
         regions.insert(1, "status", status)
-        regions["zone_code"] = zones["zone_code"].to_numpy()[regions.pop("label")]
+        minutes = (label % bands + 1) * standard.threshold / bands
+        regions.insert(2, "band_minutes", minutes if status == "covered" else np.nan)
+        regions["zone_code"] = zones["zone_code"].to_numpy()[np.minimum(label // bands, n_zones - 1)]
         pieces.append(regions[columns])
     if not pieces:
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)

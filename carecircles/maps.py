@@ -59,6 +59,7 @@ _LABELS = {
         "base_none": "无底图（离线）",
         "base_gcj": "高德地图（GCJ-02）",
         "minutes": "分钟",
+        "band": "时间段",
         "existing": "现有",
         "planned": "规划",
         "relocating": "迁建",
@@ -103,6 +104,7 @@ _LABELS = {
         "base_none": "No base map (offline)",
         "base_gcj": "Amap (GCJ-02)",
         "minutes": "min",
+        "band": "band",
         "beyond": "over",
         "proposed": "proposed sites",
         "catchments": "people newly covered by proposed sites",
@@ -187,6 +189,9 @@ def build_map(
     _title(fmap, result, t, lang)
     return fmap
 
+
+#: Covered travel-time bands, quickest darkest.
+_BAND_COLOURS = ("#08519c", "#4292c6", "#9ecae1")
 
 #: Amap (Gaode) road tiles, in GCJ-02. Only requested when a user picks this base map.
 AMAP_TILES = (
@@ -285,27 +290,36 @@ def _area_layer(
     *,
     show: bool,
 ) -> None:
-    for status, colour in (("covered", "#4575b4"), ("uncovered", "#d73027")):
+    for status in ("covered", "uncovered"):
         part = areas[areas["status"] == status]
         if part.empty:
             continue
         layer = folium.FeatureGroup(
             name=f"{standard.title_zh} {standard.label} · {t[status]}", show=show and status == "uncovered"
         )
+        bands = part["band_minutes"].fillna(-1).to_numpy()
+        limits = sorted(set(bands[bands > 0]))
+        colours = {b: _BAND_COLOURS[min(i, len(_BAND_COLOURS) - 1)] for i, b in enumerate(limits)}
         display = gpd.GeoDataFrame(
-            {"population": part["population"].round(0).astype(int)},
+            {
+                "population": part["population"].round(0).astype(int),
+                "band": [f"≤ {b:g} {t['minutes']}" if b > 0 else f"> {standard.label}" for b in bands],
+                "colour": [colours.get(b, "#d73027") for b in bands],
+            },
             geometry=part.geometry.simplify(tolerance),
             crs=4326,
         )
         folium.GeoJson(
             display.to_json(drop_id=True),
-            style_function=lambda _, c=colour: {
-                "color": c,
+            style_function=lambda feature: {
+                "color": feature["properties"]["colour"],
                 "weight": 0.5,
-                "fillColor": c,
-                "fillOpacity": 0.45,
+                "fillColor": feature["properties"]["colour"],
+                "fillOpacity": 0.5,
             },
-            tooltip=folium.GeoJsonTooltip(fields=["population"], aliases=[f"{t[status]} {t['population']}"]),
+            tooltip=folium.GeoJsonTooltip(
+                fields=["band", "population"], aliases=[t["band"], f"{t[status]} {t['population']}"]
+            ),
         ).add_to(layer)
         layer.add_to(fmap)
 

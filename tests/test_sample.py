@@ -219,3 +219,25 @@ def test_cli_reports_bad_config_without_traceback(tmp_path):
     )
     assert done.returncode == 2
     assert "missing.yml" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_covered_bands_match_cell_times(sample_result, sample_config):
+    """Each band polygon's people are the cells whose time falls in that band (0-10-20-30 min)."""
+    from carecircles.analysis import Engine, load_inputs
+
+    inputs = load_inputs(sample_config)
+    standard = next(s for s in sample_config.standards if s.id == "rural-30min")
+    engine = Engine(
+        inputs.networks, inputs.zones, sample_result.facilities, inputs.crs, sample_config, DataIssues()
+    )
+    costs = engine.place(standard, inputs.cells.x, inputs.cells.y)
+    rural = (inputs.zones["zone_type"].to_numpy() == "rural")[inputs.cells.zone]
+    minutes = costs.cost[rural] / 60
+    people = inputs.cells.population[rural]
+    areas = sample_result.areas
+    covered = areas[(areas["standard"] == "rural-30min") & (areas["status"] == "covered")]
+    by_band = covered.groupby("band_minutes")["population"].sum()
+    assert list(by_band.index) == [10.0, 20.0, 30.0]
+    for low, high in ((0, 10), (10, 20), (20, 30)):
+        expected = people[(minutes > low + 1e-9 if low else minutes >= 0) & (minutes <= high + 1e-8)].sum()
+        assert by_band[float(high)] == pytest.approx(expected, rel=1e-6)
