@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint sample clean browser
+.PHONY: demo test setup lint sample clean browser bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "carecircles needs Python >= 3.11; set PYTHON=python3.11")'
@@ -35,6 +35,11 @@ browser:
 
 test: lint browser
 	$(BIN)/python -m pytest
+
+# benchmark against the OSMnx recipe, pandana and the raw Dijkstra floor (a few minutes; not a test)
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python scripts/bench.py
 
 # regenerate the committed synthetic sample data (deterministic)
 sample: $(STAMP)

@@ -72,9 +72,20 @@ def main(argv: list[str] | None = None) -> int:
     siting.add_argument("--map", type=Path, help="HTML map (default: maps/<study>-siting-<standard>.html)")
     siting.add_argument("--lang", choices=("zh", "en"), default="zh", help="map and summary language")
     siting.add_argument("--quiet", action="store_true", help="no progress lines")
+    batch = commands.add_parser(
+        "batch",
+        help="run many studies (e.g. every county of a province) on Dask and merge the results",
+        description="One task per study config on a Dask LocalCluster (default) or a running scheduler; "
+        "failed studies are reported, the rest merged into one table.",
+    )
+    batch.add_argument("configs", nargs="+", type=Path, help="study configs (YAML)")
+    batch.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786)")
+    batch.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes (default 2)")
+    batch.add_argument("--out", type=Path, default=Path("output/batch"), help="merged tables folder")
+    batch.add_argument("--outputs", action="store_true", help="also write each study's tables and map")
     args = parser.parse_args(argv)
     try:
-        return _run(args) if args.command == "run" else _site(args)
+        return {"run": _run, "site": _site, "batch": _batch}[args.command](args)
     except CareCirclesError as exc:
         print(f"carecircles: error: {exc}", file=sys.stderr)
         return 2
@@ -185,6 +196,32 @@ def _site(args: argparse.Namespace) -> int:
     _report_siting(result, out_dir, map_path, args.lang)
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from carecircles.batch import run_batch
+
+    missing = [str(c) for c in args.configs if not c.exists()]
+    if missing:
+        print(f"carecircles: error: config files not found: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    result = run_batch(
+        args.configs, scheduler=args.scheduler, workers=args.workers, write_outputs=args.outputs
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    zones_path, studies_path = args.out / "zones_all.csv", args.out / "studies.csv"
+    result.zones.to_csv(zones_path, index=False, encoding="utf-8-sig")
+    result.studies.to_csv(studies_path, index=False, encoding="utf-8-sig")
+    ok = (result.studies["status"] == "ok").sum()
+    print(f"{ok} of {len(result.studies)} studies done in {result.timings['batch_s']:.1f} s")
+    totals = result.zones[result.zones["zone_code"] == "ALL"] if not result.zones.empty else result.zones
+    for row in totals.itertuples():
+        share, uncovered = row.covered_share, row.uncovered_population
+        print(f"  {row.study:<24} {row.standard:<16} {share:7.1%}  uncovered {uncovered:>9,.0f}")
+    for row in result.failures.itertuples():
+        print(f"  FAILED {row.study}: {row.error}")
+    print(f"merged:      {zones_path}\nstudies:     {studies_path}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
