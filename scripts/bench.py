@@ -80,6 +80,7 @@ class PeakMemory:
 
     @staticmethod
     def rss() -> int:
+        """Return the current resident set size in bytes."""
         with Path("/proc/self/status").open() as f:
             for line in f:
                 if line.startswith("VmRSS:"):
@@ -93,6 +94,7 @@ class PeakMemory:
 
     @contextmanager
     def stage(self, record: dict, key: str):
+        """Time a stage into ``record[key]`` and its peak memory into ``record[key + '_peak_gib']``."""
         self.peak = self.rss()
         start = time.perf_counter()
         yield
@@ -101,7 +103,7 @@ class PeakMemory:
 
 
 def make_roads(n_nodes: int, rng: np.random.Generator) -> tuple[RoadEdges, float]:
-    """A jittered grid, 15 % of links dropped, mixed road classes; returns roads and extent (m)."""
+    """Make a jittered grid, 15 % of links dropped, mixed road classes; return roads and extent (m)."""
     side = int(np.sqrt(n_nodes))
     spacing = 250.0
     ix, iy = np.meshgrid(np.arange(side), np.arange(side))
@@ -129,7 +131,7 @@ def make_roads(n_nodes: int, rng: np.random.Generator) -> tuple[RoadEdges, float
 
 
 def make_population(extent: float, n_cells: int, rng: np.random.Generator, path: Path) -> None:
-    """A UTM GeoTIFF of ~n_cells cells over the network: towns, villages, empty ridges."""
+    """Write a UTM GeoTIFF of ~n_cells cells over the network: settlements and empty land."""
     side = int(np.sqrt(n_cells))
     cell = extent / side
     density = np.zeros((side, side), dtype=np.float32)
@@ -156,7 +158,7 @@ def make_population(extent: float, n_cells: int, rng: np.random.Generator, path:
 
 
 def zones_over(extent: float):
-    """One zone covering the whole generated area."""
+    """Return one zone covering the whole generated area."""
     import geopandas as gpd
     import shapely
 
