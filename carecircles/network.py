@@ -140,7 +140,7 @@ class Network:
         """
         if len(x) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        dist, node = self.tree.query(np.column_stack([x, y]), distance_upper_bound=max_distance)
+        dist, node = self.tree.query(np.column_stack([x, y]), distance_upper_bound=max_distance, workers=-1)
         node = np.where(np.isfinite(dist), node, -1).astype(np.int64)
         return node, dist
 

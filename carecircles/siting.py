@@ -24,10 +24,11 @@ from scipy.spatial import cKDTree
 
 from carecircles import assessment
 from carecircles._crs import project_lonlat
-from carecircles._errors import CareCirclesError, DataIssues, InputError
+from carecircles._errors import DataIssues, InputError
 from carecircles._tables import column_lookup, find_column, read_table
 from carecircles.analysis import OPEN_STATUSES, Engine, StudyInputs, StudyResult, assess
 from carecircles.coords import parse_datum, to_wgs84
+from carecircles.covering import exact_max_cover, exact_set_cover, greedy_max_cover
 from carecircles.facilities import DATUM_NAMES, LAT_NAMES, LON_NAMES, NAME_NAMES
 from carecircles.network import Network
 from carecircles.standards import FACILITY_TYPES, Standard
@@ -464,85 +465,6 @@ def _boolean(rows: NDArray, cols: NDArray, shape: tuple[int, int]) -> sparse.csr
     return matrix
 
 
-def greedy_max_cover(
-    matrix: sparse.csr_matrix,
-    weight: NDArray[np.float64],
-    *,
-    k: int | None,
-    min_gain: float = 0.0,
-    stop_at: float | None = None,
-    groups: NDArray[np.int64] | None = None,
-    required_groups: Sequence[int] = (),
-) -> tuple[list[int], list[float], str]:
-    """Greedy maximal covering: repeatedly add the site that newly covers the most weight.
-
-    Parameters
-    ----------
-    matrix
-        Candidate × demand coverage (boolean, CSR).
-    weight
-        Weight of each demand place (people); places already covered should weigh 0.
-    k
-        Most sites (``None``: no limit).
-    min_gain
-        Stop when the best site adds less than this (and nothing when it adds nothing).
-    stop_at
-        Stop once the covered weight reaches this.
-    groups, required_groups
-        With both: first give each required group (e.g. zone) one site of its own, the best
-        candidate of that group, as long as one adds something.
-
-    Returns
-    -------
-    tuple
-        Chosen candidates in order, their marginal gains, and why the selection stopped.
-    """
-    by_column = matrix.tocsc()
-    gains = np.asarray(matrix @ weight, dtype=float).ravel()
-    covered = np.zeros(matrix.shape[1], dtype=bool)
-    chosen: list[int] = []
-    gained: list[float] = []
-    total = 0.0
-    pending = set(required_groups)
-
-    def take(c: int) -> None:
-        nonlocal total
-        row = matrix.indices[matrix.indptr[c] : matrix.indptr[c + 1]]
-        new = row[~covered[row]]
-        covered[new] = True
-        gained.append(float(gains[c]))
-        total += float(gains[c])
-        chosen.append(c)
-        gains[:] -= np.asarray(by_column[:, new] @ weight[new], dtype=float).ravel()
-        gains[c] = -np.inf
-
-    while pending and (k is None or len(chosen) < k):
-        in_pending = np.isin(groups, list(pending)) if groups is not None else np.zeros(len(gains), bool)
-        masked = np.where(in_pending, gains, -np.inf)
-        c = int(np.argmax(masked))
-        if not np.isfinite(masked[c]) or masked[c] <= 0:
-            break
-        pending.discard(int(groups[c]))
-        take(c)
-    reason = "no candidate adds anyone"
-    while True:
-        if k is not None and len(chosen) >= k:
-            reason = f"{k} sites reached"
-            break
-        if stop_at is not None and total >= stop_at - 1e-9:
-            reason = "target share reached"
-            break
-        c = int(np.argmax(gains)) if len(gains) else 0
-        if not len(gains) or gains[c] <= 0:
-            reason = "no candidate adds anyone"
-            break
-        if gains[c] < min_gain:
-            reason = f"best remaining site adds fewer than {min_gain:g} people"
-            break
-        take(c)
-    return chosen, gained, reason
-
-
 def _select(
     matrix: sparse.csr_matrix,
     demand: _Demand,
@@ -816,74 +738,6 @@ def upgrade_ranking(
     out = out.sort_values(["reach_population", "catchment_population"], ascending=False, ignore_index=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out[columns]
-
-
-def _aggregate(matrix: sparse.csr_matrix, weight: NDArray[np.float64]) -> tuple[sparse.csr_matrix, NDArray]:
-    """Merge demand places covered by exactly the same candidates (smaller integer programs)."""
-    useful = np.flatnonzero((weight > 0) & (np.asarray(matrix.sum(axis=0)).ravel() > 0))
-    if len(useful) == 0:
-        return sparse.csr_matrix((matrix.shape[0], 0)), np.zeros(0)
-    sub = matrix[:, useful].tocsc()
-    rng = np.random.default_rng(0)
-    signature = np.column_stack([sub.T @ rng.random(sub.shape[0]) for _ in range(2)])
-    _, group = np.unique(np.round(signature, 9), axis=0, return_inverse=True)
-    group = group.ravel()
-    first = np.zeros(group.max() + 1, dtype=np.int64)
-    first[group[::-1]] = np.arange(len(group))[::-1]
-    return sub[:, first].tocsr(), np.bincount(group, weights=weight[useful])
-
-
-def exact_max_cover(
-    matrix: sparse.csr_matrix, weight: NDArray[np.float64], k: int, *, time_limit_s: float = 60.0
-) -> tuple[list[int], float]:
-    """Maximal covering location problem (MCLP) as a mixed-integer program, solved by HiGHS.
-
-    maximise Σ w_j y_j  subject to  y_j ≤ Σ_{i covers j} x_i,  Σ x_i ≤ k,  x binary, 0 ≤ y ≤ 1
-    (``scipy.optimize.milp``). Returns the chosen candidates and the covered weight (optimal
-    unless the time limit was hit).
-    """
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    cover, w = _aggregate(matrix, weight)
-    n_c, n_g = cover.shape
-    if n_g == 0:
-        return [], 0.0
-    links = sparse.hstack([-cover.T, sparse.identity(n_g)], format="csr")  # y_j - Σ x_i ≤ 0
-    budget = sparse.csr_matrix(np.r_[np.ones(n_c), np.zeros(n_g)])
-    solution = milp(
-        c=np.r_[np.zeros(n_c), -w],
-        constraints=[LinearConstraint(links, -np.inf, 0.0), LinearConstraint(budget, 0, k)],
-        integrality=np.r_[np.ones(n_c), np.zeros(n_g)],
-        bounds=Bounds(0, 1),
-        options={"time_limit": time_limit_s},
-    )
-    if solution.x is None:
-        raise CareCirclesError(f"the covering program found no solution: {solution.message}")
-    chosen = [int(c) for c in np.flatnonzero(solution.x[:n_c] > 0.5)]
-    covered = np.asarray(cover[chosen].sum(axis=0)).ravel() > 0 if chosen else np.zeros(n_g, bool)
-    return chosen, float(w[covered].sum())
-
-
-def exact_set_cover(
-    matrix: sparse.csr_matrix, weight: NDArray[np.float64], *, time_limit_s: float = 60.0
-) -> list[int]:
-    """Location set covering (LSCP): fewest candidates covering every coverable weighted place (HiGHS)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    cover, _ = _aggregate(matrix, weight)
-    n_c, n_g = cover.shape
-    if n_g == 0:
-        return []
-    solution = milp(
-        c=np.ones(n_c),
-        constraints=[LinearConstraint(cover.T.tocsr(), 1, np.inf)],
-        integrality=np.ones(n_c),
-        bounds=Bounds(0, 1),
-        options={"time_limit": time_limit_s},
-    )
-    if solution.x is None:
-        raise CareCirclesError(f"the set-covering program found no solution: {solution.message}")
-    return [int(c) for c in np.flatnonzero(solution.x > 0.5)]
 
 
 def _exact_report(

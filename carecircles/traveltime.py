@@ -167,7 +167,9 @@ def place_costs(
     walked = np.zeros(len(node), dtype=bool)
     if direct_walk and len(usable) and len(node):
         tree = cKDTree(np.column_stack([facility_x[usable], facility_y[usable]]))
-        straight, which = tree.query(np.column_stack([place_x, place_y]), distance_upper_bound=snap_radius_m)
+        straight, which = tree.query(
+            np.column_stack([place_x, place_y]), distance_upper_bound=snap_radius_m, workers=-1
+        )
         walk_cost = straight * per_m
         better = np.isfinite(straight) & (walk_cost <= node_costs.limit) & (walk_cost < cost)
         cost[better] = walk_cost[better]

@@ -14,17 +14,8 @@ from scipy import sparse
 
 from carecircles._errors import DataIssues, InputError
 from carecircles.analysis import Engine, assess, load_inputs
-from carecircles.siting import (
-    SitingOptions,
-    _demand,
-    _locked,
-    candidate_sites,
-    coverage_matrix,
-    exact_max_cover,
-    exact_set_cover,
-    greedy_max_cover,
-    site,
-)
+from carecircles.covering import exact_max_cover, exact_set_cover, greedy_max_cover
+from carecircles.siting import SitingOptions, _demand, _locked, candidate_sites, coverage_matrix, site
 
 
 def covered_weight(matrix, weight, chosen):
