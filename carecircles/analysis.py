@@ -338,7 +338,8 @@ class Engine:
             self.issues.add(
                 "warning",
                 self.config.facilities,
-                f"facility is more than {radius:g} m from any road usable by {mode}; not counted",
+                f"facility is more than {radius:g} m from any road usable by {mode}: left out of "
+                "travel times and road distances (straight-line distances still count it)",
                 row=int(self.facilities["row"].iloc[i]),
                 field="geometry",
                 value=self.facilities["name"].iloc[i],
@@ -359,7 +360,7 @@ class Engine:
     ) -> PlaceCosts:
         """Costs from places to the nearest facility of a standard (or of ``types``)."""
         mode = mode or standard.mode
-        types = types or frozenset(standard.facility_types)
+        types = frozenset(standard.facility_types) if types is None else types
         limit = limit if limit is not None else self._limits[(mode, types)]
         costs, chosen = self.node_costs(mode, types, weight, limit)
         result = place_costs(
