@@ -175,8 +175,9 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
     after = assess(one, pd.concat([locked, proposed], ignore_index=True), issues=quiet)
     sites = _site_table(candidates.iloc[chosen], gains, demand)
     scenarios = _scenarios(one, inputs.facilities, proposed, standard, after)
-    outreach = _outreach(one, standard, demand, matrix, chosen, after, options, stop_reason)
-    catchments = _catchments(inputs, demand, matrix, chosen, sites)
+    owner = _first_cover(matrix, demand.covered, chosen)
+    outreach = _outreach(one, standard, demand, matrix, owner, options, stop_reason)
+    catchments = _catchments(inputs, demand, owner, sites)
     result = SitingResult(
         standard=standard,
         options=options,
@@ -193,8 +194,22 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
         upgrades=upgrade_ranking(one, standard, locked) if standard.metric == "time" else pd.DataFrame(),
     )
     if options.exact:
-        result.exact = _exact_report(matrix, demand, chosen, options)
+        result.exact = _exact_report(matrix, demand, chosen, gains, options)
     return result
+
+
+def _first_cover(
+    matrix: sparse.csr_matrix, covered: NDArray[np.bool_], chosen: list[int]
+) -> NDArray[np.int64]:
+    """Rank of the proposed site that first covers each demand place (``-1``: none does)."""
+    owner = np.full(matrix.shape[1], -1, dtype=np.int64)
+    taken = covered.copy()
+    for rank, c in enumerate(chosen):
+        row = matrix.indices[matrix.indptr[c] : matrix.indptr[c + 1]]
+        new = row[~taken[row]]
+        taken[new] = True
+        owner[new] = rank
+    return owner
 
 
 def _locked(facilities: gpd.GeoDataFrame, lock_planned: bool) -> gpd.GeoDataFrame:
@@ -565,15 +580,12 @@ def _outreach(
     standard: Standard,
     demand: _Demand,
     matrix: sparse.csr_matrix,
-    chosen: list[int],
-    after: StudyResult,
+    owner: NDArray[np.int64],
     options: SitingOptions,
     stop_reason: str,
 ) -> pd.DataFrame:
     """List what is still uncovered after the proposed sites, and what to do about it."""
-    covered = demand.covered.copy()
-    if chosen:
-        covered |= np.asarray(matrix[chosen].sum(axis=0)).ravel() > 0
+    covered = demand.covered | (owner >= 0)
     reachable = np.asarray(matrix.sum(axis=0)).ravel() > 0
     left = ~covered & (demand.population > 0)
     sparse_reason = "best remaining site" in stop_reason or "no candidate" in stop_reason
@@ -641,24 +653,18 @@ def _outreach(
 def _catchments(
     inputs: StudyInputs,
     demand: _Demand,
-    matrix: sparse.csr_matrix,
-    chosen: list[int],
+    owner: NDArray[np.int64],
     sites: pd.DataFrame,
 ) -> gpd.GeoDataFrame:
     """Polygons of the people each proposed site newly covers (in rank order)."""
     cells = inputs.cells
-    if demand.cell is None or cells.grid is None or not chosen:
+    if demand.cell is None or cells.grid is None or sites.empty:
         return gpd.GeoDataFrame(
             columns=["facility_id", "population", "geometry"], geometry="geometry", crs=4326
         )
-    owner = np.full(len(cells.population), -1, dtype=np.int64)
-    taken = demand.covered.copy()
-    for rank, c in enumerate(chosen):
-        row = matrix.indices[matrix.indptr[c] : matrix.indptr[c + 1]]
-        new = row[~taken[row]]
-        taken[new] = True
-        owner[demand.cell[new]] = rank
-    polygons = assessment.polygons_by_label(cells, owner)
+    cell_owner = np.full(len(cells.population), -1, dtype=np.int64)
+    cell_owner[demand.cell] = owner
+    polygons = assessment.polygons_by_label(cells, cell_owner)
     polygons["facility_id"] = sites["facility_id"].to_numpy()[polygons["label"]]
     return polygons.dissolve(by="facility_id", aggfunc={"population": "sum"}, as_index=False)[
         ["facility_id", "population", "geometry"]
@@ -741,11 +747,11 @@ def upgrade_ranking(
 
 
 def _exact_report(
-    matrix: sparse.csr_matrix, demand: _Demand, chosen: list[int], options: SitingOptions
+    matrix: sparse.csr_matrix, demand: _Demand, chosen: list[int], gains: list[float], options: SitingOptions
 ) -> dict[str, object]:
     weight = np.where(demand.covered, 0.0, demand.weight)
     k = max(len(chosen), 1)
-    greedy_value = float(weight[np.asarray(matrix[chosen].sum(axis=0)).ravel() > 0].sum()) if chosen else 0.0
+    greedy_value = float(sum(gains))  # greedy's gains are marginal: their sum is what it covers
     best, best_value = exact_max_cover(matrix, weight, k, time_limit_s=options.exact_time_limit_s)
     cover_all = exact_set_cover(matrix, weight, time_limit_s=options.exact_time_limit_s)
     return {
