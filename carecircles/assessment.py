@@ -44,11 +44,9 @@ ZONE_COLUMNS = [
 ]
 
 
-def applies(standard: Standard, zone_types: NDArray[np.object_]) -> NDArray[np.bool_]:
-    """Which zones a standard applies to."""
-    if standard.zone_type == "all":
-        return np.ones(len(zone_types), dtype=bool)
-    return zone_types == standard.zone_type
+def applies(standard: Standard, zone_types: NDArray[np.object_] | str) -> NDArray[np.bool_]:
+    """Which zones (an array of zone types, or one) a standard applies to."""
+    return (np.asarray(zone_types, dtype=object) == standard.zone_type) | (standard.zone_type == "all")
 
 
 def covered_mask(standard: Standard, cost: NDArray[np.float64]) -> NDArray[np.bool_]:

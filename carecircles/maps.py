@@ -20,16 +20,17 @@ from jinja2 import Template
 
 from carecircles._offline import asset_text, make_offline
 from carecircles.analysis import StudyResult
+from carecircles.assessment import applies
 from carecircles.siting import SitingResult
 from carecircles.standards import FACILITY_TYPES, Standard
 
-#: Colour (and circle radius) by facility level.
-_LEVEL_STYLE = {
-    "county": ("#b2182b", 9),
-    "sub-centre": ("#d6604d", 8),
-    "township": ("#2166ac", 7),
-    "village": ("#1b7837", 4),
-    "other": ("#7f7f7f", 4),
+#: Colour by facility level.
+_LEVEL_COLOUR = {
+    "county": "#b2182b",
+    "sub-centre": "#d6604d",
+    "township": "#2166ac",
+    "village": "#1b7837",
+    "other": "#7f7f7f",
 }
 _LABELS = {
     "zh": {
@@ -338,7 +339,7 @@ def _village_layer(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> 
         times = "".join(
             f"<br>{esc(std.title_zh if t is _LABELS['zh'] else std.title_en)}: {_minutes(v, std, t)}"
             for std in result.config.standards
-            if std.metric == "time" and f"{std.id}_minutes" in v and applies_to(std, v["zone_type"])
+            if std.metric == "time" and f"{std.id}_minutes" in v and applies(std, v["zone_type"])
         )
         popup = (
             f"<b>{esc(v['name'])}</b> ({esc(v['zone_name'])})<br>{t['population']}: {v['population']:,.0f}"
@@ -357,11 +358,6 @@ def _village_layer(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> 
             tooltip=esc(v["name"]),
         ).add_to(layer)
     layer.add_to(fmap)
-
-
-def applies_to(standard: Standard, zone_type: str) -> bool:
-    """Whether a standard applies to a zone of this type."""
-    return standard.zone_type in ("all", zone_type)
 
 
 def _minutes(village: pd.Series, standard: Standard, t: dict[str, str]) -> str:
@@ -399,7 +395,7 @@ _GLYPH_SIZE = {"county": 22, "sub-centre": 20, "township": 19, "village": 15, "o
 
 def _glyph_html(code: str, *, active: bool = True, css_class: str = "cc-facility") -> str:
     kind = FACILITY_TYPES.get(code, FACILITY_TYPES["other"])
-    colour = _LEVEL_STYLE[kind.level][0] if active else "#9e9e9e"
+    colour = _LEVEL_COLOUR[kind.level] if active else "#9e9e9e"
     size = _GLYPH_SIZE[kind.level]
     border = "2px solid white" if active else "2px dashed #555"
     return (

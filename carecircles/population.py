@@ -184,9 +184,7 @@ def read_villages(
         Villages outside every zone are reported and excluded.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError("village file not found", path=path)
-    table, offset, lonlat = read_table(path, "village")
+    table, offset, lonlat = read_table(path, "village")  # says "village file not found" if missing
     lookup = column_lookup(table.columns)
     if lonlat is None:
         lon_col = find_column(lookup, None, LON_NAMES, path, "lon")
