@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from carecircles import __version__
+from carecircles._encode import terminal_text
 from carecircles._errors import CareCirclesError
 from carecircles._progress import Progress
 
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"run": _run, "site": _site, "batch": _batch}[args.command](args)
     except CareCirclesError as exc:
-        print(f"carecircles: error: {exc}", file=sys.stderr)
+        print(f"carecircles: error: {terminal_text(exc)}", file=sys.stderr)
         return 2
 
 
@@ -135,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _banner(config: StudyConfig) -> None:
     synthetic = "  [SYNTHETIC DATA]" if config.synthetic else ""
-    print(f"carecircles {__version__}: {config.title}{synthetic}", file=sys.stderr)
+    print(f"carecircles {__version__}: {terminal_text(config.title)}{synthetic}", file=sys.stderr)
 
 
 def _siting_run(inputs: StudyInputs, options: SitingOptions, progress: Progress) -> SitingResult:
@@ -200,6 +201,7 @@ def _site(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     from carecircles.batch import run_batch
+    from carecircles.outputs import write_csv
 
     missing = [str(c) for c in args.configs if not c.exists()]
     if missing:
@@ -210,8 +212,8 @@ def _batch(args: argparse.Namespace) -> int:
     )
     args.out.mkdir(parents=True, exist_ok=True)
     zones_path, studies_path = args.out / "zones_all.csv", args.out / "studies.csv"
-    result.zones.to_csv(zones_path, index=False, encoding="utf-8-sig")
-    result.studies.to_csv(studies_path, index=False, encoding="utf-8-sig")
+    write_csv(result.zones, zones_path)
+    write_csv(result.studies, studies_path)
     ok = (result.studies["status"] == "ok").sum()
     print(f"{ok} of {len(result.studies)} studies done in {result.timings['batch_s']:.1f} s")
     totals = result.zones[result.zones["zone_code"] == "ALL"] if not result.zones.empty else result.zones

@@ -1,12 +1,13 @@
 """Interactive Folium map of a study.
 
 Compliance by zone, covered and uncovered areas, villages beyond 2.5 km, facilities by type.
-Popups in Chinese by default; every string from input data is escaped.
+Popups in Chinese by default. No string from input data is placed in a Folium element: the
+layers go to the page as JSON and their popups, tooltips and glyphs are built with
+``textContent`` by ``_assets/carecircles.js`` (see :mod:`carecircles._page`).
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,10 +16,10 @@ import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement
-from jinja2 import Template
 
+from carecircles._encode import html_text, script_json, text
 from carecircles._offline import asset_text, make_offline
+from carecircles._page import DataLayer, RawMacro, feature, point, popup
 from carecircles.analysis import StudyResult
 from carecircles.assessment import applies
 from carecircles.siting import SitingResult
@@ -34,6 +35,8 @@ _LEVEL_COLOUR = {
 }
 _LABELS = {
     "zh": {
+        "lang": "zh",
+        "result": "结果",
         "covered": "已覆盖",
         "uncovered": "未覆盖",
         "population": "人口",
@@ -79,6 +82,8 @@ _LABELS = {
         "level_other": "其他",
     },
     "en": {
+        "lang": "en",
+        "result": "result",
         "covered": "covered",
         "uncovered": "not covered",
         "population": "population",
@@ -120,13 +125,6 @@ _LABELS = {
         "level_other": "other",
     },
 }
-
-
-def esc(value: object) -> str:
-    """HTML-escape any value for a popup or tooltip (quotes included)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return html.escape(str(value), quote=True)
 
 
 def build_map(
@@ -182,12 +180,11 @@ def build_map(
             _area_layer(fmap, areas, standard, t, tolerance, show=show)
     if result.villages is not None:
         _village_layer(fmap, result, t)
-    _facility_layer(fmap, result.facilities, result, t, lang)
+    _facility_layer(fmap, result.facilities, t, lang)
     if extra_layers is not None:
         extra_layers(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    _MapExtras(t["base_gcj"]).add_to(fmap)
-    _title(fmap, result, t, lang)
+    _Page(result, t, lang).add_to(fmap)
     return fmap
 
 
@@ -214,21 +211,15 @@ def _base_layers(fmap: folium.Map, t: dict[str, str]) -> None:
     ).add_to(fmap)
 
 
-class _MapExtras(MacroElement):
-    """A metric scale bar, and overlays shifted to GCJ-02 while the GCJ-02 base map is chosen."""
+def _layer(fmap: folium.Map, name: str, features: list[dict], *, show: bool) -> None:
+    """Add a named overlay (its name escaped: Leaflet's layer control shows it as HTML)."""
+    group = folium.FeatureGroup(name=html_text(name), show=show)
+    DataLayer(features).add_to(group)
+    group.add_to(fmap)
 
-    _template = Template(
-        "{% macro header(this, kwargs) %}<script>{{ this.library }}</script>{% endmacro %}"
-        "{% macro script(this, kwargs) %}{% set map = this._parent.get_name() %}"
-        "L.control.scale({imperial: false}).addTo({{ map }});"
-        "carecirclesGcj02({{ map }}, {{ this.layer_name|tojson }});{% endmacro %}"
-    )
 
-    def __init__(self, layer_name: str) -> None:
-        super().__init__()
-        self._name = "MapExtras"
-        self.layer_name = layer_name
-        self.library = asset_text("gcj02.js")
+def _standard_name(standard: Standard, lang: str) -> str:
+    return standard.title_zh if lang == "zh" else standard.title_en
 
 
 def _zone_layer(
@@ -241,33 +232,38 @@ def _zone_layer(
     *,
     show: bool,
 ) -> None:
-    layer = folium.FeatureGroup(name=f"{standard.title_zh} {standard.label} · {t['zone']}", show=show)
     merged = zones.merge(
         rows[["zone_code", "population", "covered_share", "passes", "uncovered_population"]], on="zone_code"
     )
-    for _, z in merged.iterrows():
-        share = z["covered_share"]
-        colour = _share_colour(share, standard.target_share)
-        verdict = t["na"] if pd.isna(z["passes"]) else (t["pass"] if z["passes"] else t["fail"])
-        popup = (
-            f"<b>{esc(z['zone_name'])}</b> ({esc(z['zone_code'])})<br>{esc(standard.title_zh)} "
-            f"{esc(standard.label)}<br>{t['population']}: {z['population']:,.0f}<br>"
-            f"{t['share']}: {'' if pd.isna(share) else f'{share:.1%}'} ({t['target']} "
-            f"{standard.target_share:.0%}) — <b>{verdict}</b><br>{t['uncovered_pop']}: "
-            f"{z['uncovered_population']:,.0f}"
+    title = f"{_standard_name(standard, t['lang'])} {standard.label}"
+    features = []
+    for z in merged.itertuples():
+        share = z.covered_share
+        verdict = t["na"] if pd.isna(z.passes) else (t["pass"] if z.passes else t["fail"])
+        share_text = "" if pd.isna(share) else f"{share:.1%}"
+        features.append(
+            feature(
+                z.geometry.simplify(tolerance).__geo_interface__,
+                style={
+                    "color": "#333333",
+                    "weight": 1.2,
+                    "fillColor": _share_colour(share, standard.target_share),
+                    "fillOpacity": 0.35,
+                },
+                popup=popup(
+                    f"{z.zone_name} ({z.zone_code})",
+                    [
+                        (t["population"], f"{z.population:,.0f}"),
+                        (t["share"], f"{share_text} ({t['target']} {standard.target_share:.0%})"),
+                        (t["result"], verdict),
+                        (t["uncovered_pop"], f"{z.uncovered_population:,.0f}"),
+                    ],
+                    [title],
+                ),
+                tooltip=f"{z.zone_name}: {verdict}",
+            )
         )
-        folium.GeoJson(
-            z.geometry.simplify(tolerance).__geo_interface__,
-            style_function=lambda _, c=colour: {
-                "color": "#333333",
-                "weight": 1.2,
-                "fillColor": c,
-                "fillOpacity": 0.35,
-            },
-            tooltip=folium.Tooltip(f"{esc(z['zone_name'])}: {verdict}"),
-            popup=folium.Popup(popup, max_width=320),
-        ).add_to(layer)
-    layer.add_to(fmap)
+    _layer(fmap, f"{title} · {t['zone']}", features, show=show)
 
 
 def _share_colour(share: float, target: float) -> str:
@@ -291,38 +287,28 @@ def _area_layer(
     *,
     show: bool,
 ) -> None:
+    title = f"{_standard_name(standard, t['lang'])} {standard.label}"
     for status in ("covered", "uncovered"):
         part = areas[areas["status"] == status]
         if part.empty:
             continue
-        layer = folium.FeatureGroup(
-            name=f"{standard.title_zh} {standard.label} · {t[status]}", show=show and status == "uncovered"
-        )
         bands = part["band_minutes"].fillna(-1).to_numpy()
         limits = sorted(set(bands[bands > 0]))
         colours = {b: _BAND_COLOURS[min(i, len(_BAND_COLOURS) - 1)] for i, b in enumerate(limits)}
-        display = gpd.GeoDataFrame(
-            {
-                "population": part["population"].round(0).astype(int),
-                "band": [f"≤ {b:g} {t['minutes']}" if b > 0 else f"> {standard.label}" for b in bands],
-                "colour": [colours.get(b, "#d73027") for b in bands],
-            },
-            geometry=part.geometry.simplify(tolerance),
-            crs=4326,
-        )
-        folium.GeoJson(
-            display.to_json(drop_id=True),
-            style_function=lambda feature: {
-                "color": feature["properties"]["colour"],
-                "weight": 0.5,
-                "fillColor": feature["properties"]["colour"],
-                "fillOpacity": 0.5,
-            },
-            tooltip=folium.GeoJsonTooltip(
-                fields=["band", "population"], aliases=[t["band"], f"{t[status]} {t['population']}"]
-            ),
-        ).add_to(layer)
-        layer.add_to(fmap)
+        features = []
+        for geometry, band, people in zip(
+            part.geometry.simplify(tolerance), bands, part["population"].to_numpy(), strict=True
+        ):
+            colour = colours.get(band, "#d73027")
+            band_text = f"≤ {band:g} {t['minutes']}" if band > 0 else f"> {standard.label}"
+            features.append(
+                feature(
+                    geometry.__geo_interface__,
+                    style={"color": colour, "weight": 0.5, "fillColor": colour, "fillOpacity": 0.5},
+                    tooltip=f"{band_text} · {t[status]} {t['population']} {people:,.0f}",
+                )
+            )
+        _layer(fmap, f"{title} · {t[status]}", features, show=show and status == "uncovered")
 
 
 def _village_layer(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> None:
@@ -331,33 +317,41 @@ def _village_layer(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> 
     if not status_cols:
         return
     status = villages[status_cols[0]]
-    layer = folium.FeatureGroup(name=t["villages"], show=True)
+    features = []
     for (_, v), s in zip(villages.iterrows(), status, strict=True):
         if s == "fixed":
             continue
-        colour = "#d73027" if s == "none" else "#fd8d3c"
-        times = "".join(
-            f"<br>{esc(std.title_zh if t is _LABELS['zh'] else std.title_en)}: {_minutes(v, std, t)}"
+        times = [
+            (_standard_name(std, t["lang"]), _minutes(v, std, t))
             for std in result.config.standards
             if std.metric == "time" and f"{std.id}_minutes" in v and applies(std, v["zone_type"])
+        ]
+        features.append(
+            feature(
+                point(v.geometry.x, v.geometry.y),
+                marker={  # a plain Leaflet circle marker: no extra plug-in to ship offline
+                    "kind": "circle",
+                    "radius": 8,
+                    "color": "#000000",
+                    "weight": 2.5,
+                    "fill": True,
+                    "fillColor": "#d73027" if s == "none" else "#fd8d3c",
+                    "fillOpacity": 0.9,
+                },
+                popup=popup(
+                    f"{v['name']} ({v['zone_name']})",
+                    [
+                        (t["population"], f"{v['population']:,.0f}"),
+                        (t["distance"], f"{v['clinic_straight_m']:,.0f} {t['meters']}"),
+                        (t["road"], _metres(v["clinic_road_m"], t)),
+                        *times,
+                    ],
+                    [t[s]],
+                ),
+                tooltip=v["name"],
+            )
         )
-        popup = (
-            f"<b>{esc(v['name'])}</b> ({esc(v['zone_name'])})<br>{t['population']}: {v['population']:,.0f}"
-            f"<br>{t[s]}<br>{t['distance']}: {v['clinic_straight_m']:,.0f} {t['meters']}"
-            f"<br>{t['road']}: {_metres(v['clinic_road_m'], t)}{times}"
-        )
-        folium.CircleMarker(  # a plain Leaflet marker: no extra plug-in to ship offline
-            [v.geometry.y, v.geometry.x],
-            radius=8,
-            color="#000000",
-            weight=2.5,
-            fill=True,
-            fill_color=colour,
-            fill_opacity=0.9,
-            popup=folium.Popup(popup, max_width=300),
-            tooltip=esc(v["name"]),
-        ).add_to(layer)
-    layer.add_to(fmap)
+    _layer(fmap, t["villages"], features, show=True)
 
 
 def _minutes(village: pd.Series, standard: Standard, t: dict[str, str]) -> str:
@@ -393,80 +387,116 @@ _Z_BY_LEVEL = {"county": 1000, "sub-centre": 800, "township": 600, "village": 20
 _GLYPH_SIZE = {"county": 22, "sub-centre": 20, "township": 19, "village": 15, "other": 14}
 
 
-def _glyph_html(code: str, *, active: bool = True, css_class: str = "cc-facility") -> str:
+def _glyph(code: str, *, active: bool = True) -> dict:
+    """Marker of a facility type: one character on the level's colour (dashed when not counted)."""
     kind = FACILITY_TYPES.get(code, FACILITY_TYPES["other"])
-    colour = _LEVEL_COLOUR[kind.level] if active else "#9e9e9e"
-    size = _GLYPH_SIZE[kind.level]
-    border = "2px solid white" if active else "2px dashed #555"
+    return {
+        "kind": "glyph",
+        "text": GLYPHS.get(code, "他"),
+        "cls": f"cc-facility cc-{code}",
+        "background": _LEVEL_COLOUR[kind.level] if active else "#9e9e9e",
+        "size": _GLYPH_SIZE[kind.level],
+        "border": "2px solid white" if active else "2px dashed #555",
+        "z": _Z_BY_LEVEL[kind.level],  # higher levels drawn on top
+    }
+
+
+def _glyph_html(code: str) -> str:
+    """Return the same glyph as static HTML, for the legend (no data in it)."""
+    g = _glyph(code)
+    size = g["size"]
     return (
-        f"<div class='{css_class} cc-{code}' style='background:{colour};color:white;border:{border};"
-        f"border-radius:4px;width:{size}px;height:{size}px;line-height:{size - 4}px;text-align:center;"
-        f"font:bold {size - 8}px sans-serif;box-shadow:0 0 2px #333'>{GLYPHS.get(code, '他')}</div>"
+        f"<div class='cc-legend-glyph cc-{code}' style='background:{g['background']};border:{g['border']};"
+        f"width:{size}px;height:{size}px;line-height:{size - 4}px;font-size:{size - 8}px'>{g['text']}</div>"
     )
 
 
-def _facility_layer(
-    fmap: folium.Map, facilities: gpd.GeoDataFrame, result: StudyResult, t: dict[str, str], lang: str
-) -> None:
-    layer = folium.FeatureGroup(name=t["facilities"], show=True)
+def _facility_layer(fmap: folium.Map, facilities: gpd.GeoDataFrame, t: dict[str, str], lang: str) -> None:
     counted = facilities["counted"] if "counted" in facilities else facilities["used"]
+    features = []
     for (_, f), active in zip(facilities.iterrows(), counted, strict=True):
         if f["status"] == "proposed":
             continue
         kind = FACILITY_TYPES.get(f["type"], FACILITY_TYPES["other"])
         label = kind.zh if lang == "zh" else kind.en
-        popup = (
-            f"<b>{esc(f['name'])}</b><br>{t['type']}: {esc(label)} ({esc(f['type_label'])})"
-            f"<br>{t['beds']}: {esc(f.get('beds', ''))}"
-            f"<br>{t['status']}: {esc(t.get(f['status'], f['status']))}"
+        features.append(
+            feature(
+                point(f.geometry.x, f.geometry.y),
+                marker=_glyph(f["type"], active=bool(active)),
+                popup=popup(
+                    f["name"],
+                    [
+                        (t["type"], f"{label} ({text(f['type_label'])})"),
+                        (t["beds"], text(f.get("beds", ""))),
+                        (t["status"], t.get(f["status"], f["status"])),
+                    ],
+                ),
+                tooltip=f["name"],
+            )
         )
-        size = _GLYPH_SIZE[kind.level]
-        folium.Marker(
-            [f.geometry.y, f.geometry.x],
-            icon=folium.DivIcon(
-                html=_glyph_html(f["type"], active=bool(active)),
-                icon_size=(size, size),
-                icon_anchor=(size // 2, size // 2),
-            ),
-            popup=folium.Popup(popup, max_width=300),
-            tooltip=esc(f["name"]),
-            z_index_offset=_Z_BY_LEVEL[kind.level],  # higher levels drawn on top
-        ).add_to(layer)
-    layer.add_to(fmap)
+    _layer(fmap, t["facilities"], features, show=True)
 
 
-def _title(fmap: folium.Map, result: StudyResult, t: dict[str, str], lang: str) -> None:
-    synthetic = (
-        f"<div style='color:#b2182b;font-weight:bold'>{t['synthetic']}</div>"
-        if result.config.synthetic
-        else ""
-    )
-    present = [c for c in FACILITY_TYPES if c in set(result.facilities["type"])]
-    names = {c: FACILITY_TYPES[c].zh if lang == "zh" else FACILITY_TYPES[c].en for c in present}
-    legend_rows = "".join(
-        f"<div style='display:flex;align-items:center;gap:4px;margin:1px 0'>"
-        f"{_glyph_html(code, css_class='cc-legend-glyph')}<span>{esc(names[code])}</span></div>"
-        for code in present
-    )
-    box = (
-        "<div id='cc-title' style='position:fixed;top:10px;left:50px;z-index:9999;background:white;"
-        "padding:6px 10px;border:1px solid #999;border-radius:4px;font:14px sans-serif;max-width:45%'>"
-        f"<b>{esc(result.config.title)}</b>{synthetic}</div>"
-        "<div id='cc-legend' style='position:fixed;bottom:30px;left:10px;z-index:9999;background:white;"
-        "padding:6px 8px;border:1px solid #999;border-radius:4px;font:12px sans-serif;max-height:70%;"
-        f"overflow:auto'><b>{t['legend']}</b>"
-        f"<div style='background:#1a9850;color:white;padding:0 4px'>{t['pass']}</div>"
-        f"<div style='background:#fee08b;padding:0 4px'>{t['fail']} (≤5%)</div>"
-        f"<div style='background:#fc8d59;padding:0 4px'>{t['fail']} (5–15%)</div>"
-        f"<div style='background:#d73027;color:white;padding:0 4px'>{t['fail']} (>15%)</div>"
-        f"<div style='border:2px solid #d73027;padding:0 4px'>{t['uncovered']}</div>"
-        f"<div style='margin:2px 0'><span style='display:inline-block;width:10px;height:10px;"
-        f"border-radius:6px;border:2px solid black;background:#d73027'></span> {t['none']}</div>"
-        f"<div style='margin:2px 0'><span style='display:inline-block;width:10px;height:10px;"
-        f"border-radius:6px;border:2px solid black;background:#fd8d3c'></span> {t['outreach_only']}</div>"
-        f"{legend_rows}</div>"
-    )
-    fmap.get_root().html.add_child(folium.Element(box))
+_CSS = (
+    ".cc-icon{background:none;border:none}"
+    ".cc-facility,.cc-legend-glyph{color:white;border-radius:4px;text-align:center;font-weight:bold;"
+    "font-family:sans-serif;box-shadow:0 0 2px #333;box-sizing:content-box}"
+    ".cc-popup-title{font-weight:bold;margin-bottom:2px}.cc-popup-key{color:#555}"
+    ".cc-popup,.cc-tooltip{white-space:pre-wrap;word-break:break-word}"
+    "#cc-title{position:fixed;top:10px;left:50px;z-index:9999;background:white;padding:6px 10px;"
+    "border:1px solid #999;border-radius:4px;font:14px sans-serif;max-width:45%}"
+    "#cc-title .cc-synthetic{color:#b2182b;font-weight:bold}"
+    "#cc-legend{position:fixed;bottom:30px;left:10px;z-index:9999;background:white;padding:6px 8px;"
+    "border:1px solid #999;border-radius:4px;font:12px sans-serif;max-height:70%;overflow:auto}"
+    "#cc-legend .cc-row{display:flex;align-items:center;gap:4px;margin:1px 0}"
+    "#cc-legend .cc-dot{display:inline-block;width:10px;height:10px;border-radius:6px;"
+    "border:2px solid black}"
+)
+
+
+class _Page(RawMacro):
+    """Page title, legend, metric scale, and the GCJ-02 display shift.
+
+    Built in Python with every data string escaped for its HTML context, and added to the
+    page as raw text (never compiled as a template).
+    """
+
+    def __init__(self, result: StudyResult, t: dict[str, str], lang: str) -> None:
+        super().__init__()
+        self._name = "CareCirclesPage"
+        self.result, self.t, self.lang = result, t, lang
+
+    def parts(self) -> tuple[str, str, str]:
+        """Return the header (title, styles, scripts), the title box and legend, the set-up script."""
+        t, result = self.t, self.result
+        title = result.config.title + (f" · {t['synthetic']}" if result.config.synthetic else "")
+        library = asset_text("carecircles.js") + asset_text("gcj02.js")
+        header = f"<title>{html_text(title)}</title><style>{_CSS}</style><script>{library}</script>"
+        synthetic = f"<div class='cc-synthetic'>{t['synthetic']}</div>" if result.config.synthetic else ""
+        present = [c for c in FACILITY_TYPES if c in set(result.facilities["type"])]
+        names = {c: FACILITY_TYPES[c].zh if self.lang == "zh" else FACILITY_TYPES[c].en for c in present}
+        legend_rows = "".join(
+            f"<div class='cc-row'>{_glyph_html(code)}<span>{html_text(names[code])}</span></div>"
+            for code in present
+        )
+        body = (
+            f"<div id='cc-title'><b>{html_text(result.config.title)}</b>{synthetic}</div>"
+            f"<div id='cc-legend'><b>{t['legend']}</b>"
+            f"<div style='background:#1a9850;color:white;padding:0 4px'>{t['pass']}</div>"
+            f"<div style='background:#fee08b;padding:0 4px'>{t['fail']} (≤5%)</div>"
+            f"<div style='background:#fc8d59;padding:0 4px'>{t['fail']} (5–15%)</div>"
+            f"<div style='background:#d73027;color:white;padding:0 4px'>{t['fail']} (>15%)</div>"
+            f"<div style='border:2px solid #d73027;padding:0 4px'>{t['uncovered']}</div>"
+            f"<div class='cc-row'><span class='cc-dot' style='background:#d73027'></span>{t['none']}</div>"
+            f"<div class='cc-row'><span class='cc-dot' style='background:#fd8d3c'></span>"
+            f"{t['outreach_only']}</div>{legend_rows}</div>"
+        )
+        map_name = self._parent.get_name()
+        script = (
+            f"L.control.scale({{imperial: false}}).addTo({map_name});\n"
+            f"carecirclesGcj02({map_name}, {script_json(html_text(t['base_gcj']))});\n"
+        )
+        return header, body, script
 
 
 def build_siting_map(siting: SitingResult, lang: str = "zh") -> folium.Map:
@@ -478,59 +508,60 @@ def _siting_layers(fmap: folium.Map, siting: SitingResult, lang: str) -> None:
     t = _LABELS[lang]
     catchments = siting.catchments
     if not catchments.empty:
-        layer = folium.FeatureGroup(name=t["catchments"], show=True)
-        display = gpd.GeoDataFrame(
-            {"site": catchments["facility_id"], "population": catchments["population"].round(0).astype(int)},
-            geometry=catchments.geometry.simplify(30 / 111_000),
-            crs=4326,
-        )
-        folium.GeoJson(
-            display.to_json(drop_id=True),
-            style_function=lambda _: {
-                "color": "#762a83",
-                "weight": 1,
-                "fillColor": "#c2a5cf",
-                "fillOpacity": 0.55,
+        features = [
+            feature(
+                geometry.__geo_interface__,
+                style={"color": "#762a83", "weight": 1, "fillColor": "#c2a5cf", "fillOpacity": 0.55},
+                tooltip=f"{t['proposed']} {site}: {t['newly']} {people:,.0f}",
+            )
+            for geometry, site, people in zip(
+                catchments.geometry.simplify(30 / 111_000),
+                catchments["facility_id"],
+                catchments["population"],
+                strict=True,
+            )
+        ]
+        _layer(fmap, t["catchments"], features, show=True)
+    features = [
+        feature(
+            point(row.lon, row.lat),
+            marker={
+                "kind": "glyph",
+                "text": str(int(row.rank)),
+                "cls": "cc-proposed",
+                "background": "#762a83",
+                "size": 24,
+                "border": "2px solid white",
+                "z": 2000,
             },
-            tooltip=folium.GeoJsonTooltip(fields=["site", "population"], aliases=[t["proposed"], t["newly"]]),
-        ).add_to(layer)
-        layer.add_to(fmap)
-    layer = folium.FeatureGroup(name=t["proposed"], show=True)
-    for row in siting.sites.itertuples():
-        popup = (
-            f"<b>{esc(row.facility_id)} {esc(row.name)}</b><br>{t['zone']}: {esc(row.zone_name)}"
-            f"<br>{t['newly']}: {row.newly_covered:,.0f}<br>{t['cumulative']}: {row.cumulative_share:.1%}"
-        )
-        folium.Marker(
-            [row.lat, row.lon],
-            icon=folium.DivIcon(
-                html=f"<div style='background:#762a83;color:white;border:2px solid white;border-radius:12px;"
-                f"width:24px;height:24px;line-height:20px;text-align:center;font:bold 13px sans-serif'>"
-                f"{int(row.rank)}</div>",
-                icon_size=(24, 24),
-                icon_anchor=(12, 12),
+            popup=popup(
+                f"{row.facility_id} {row.name}",
+                [
+                    (t["zone"], row.zone_name),
+                    (t["newly"], f"{row.newly_covered:,.0f}"),
+                    (t["cumulative"], f"{row.cumulative_share:.1%}"),
+                ],
             ),
-            popup=folium.Popup(popup, max_width=300),
-            tooltip=esc(f"{row.facility_id} {row.name}"),
-        ).add_to(layer)
-    layer.add_to(fmap)
+            tooltip=f"{row.facility_id} {row.name}",
+        )
+        for row in siting.sites.itertuples()
+    ]
+    _layer(fmap, t["proposed"], features, show=True)
     outreach = siting.outreach
     if len(outreach):
-        layer = folium.FeatureGroup(name=t["outreach"], show=True)
-        for row in outreach.itertuples():
-            folium.CircleMarker(
-                [row.lat, row.lon],
-                radius=6,
-                color="#e08214",
-                weight=3,
-                fill=False,
-                popup=folium.Popup(
-                    f"{esc(getattr(row, 'name', row.zone_name))}<br>{t['population']}: {row.population:,.0f}"
-                    f"<br>{esc(row.recommendation)}",
-                    max_width=300,
+        features = [
+            feature(
+                point(row.lon, row.lat),
+                marker={"kind": "circle", "radius": 6, "color": "#e08214", "weight": 3, "fill": False},
+                popup=popup(
+                    getattr(row, "name", row.zone_name),
+                    [(t["population"], f"{row.population:,.0f}")],
+                    [row.recommendation],
                 ),
-            ).add_to(layer)
-        layer.add_to(fmap)
+            )
+            for row in outreach.itertuples()
+        ]
+        _layer(fmap, t["outreach"], features, show=True)
 
 
 def write_siting_map(siting: SitingResult, path: Path, lang: str = "zh") -> Path:

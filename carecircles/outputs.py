@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carecircles._encode import spreadsheet_safe, terminal_text
 from carecircles.analysis import StudyResult
 from carecircles.siting import SitingResult
 
@@ -50,32 +51,49 @@ def write_outputs(result: StudyResult, out_dir: Path) -> dict[str, Path]:
         "data_issues": out_dir / "data_issues.csv",
         "manifest": out_dir / "manifest.json",
     }
-    _csv(zone_report(result), paths["zones"])
+    write_csv(zone_report(result), paths["zones"])
     if result.villages is not None:
         villages = result.villages.drop(columns="geometry").copy()
         villages.insert(3, "lon", result.villages.geometry.x.round(6))
         villages.insert(4, "lat", result.villages.geometry.y.round(6))
-        _csv(villages.replace([np.inf], np.nan), paths["villages"])
+        write_csv(villages.replace([np.inf], np.nan), paths["villages"])
     else:
         paths.pop("villages")
     facilities = result.facilities.drop(columns="geometry").copy()
     facilities["lon_wgs84"] = result.facilities.geometry.x.round(6)
     facilities["lat_wgs84"] = result.facilities.geometry.y.round(6)
-    _csv(facilities, paths["facilities"])
+    write_csv(facilities, paths["facilities"])
     gaps = result.gaps.copy()
     gaps["population"] = gaps["population"].round(1)
     paths["gaps"].write_text(gaps.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
-    _csv(result.issues.to_frame(), paths["data_issues"])
+    write_csv(result.issues.to_frame(), paths["data_issues"])
     manifest = run_manifest(result, {k: v for k, v in paths.items() if k != "manifest"})
     paths["manifest"].write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return paths
 
 
 def zone_report(result: StudyResult) -> pd.DataFrame:
-    """Return the per-standard × zone table with rounded figures, as written to zones.csv."""
+    """Return the per-standard × zone table with whole people, as written to zones.csv.
+
+    The accounting holds exactly in the rounded file: ``population = covered_population +
+    uncovered_population`` and ``uncovered_population = reachable_uncovered_population +
+    unreachable_population`` (people farther than the snap radius from any road are uncovered,
+    and counted apart as unreachable). Population and covered population are rounded to whole
+    people; the other two are derived from them, so no person appears or vanishes in rounding.
+    """
     table = result.zone_results.copy()
-    for column in ("population", "covered_population", "uncovered_population", "unreachable_population"):
-        table[column] = table[column].round(0)
+    table["population"] = table["population"].round(0)
+    table["covered_population"] = table["covered_population"].round(0)
+    table["uncovered_population"] = table["population"] - table["covered_population"]
+    table["unreachable_population"] = np.minimum(
+        table["unreachable_population"].round(0), table["uncovered_population"]
+    )
+    position = table.columns.get_loc("unreachable_population")
+    table.insert(
+        position,
+        "reachable_uncovered_population",
+        table["uncovered_population"] - table["unreachable_population"],
+    )
     table["covered_share"] = table["covered_share"].round(4)
     return table
 
@@ -87,8 +105,13 @@ def _pad(text: str, width: int, *, left: bool = False) -> str:
     return text + space if left else space + text
 
 
-def _csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, encoding="utf-8-sig")
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table for Excel: UTF-8 with a byte-order mark, formula-like text neutralised.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written
+    with a leading apostrophe (see :func:`carecircles._encode.spreadsheet_cell`).
+    """
+    spreadsheet_safe(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def sha256(path: Path) -> str:
@@ -185,7 +208,7 @@ def summary_table(result: StudyResult, lang: str = "zh") -> str:
         passed = int(zones["passes"].fillna(False).sum())
         lines.append(
             "{:<16} {:>9} {:>12,.0f} {:>7.1%} {:>6.0%} {:>10} {:>11,.0f}".format(
-                standard.id,
+                terminal_text(standard.id),
                 standard.label,
                 total["covered_population"],
                 total["covered_share"],
@@ -227,19 +250,19 @@ def write_siting(siting: SitingResult, out_dir: Path) -> dict[str, Path]:
         "upgrades": out_dir / "upgrades.csv",
         "summary": out_dir / "siting.json",
     }
-    _csv(siting.sites, paths["sites"])
+    write_csv(siting.sites, paths["sites"])
     scenarios = siting.scenarios.copy()
     for column in scenarios.columns:
         if column.startswith(("covered_", "gain_")) or column == "population":
             scenarios[column] = scenarios[column].round(0)
         elif column.startswith("share_"):
             scenarios[column] = scenarios[column].round(4)
-    _csv(scenarios, paths["scenarios"])
-    _csv(siting.outreach, paths["outreach"])
+    write_csv(scenarios, paths["scenarios"])
+    write_csv(siting.outreach, paths["outreach"])
     if siting.upgrades.empty:
         paths.pop("upgrades")
     else:
-        _csv(siting.upgrades, paths["upgrades"])
+        write_csv(siting.upgrades, paths["upgrades"])
     catchments = siting.catchments.copy()
     catchments["population"] = catchments["population"].round(1)
     paths["catchments"].write_text(catchments.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
@@ -270,9 +293,9 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
     after = before + float(siting.sites["newly_covered"].sum())
     share = f"{before:,.0f} / {total:,.0f} ({before / total:.1%})"
     lines = [
-        f"{s.title_zh} {s.label}: 现有及规划机构覆盖 {share}"
+        f"{terminal_text(s.title_zh)} {s.label}: 现有及规划机构覆盖 {share}"
         if zh
-        else f"{s.id}: existing + planned cover {share}"
+        else f"{terminal_text(s.id)}: existing + planned cover {share}"
     ]
     header = (
         ("排名", "新增覆盖", "累计覆盖率", "区域", "候选点")
@@ -288,10 +311,10 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
         + header[4]
     )
     for row in siting.sites.itertuples():
-        where = f"{row.name} ({row.lon:.5f}, {row.lat:.5f})"
+        where = f"{terminal_text(row.name)} ({row.lon:.5f}, {row.lat:.5f})"
         lines.append(
             f"{row.rank:>4} {row.newly_covered:>10,.0f} {row.cumulative_share:>10.1%}  "
-            f"{_pad(str(row.zone_name), 10, left=True)} {where}"
+            f"{_pad(terminal_text(row.zone_name), 10, left=True)} {where}"
         )
     change = f"{after:,.0f} ({after / total:.1%}, +{(after - before) / total:.1%})"
     n = len(siting.sites)
@@ -304,7 +327,7 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
     changed = scenarios[(scenarios["gain_from_proposed"] > 0.5) & (scenarios["zone_code"] != "ALL")]
     for row in changed.itertuples():
         lines.append(
-            f"  {_pad(str(row.zone_name), 10, left=True)} {row.share_planned:6.1%} → "
+            f"  {_pad(terminal_text(row.zone_name), 10, left=True)} {row.share_planned:6.1%} → "
             f"{row.share_proposed:6.1%}  (+{row.gain_from_proposed:,.0f})"
         )
     if len(siting.outreach):
@@ -316,7 +339,7 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
         )
     if not siting.upgrades.empty:
         top = siting.upgrades.head(3)
-        names = ", ".join(f"{r.name} ({r.reach_population:,.0f})" for r in top.itertuples())
+        names = ", ".join(f"{terminal_text(r.name)} ({r.reach_population:,.0f})" for r in top.itertuples())
         lines.append(
             f"升级次中心候选 ({s.label}内可达人口): {names}"
             if zh

@@ -5,7 +5,6 @@ Self-contained (inline CSS and SVG, no script), Chinese by default, printable.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from carecircles import __version__
+from carecircles._encode import html_text, markdown_text
 from carecircles.analysis import StudyResult
 from carecircles.siting import SitingResult
 from carecircles.standards import Standard
@@ -124,8 +124,8 @@ _T = {
 _MAX_ISSUES = 50
 
 
-def _e(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else html.escape(str(value))
+_e = html_text  # HTML text and attributes
+_m = markdown_text  # Markdown text and table cells
 
 
 def _test(s: Standard, t: dict[str, str]) -> str:
@@ -176,7 +176,7 @@ def build_report(
     md: list[str] = []
     title = f"{config.title} · {t['report']}"
     h.append(f"<h1>{_e(title)}</h1>")
-    md.append(f"# {title}\n")
+    md.append(f"# {_m(title, newline=' ')}\n")
     if config.synthetic:
         h.append(f"<p class='synthetic'>{t['synthetic']}</p>")
         md.append(f"**{t['synthetic']}**\n")
@@ -220,9 +220,9 @@ def _table(
         cells = "".join(f"<td{' class=num' if j in numeric else ''}>{_e(v)}</td>" for j, v in enumerate(row))
         body.append(f"<tr{cls}>{cells}</tr>")
     h.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
-    md.append("| " + " | ".join(headers) + " |")
+    md.append("| " + " | ".join(_m(x) for x in headers) + " |")
     md.append("|" + "|".join("---:" if j in numeric else "---" for j in range(len(headers))) + "|")
-    md.extend("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in rows)
+    md.extend("| " + " | ".join(_m(v) for v in row) + " |" for row in rows)
     md.append("")
 
 
@@ -241,7 +241,7 @@ def _zone_sections(result: StudyResult, t: dict[str, str], h: list[str], md: lis
         if rows.empty:
             continue
         h.append(f"<h3>{_e(s.title_zh)} ({_e(s.label)})</h3>")
-        md.append(f"### {s.title_zh} ({s.label})\n")
+        md.append(f"### {_m(s.title_zh, newline=' ')} ({s.label})\n")
         if s.metric == "time":
             h.append(share_chart(rows, s.target_share, f"{t['chart']}: {s.title_zh}"))
         table = [
@@ -290,7 +290,7 @@ def _village_section(result: StudyResult, t: dict[str, str], h: list[str], md: l
 def _siting_section(siting: SitingResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
     title = f"{t['sites']}: {siting.standard.title_zh} ({siting.standard.label})"
     h.append(f"<h2>{_e(title)}</h2>")
-    md.append(f"## {title}\n")
+    md.append(f"## {_m(title, newline=' ')}\n")
     rows = [
         [
             r.rank,

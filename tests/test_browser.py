@@ -6,56 +6,20 @@ CI is). Outside CI the tests skip when they are missing; in CI (``CI`` set) they
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 from carecircles.coords import wgs84_to_gcj02
 
-pytestmark = pytest.mark.slow
+from _browser import errors, layer_labels, open_page, shoot, start_browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-SCREENSHOTS = Path(os.environ.get("CARECIRCLES_SCREENSHOTS", "output/test-screenshots"))
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not (CHROMIUM and CHROMEDRIVER):
-        message = "chromium and chromedriver are needed (apt-get install chromium chromium-driver)"
-        if os.environ.get("CI"):
-            pytest.fail(message + ": CI must have them")
-        pytest.skip(message)
-    os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager look for a driver online
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--proxy-server=127.0.0.1:9",
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd(
-        "Network.emulateNetworkConditions",
-        {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
-    )
+    driver = start_browser(tmp_path_factory)
     yield driver
     driver.quit()
 
@@ -65,36 +29,6 @@ def sample_map(sample_result, tmp_path_factory):
     from carecircles.maps import write_map
 
     return write_map(sample_result, tmp_path_factory.mktemp("map") / "sample.html")
-
-
-def open_page(driver, path: Path) -> None:
-    driver.get_log("browser")  # forget earlier pages' messages
-    driver.get(path.resolve().as_uri())
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        if driver.execute_script("return document.readyState") == "complete" and driver.execute_script(
-            "return typeof L !== 'undefined' ? document.querySelectorAll('.leaflet-pane').length : -1"
-        ):
-            return
-        time.sleep(0.1)
-    raise AssertionError("the Leaflet map did not initialise")
-
-
-def layer_labels(driver) -> list[str]:
-    script = "return [...document.querySelectorAll('.leaflet-control-layers label')].map(l => l.textContent)"
-    return [label.strip() for label in driver.execute_script(script)]
-
-
-def errors(driver) -> list[str]:
-    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-
-
-def shoot(driver, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
-    driver.save_screenshot(str(path))
-    assert path.stat().st_size > 10_000
-    return path
 
 
 def test_map_initialises_offline_with_layers_and_legend(browser, sample_map):
@@ -165,8 +99,8 @@ def test_gcj02_base_map_shifts_overlays_for_display(browser, sample_map, sample_
     hospital = sample_result.facilities.set_index("name").loc["靖宇县人民医院"].geometry
     find = (
         "const map = Object.values(window).find(v => v instanceof L.Map); let out = null;"
-        "map.eachLayer(l => { if (l.getTooltip && l.getTooltip() && l.getLatLng &&"
-        " String(l.getTooltip().getContent()).includes('靖宇县人民医院')) out = l.getLatLng(); });"
+        "map.eachLayer(l => { if (l.feature && l.getLatLng && l.feature.properties.popup"
+        " && l.feature.properties.popup.title === '靖宇县人民医院') out = l.getLatLng(); });"
         "return out && [out.lat, out.lng];"
     )
     before = browser.execute_script(find)

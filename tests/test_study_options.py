@@ -67,22 +67,3 @@ def test_gpkg_facilities(tmp_path):
     frame = read_facilities(path, DataIssues(), study_area=shapely.box(126.7, 42.3, 126.9, 42.5))
     assert frame["type"].tolist() == ["thc", "village_clinic"]
     np.testing.assert_allclose(frame.geometry.x, [126.8, 126.81])
-
-
-def test_map_escapes_names_from_input(tmp_path):
-    from carecircles.maps import build_map
-
-    csv = tmp_path / "fac.csv"
-    csv.write_text(
-        "id,name,type,lon,lat\n"
-        "x1,<script>alert(1)</script>,县级综合医院,126.8136,42.3914\n"
-        'x2,"O\'Brien ""clinic""",乡镇卫生院,126.70,42.30\n',
-        encoding="utf-8",
-    )
-    result = run_study(
-        load_config(write_study(tmp_path, inputs__facilities={"path": str(csv)}), output_root=tmp_path)
-    )
-    html = build_map(result).get_root().render()
-    assert "<script>alert(1)</script>" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "O&#x27;Brien &quot;clinic&quot;" in html

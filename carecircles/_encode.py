@@ -1,0 +1,102 @@
+"""Encoders for every place a string from input data or config lands in an output.
+
+Each function takes any value and returns text that the target reads as *that text*, never as
+code: HTML (also when it passes through a Jinja template), JSON inside ``<script>``, Markdown,
+a spreadsheet cell, and a terminal line.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+
+import pandas as pd
+
+#: Characters that must not appear literally in JSON inside a ``<script>`` element.
+_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+#: A cell starting with one of these is read as a formula by Excel, LibreOffice or WPS.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: ASCII punctuation that Markdown (CommonMark and GitHub tables) may read as syntax.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~<>&$=-])")
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def text(value: object) -> str:
+    """Return a value as display text: ``""`` for missing values, ``str`` otherwise."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return str(value)
+
+
+def html_text(value: object) -> str:
+    """Escape a value for HTML text or a quoted attribute, template delimiters included.
+
+    ``{`` and ``}`` become character references, so the text can pass through a Jinja
+    template (as Folium layer names do) without ever being read as template code.
+    """
+    return html.escape(text(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def script_json(value: object) -> str:
+    r"""Encode a value as JSON that is safe inside an HTML ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` are written as ``\u`` escapes (no ``</script>`` or ``<!--`` can end
+    or change the script), as are the line separators U+2028 and U+2029. NaN is refused.
+    """
+    encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for char, escape in _SCRIPT_ESCAPES.items():
+        encoded = encoded.replace(char, escape)
+    return encoded
+
+
+def markdown_text(value: object, *, newline: str = "<br>") -> str:
+    """Escape a value for Markdown text (a paragraph, a heading or a table cell).
+
+    Every ASCII punctuation character Markdown may read as syntax is backslash-escaped (an
+    escaped character is always literal in CommonMark), so ``<script>``, ``**``, ``[a](b)`` and
+    ``|`` show as written. Line breaks become ``newline`` (``<br>`` in a table cell, where a
+    line break would end the row; pass ``" "`` for a heading). Leading and trailing white space
+    is dropped, as Markdown itself drops it.
+    """
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text(value).strip())
+    return _NEWLINES.sub(newline, escaped)
+
+
+def spreadsheet_cell(value: object) -> object:
+    """Neutralise a text cell a spreadsheet would run as a formula; other values unchanged.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    apostrophe (the OWASP rule for CSV injection): Excel, LibreOffice and WPS then show the text
+    and never evaluate it. Numbers are not text and stay numbers.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of a table with every text cell (and column name) neutralised."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
+            out[column] = out[column].map(spreadsheet_cell)
+    out.columns = [spreadsheet_cell(c) for c in out.columns]
+    return out
+
+
+def terminal_text(value: object) -> str:
+    """Show a value on a terminal line: control characters (escape sequences) made visible."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text(value))
