@@ -442,7 +442,7 @@ _CSS = (
     ".cc-facility,.cc-legend-glyph{color:white;border-radius:4px;text-align:center;font-weight:bold;"
     "font-family:sans-serif;box-shadow:0 0 2px #333;box-sizing:content-box}"
     ".cc-popup-title{font-weight:bold;margin-bottom:2px}.cc-popup-key{color:#555}"
-    ".cc-popup,.cc-tooltip{white-space:pre-wrap;word-break:break-word}"
+    ".cc-popup span,.cc-popup div{white-space:pre-wrap;overflow-wrap:anywhere}.cc-tooltip{white-space:pre}"
     "#cc-title{position:fixed;top:10px;left:50px;z-index:9999;background:white;padding:6px 10px;"
     "border:1px solid #999;border-radius:4px;font:14px sans-serif;max-width:45%}"
     "#cc-title .cc-synthetic{color:#b2182b;font-weight:bold}"

@@ -59,7 +59,8 @@
   function bind(feature, layer) {
     var p = feature.properties;
     if (p.popup) {
-      layer.bindPopup(function () { return popupNode(p.popup); }, {maxWidth: 320});
+      // text keeps its line breaks (pre-wrap), so Leaflet cannot measure it: give a width range
+      layer.bindPopup(function () { return popupNode(p.popup); }, {minWidth: 220, maxWidth: 320});
     }
     if (p.tooltip !== undefined && p.tooltip !== null && p.tooltip !== "") {
       layer.bindTooltip(function () { return node("span", "cc-tooltip", p.tooltip); });
