@@ -46,8 +46,8 @@ class RawMacro(MacroElement):
         """Return the (header, body HTML, script) parts; empty strings are skipped."""
         raise NotImplementedError
 
-    def render(self, **kwargs: object) -> None:
-        """Add the parts to the figure as raw text."""
+    def render(self, **kwargs: object) -> str:
+        """Add the parts to the figure as raw text (nothing is rendered in place)."""
         figure = self.get_root()
         if not isinstance(figure, Figure):
             raise TypeError("a RawMacro must be inside a Figure (add it to a folium.Map)")
@@ -59,6 +59,7 @@ class RawMacro(MacroElement):
             figure.html.add_child(Raw(body), name=name)
         if script:
             figure.script.add_child(Raw(script), name=name)
+        return ""
 
 
 class DataLayer(RawMacro):

@@ -68,9 +68,8 @@ def greedy_max_cover(
         gains[:] -= np.asarray(by_column[:, new] @ weight[new], dtype=float).ravel()
         gains[c] = -np.inf
 
-    while pending and (k is None or len(chosen) < k):
-        in_pending = np.isin(groups, list(pending)) if groups is not None else np.zeros(len(gains), bool)
-        masked = np.where(in_pending, gains, -np.inf)
+    while groups is not None and pending and (k is None or len(chosen) < k):
+        masked = np.where(np.isin(groups, list(pending)), gains, -np.inf)
         c = int(np.argmax(masked))
         if not np.isfinite(masked[c]) or masked[c] <= 0:
             break

@@ -313,8 +313,8 @@ def _area_layer(
 
 def _village_layer(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> None:
     villages = result.villages
-    status_cols = [c for c in villages.columns if c.endswith("_status")]
-    if not status_cols:
+    status_cols = [] if villages is None else [c for c in villages.columns if c.endswith("_status")]
+    if villages is None or not status_cols:
         return
     status = villages[status_cols[0]]
     features = []
@@ -491,6 +491,8 @@ class _Page(RawMacro):
             f"<div class='cc-row'><span class='cc-dot' style='background:#fd8d3c'></span>"
             f"{t['outreach_only']}</div>{legend_rows}</div>"
         )
+        if self._parent is None:
+            raise TypeError("the page element must be added to a folium.Map")
         map_name = self._parent.get_name()
         script = (
             f"L.control.scale({{imperial: false}}).addTo({map_name});\n"

@@ -207,7 +207,7 @@ _CSS = (
 
 def _table(
     headers: list[str],
-    rows: list[list[object]],
+    rows: Sequence[Sequence[object]],
     numeric: set[int],
     h: list[str],
     md: list[str],
