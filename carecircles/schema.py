@@ -1,8 +1,9 @@
 """The study config schema: every section and key, with types, ranges, defaults and errors.
 
 This module is the single place that defines what a study config may hold. It imports no
-analysis code (only pydantic, the YAML reader and constant tables), so every other module may
-import it. :func:`validate_config` turns a parsed YAML document into a :class:`ConfigFile` or
+analysis code, only pydantic, the error type and constant tables (facility types from
+``standards``, datum names from ``coords``, speed tables from ``network``), so every other
+module may import it. :func:`validate_config` turns a parsed YAML document into a :class:`ConfigFile` or
 stops with an :class:`~carecircles._errors.InputError` naming the file, the key path (e.g.
 ``inputs.facilities.daturn``), what was expected in plain words and, for a typo, the key or
 value that was probably meant. Nothing is coerced silently: ``"false"`` is not a boolean and
@@ -638,14 +639,19 @@ def validate_config(
 
 
 def make_siting_options(values: dict[str, Any], *, source: str = "command line") -> SitingOptions:
-    """Build :class:`SitingOptions` from keyword values, with the schema's messages on error."""
+    """Build :class:`SitingOptions` from keyword values, with the schema's messages on error.
+
+    Raises
+    ------
+    InputError
+        Naming the option (e.g. ``candidates[0]``), what it takes and the closest allowed value.
+    """
     try:
         return SitingOptions(**values)
     except ValidationError as exc:
-        problems = [_problem(e, ("siting", 0), values) for e in exc.errors(include_url=False)]
-        raise InputError(
-            problems[0][1], path=source, field=problems[0][0].removeprefix("siting[0].")
-        ) from None
+        key, message, hint = _problem(exc.errors(include_url=False)[0], ("siting", 0), values)
+        key, message = key.removeprefix("siting[0]."), message.replace("siting[0].", "")
+        raise InputError(message + hint, path=source, field=key) from None
 
 
 def _translate(exc: ValidationError, raw: dict[str, Any], path: Path, lines: dict) -> InputError:
