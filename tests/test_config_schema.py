@@ -667,3 +667,24 @@ def test_data_issues_written_when_run_stops(tmp_path, capsys):
     assert "carecircles: error:" in err and str(empty) in err
     frame = gpd.pd.read_csv(issues_csv, encoding="utf-8-sig")
     assert frame["message"].str.contains("longitude and latitude look swapped").any()
+
+
+def test_sample_config_siting_examples_validate(tmp_path):
+    text = SAMPLE_CONFIG.read_text(encoding="utf-8")
+    text = text.replace("# siting:", "siting:").replace("#   - {standard", "  - {standard")
+    path = tmp_path / "study.yml"
+    path.write_text(text.replace("path: ", f"path: {DATA}/"), encoding="utf-8")
+    runs = load_config(path, output_root=tmp_path).siting
+    assert [(r.standard, r.k, r.exact) for r in runs] == [
+        ("rural-30min", 3, True),
+        ("village-2.5km", None, False),
+    ]
+    assert runs[1].candidates == ("villages",) and runs[1].min_demand == 200
+
+
+def test_check_command_gbk_config_is_read_with_a_note(tmp_path, capsys):
+    path = tmp_path / "study.yml"
+    path.write_bytes(write_study(tmp_path).read_text(encoding="utf-8").encode("gb18030"))
+    code, out, _ = run_cli("check", str(path), "--lang", "en", capsys=capsys)
+    assert code == 0
+    assert "! config · encoding: read as gb18030; UTF-8 is safer" in out
