@@ -317,11 +317,17 @@ def test_recursive_alias_refused(tmp_path):
     assert error.message.startswith("a YAML alias refers to itself: refused")
 
 
-def test_a_few_aliases_are_fine(tmp_path):
+def test_a_few_aliases_and_merge_keys_are_fine(tmp_path):
     text = BASE + (
-        "standards:\n  - &r {id: rural-30min, target_share: 0.9}\n  - urban-15min\nsiting: [rural-30min]\n"
+        "standards: [&u urban-15min, rural-30min]\n"
+        "siting: [&base {standard: rural-30min, k: 2}, {<<: *base, k: 4}, *u]\n"
     )
-    assert loaded(tmp_path, text).standards[0].target_share == 0.9
+    runs = loaded(tmp_path, text).siting
+    assert [(r.standard, r.k) for r in runs] == [
+        ("rural-30min", 2),
+        ("rural-30min", 4),
+        ("urban-15min", "auto"),
+    ]
 
 
 def test_gbk_config_read(tmp_path):
