@@ -12,10 +12,10 @@ from __future__ import annotations
 import bz2
 import gzip
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from carecircles._errors import CareCirclesError, DataIssues, InputError
 from carecircles._tables import column_lookup, find_column, read_table
@@ -114,23 +114,20 @@ def check_config(path: str | Path | None = None) -> list[CheckItem]:
         )
     zone_bounds: tuple[float, ...] | None = None
 
-    def zones() -> list[CheckItem]:
+    def zones(path: Path) -> list[CheckItem]:
         nonlocal zone_bounds
         zone_items, zone_bounds = _check_zones(config)
         return zone_items
 
-    checks: dict[str, tuple[Path | None, Callable[[], list[CheckItem]]]] = {
+    checks: dict[str, tuple[Path | None, Callable[[Path], list[CheckItem]]]] = {
         "zones": (config.zones, zones),
         "facilities": (
             config.facilities,
-            lambda: _check_points("facilities", config.facilities, _facility_columns(config)),
+            lambda p: _check_points("facilities", p, _facility_columns(config)),
         ),
-        "roads": (config.roads, lambda: _check_roads(config.roads, config.road_options)),
-        "population": (config.population, lambda: _check_raster(config.population, zone_bounds)),
-        "villages": (
-            config.villages,
-            lambda: _check_points("villages", config.villages, _village_columns(config)),
-        ),
+        "roads": (config.roads, lambda p: _check_roads(p, config.road_options)),
+        "population": (config.population, lambda p: _check_raster(p, zone_bounds)),
+        "villages": (config.villages, lambda p: _check_points("villages", p, _village_columns(config))),
     }
     for what, (file, run) in checks.items():
         if file is None:
@@ -138,7 +135,7 @@ def check_config(path: str | Path | None = None) -> list[CheckItem]:
         item = _file_item(what, file)
         items.append(item)
         if item.ok:
-            items.extend(run())
+            items.extend(run(file))
     items.extend(_check_outputs(config.output_dir, config.map_path))
     return items
 
@@ -347,7 +344,7 @@ def _check_points(
         if table.empty:
             raise InputError("the table has no rows", path=path)
         lookup = column_lookup(table.columns)
-        found = {}
+        found: dict[str, str | None] = {}
         for role, (wanted, names, required) in roles.items():
             if role in ("lon", "lat") and lonlat is not None and wanted is None:
                 found[role] = "geometry"
@@ -388,7 +385,7 @@ def _check_points(
 # --- roads and raster ------------------------------------------------------------------------
 
 
-def _check_roads(path: Path, options: dict) -> list[CheckItem]:
+def _check_roads(path: Path, options: Mapping[str, Any]) -> list[CheckItem]:
     name = path.name.lower()
     opener = gzip.open if name.endswith(".gz") else bz2.open if name.endswith(".bz2") else open
     try:
@@ -410,7 +407,7 @@ def _check_roads(path: Path, options: dict) -> list[CheckItem]:
     return [_item("roads", "format", "ok", kind)]
 
 
-def _check_road_layer(path: Path, options: dict) -> list[CheckItem]:
+def _check_road_layer(path: Path, options: Mapping[str, Any]) -> list[CheckItem]:
     import pyogrio
 
     from carecircles.roads import _CLASS_COLUMNS, _SPEED_COLUMNS

@@ -113,8 +113,7 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     out_dir = args.out or config.output_dir
     map_path = args.map or config.map_path
-    ensure_writable(out_dir, "--out" if args.out else "output.dir")
-    ensure_writable(map_path.parent, "--map" if args.map else "output.map")
+    _check_output_folders(args, config, out_dir, map_path)
     progress = Progress(total=7 + len(config.siting), stream=None if args.quiet else sys.stderr)
     _banner(config)
     issues = DataIssues()
@@ -150,10 +149,12 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def ensure_writable(folder: Path, key: str) -> None:
+def ensure_writable(folder: Path, key: str, source: Path | None = None) -> None:
     """Create ``folder`` if needed and make sure a file can be written in it.
 
     Called before any analysis, so that a run never finishes only to fail on writing.
+    ``key`` is the option or config key that chose the folder; ``source`` the config file
+    when it was the config.
 
     Raises
     ------
@@ -167,8 +168,20 @@ def ensure_writable(folder: Path, key: str) -> None:
     except OSError as exc:
         raise InputError(
             f"cannot write to the folder {folder}: {exc.strerror or exc}; choose another with {key}",
+            path=source,
             field=key,
         ) from None
+
+
+def _check_output_folders(
+    args: argparse.Namespace, config: StudyConfig, out_dir: Path, map_path: Path
+) -> None:
+    """Both output folders, each named by the option or config key that chose it."""
+    for folder, option, key in ((out_dir, args.out, "output.dir"), (map_path.parent, args.map, "output.map")):
+        if option:
+            ensure_writable(folder, "--out" if key == "output.dir" else "--map")
+        else:
+            ensure_writable(folder, key, config.source)
 
 
 def _write_issues_on_stop(issues: DataIssues, out_dir: Path) -> None:
@@ -238,8 +251,7 @@ def _site(args: argparse.Namespace) -> int:
     )
     out_dir = args.out or config.output_dir / f"siting-{args.standard}"
     map_path = args.map or config.map_path.with_name(f"{config.name}-siting-{args.standard}.html")
-    ensure_writable(out_dir, "--out" if args.out else "output.dir")
-    ensure_writable(map_path.parent, "--map" if args.map else "output.map")
+    _check_output_folders(args, config, out_dir, map_path)
     progress = Progress(total=6, stream=None if args.quiet else sys.stderr)
     _banner(config)
     issues = DataIssues()

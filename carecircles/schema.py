@@ -165,17 +165,17 @@ class Study(BaseModel):
     model_config = _FORBID
 
     name: Text | None = Field(
-        None,
+        default=None,
         description="a short name for file names (text, made file-name safe)",
         json_schema_extra={"default_text": "the config file's name"},
     )
     title: Text | None = Field(
-        None,
+        default=None,
         description="the title on maps and reports (text)",
         json_schema_extra={"default_text": "the name"},
     )
     synthetic: StrictBool = Field(
-        False,
+        default=False,
         description="true or false",
         json_schema_extra=_doc("the data is synthetic (said on every output)"),
     )
@@ -187,13 +187,13 @@ class ZoneColumns(BaseModel):
     model_config = _FORBID
 
     code: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the zone-code column")
+        default=None, description="a column name (text)", json_schema_extra=_doc("the zone-code column")
     )
     name: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the zone-name column")
+        default=None, description="a column name (text)", json_schema_extra=_doc("the zone-name column")
     )
     type: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the urban/rural column")
+        default=None, description="a column name (text)", json_schema_extra=_doc("the urban/rural column")
     )
 
 
@@ -203,11 +203,11 @@ class ZonesInput(BaseModel):
     model_config = _FORBID
 
     path: Text = Field(description="a file path (text), relative to the config file")
-    columns: ZoneColumns = Field(ZoneColumns(), description="a mapping: code, name, type")
+    columns: ZoneColumns = Field(default=ZoneColumns(), description="a mapping: code, name, type")
     type_rule: (
         dict[Text, Annotated[Literal["urban", "rural"], Field(description="urban or rural")]] | None
     ) = Field(
-        None,
+        default=None,
         description="a mapping from the end of a zone name to urban or rural, e.g. {街道: urban, 镇: rural}",
     )
 
@@ -218,25 +218,25 @@ class FacilityColumnsSpec(BaseModel):
     model_config = _FORBID
 
     lon: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the longitude column")
+        default=None, description="a column name (text)", json_schema_extra=_doc("the longitude column")
     )
     lat: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the latitude column")
+        default=None, description="a column name (text)", json_schema_extra=_doc("the latitude column")
     )
     datum: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the per-row datum column")
+        default=None, description="a column name (text)", json_schema_extra=_doc("the per-row datum column")
     )
     type: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the facility-type column")
+        default=None, description="a column name (text)", json_schema_extra=_doc("the facility-type column")
     )
     id: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the facility-id column")
+        default=None, description="a column name (text)", json_schema_extra=_doc("the facility-id column")
     )
     name: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the facility-name column")
+        default=None, description="a column name (text)", json_schema_extra=_doc("the facility-name column")
     )
     status: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the status column")
+        default=None, description="a column name (text)", json_schema_extra=_doc("the status column")
     )
 
 
@@ -254,10 +254,10 @@ class FacilitiesInput(BaseModel):
 
     path: Text = Field(description="a file path (text), relative to the config file")
     columns: FacilityColumnsSpec = Field(
-        FacilityColumnsSpec(), description="a mapping: lon, lat, datum, type, id, name, status"
+        default=FacilityColumnsSpec(), description="a mapping: lon, lat, datum, type, id, name, status"
     )
     datum: Annotated[StrictStr, AfterValidator(_datum), Allowed(_DATUM_ALIASES)] = Field(
-        "wgs84", description=f"a datum: {_DATUM_WORDS}"
+        default="wgs84", description=f"a datum: {_DATUM_WORDS}"
     )
 
 
@@ -268,18 +268,24 @@ class RoadsInput(BaseModel):
 
     path: Text = Field(description="a file path (text), relative to the config file")
     class_column: Text | None = Field(
-        None,
+        default=None,
         description="a column name (text)",
         json_schema_extra=_doc("the road-class column of a line layer"),
     )
     speed_column: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the speed column of a line layer")
+        default=None,
+        description="a column name (text)",
+        json_schema_extra=_doc("the speed column of a line layer"),
     )
     speed_unit: Literal["auto", "kmh", "ms", "mph"] = Field(
-        "auto", description="auto, kmh, ms or mph", json_schema_extra=_doc("the unit of the speed column")
+        default="auto",
+        description="auto, kmh, ms or mph",
+        json_schema_extra=_doc("the unit of the speed column"),
     )
     join_tolerance_m: Number = Field(
-        0.0, ge=0, description="a distance in metres (a number, 0 or more) within which line ends are joined"
+        default=0.0,
+        ge=0,
+        description="a distance in metres (a number, 0 or more) within which line ends are joined",
     )
 
 
@@ -297,13 +303,15 @@ class VillageColumns(BaseModel):
     model_config = _FORBID
 
     id: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the village-id column")
+        default=None, description="a column name (text)", json_schema_extra=_doc("the village-id column")
     )
     name: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the village-name column")
+        default=None, description="a column name (text)", json_schema_extra=_doc("the village-name column")
     )
     population: Text | None = Field(
-        None, description="a column name (text)", json_schema_extra=_doc("the village-population column")
+        default=None,
+        description="a column name (text)",
+        json_schema_extra=_doc("the village-population column"),
     )
 
 
@@ -313,7 +321,7 @@ class VillagesInput(BaseModel):
     model_config = _FORBID
 
     path: Text = Field(description="a file path (text), relative to the config file")
-    columns: VillageColumns = Field(VillageColumns(), description="a mapping: id, name, population")
+    columns: VillageColumns = Field(default=VillageColumns(), description="a mapping: id, name, population")
 
 
 _INPUT = "a file path (text) or a mapping with path and options"
@@ -330,10 +338,10 @@ class Inputs(BaseModel):
     )
     roads: Annotated[RoadsInput, BeforeValidator(_path_only)] = Field(description=f"{_INPUT}: road network")
     population: Annotated[PopulationInput, BeforeValidator(_path_only)] | None = Field(
-        None, description=f"{_INPUT}: population raster (give population, villages or both)"
+        default=None, description=f"{_INPUT}: population raster (give population, villages or both)"
     )
     villages: Annotated[VillagesInput, BeforeValidator(_path_only)] | None = Field(
-        None, description=f"{_INPUT}: village points with population"
+        default=None, description=f"{_INPUT}: village points with population"
     )
 
 
@@ -343,10 +351,12 @@ class Output(BaseModel):
     model_config = _FORBID
 
     dir: Text | None = Field(
-        None, description="a folder path (text)", json_schema_extra={"default_text": "output/<name>"}
+        default=None, description="a folder path (text)", json_schema_extra={"default_text": "output/<name>"}
     )
     map: Text | None = Field(
-        None, description="an .html file path (text)", json_schema_extra={"default_text": "maps/<name>.html"}
+        default=None,
+        description="an .html file path (text)",
+        json_schema_extra={"default_text": "maps/<name>.html"},
     )
 
     @field_validator("map")
@@ -380,30 +390,30 @@ class Options:
     """
 
     snap_radius_m: Number = Field(
-        2000.0,
+        default=2000.0,
         gt=0,
         description="a distance in metres greater than 0",
         json_schema_extra=_doc("places farther from a road are unreachable"),
     )
     facility_snap_radius_m: Number = Field(
-        1000.0,
+        default=1000.0,
         gt=0,
         description="a distance in metres greater than 0",
         json_schema_extra=_doc("facilities farther from a road are left out (and listed)"),
     )
     facility_outside_buffer_m: Number = Field(
-        10_000.0,
+        default=10_000.0,
         ge=0,
         description="a distance in metres (0 or more)",
         json_schema_extra=_doc("facilities this far outside the zones are kept"),
     )
     include_planned: StrictBool = Field(
-        False,
+        default=False,
         description="true or false (not quoted)",
         json_schema_extra=_doc("count planned facilities as open"),
     )
     road_distance_limit_m: Number = Field(
-        10_000.0,
+        default=10_000.0,
         gt=0,
         description="a distance in metres greater than 0",
         json_schema_extra=_doc("road distances to village clinics are searched up to this"),
@@ -429,30 +439,34 @@ class StandardEntry(BaseModel):
         + " or a new one",
         json_schema_extra={"allowed": list(DEFAULT_STANDARDS)},
     )
-    title_zh: Text | None = Field(None, description="the Chinese title (text)")
-    title_en: Text | None = Field(None, description="the English title (text)")
-    rule: StrictStr | None = Field(None, description="the plan's wording (text)")
-    source: StrictStr | None = Field(None, description="the plan the rule comes from (text)")
-    note: StrictStr | None = Field(None, description="why the mode or target was chosen (text)")
+    title_zh: Text | None = Field(default=None, description="the Chinese title (text)")
+    title_en: Text | None = Field(default=None, description="the English title (text)")
+    rule: StrictStr | None = Field(default=None, description="the plan's wording (text)")
+    source: StrictStr | None = Field(default=None, description="the plan the rule comes from (text)")
+    note: StrictStr | None = Field(default=None, description="why the mode or target was chosen (text)")
     zone_type: Literal["urban", "rural", "all"] | None = Field(
-        None, description="urban, rural or all", json_schema_extra=_doc("the zones the standard applies to")
+        default=None,
+        description="urban, rural or all",
+        json_schema_extra=_doc("the zones the standard applies to"),
     )
-    facility_types: tuple[FacilityType, ...] | None = Field(None, description=_TYPES_WORDS)
+    facility_types: tuple[FacilityType, ...] | None = Field(default=None, description=_TYPES_WORDS)
     outreach_types: tuple[FacilityType, ...] | None = Field(
-        None, description=_TYPES_WORDS + " counted as outreach, apart from fixed coverage"
+        default=None, description=_TYPES_WORDS + " counted as outreach, apart from fixed coverage"
     )
     metric: Literal["time", "distance"] | None = Field(
-        None, description="time (minutes) or distance (metres)"
+        default=None, description="time (minutes) or distance (metres)"
     )
     mode: Mode | None = Field(
-        None, description="a travel mode: walk, ebike, car (or one defined under speeds)"
+        default=None, description="a travel mode: walk, ebike, car (or one defined under speeds)"
     )
     threshold: Number | None = Field(
-        None, gt=0, description="a number of minutes greater than 0 (metres for distance standards)"
+        default=None, gt=0, description="a number of minutes greater than 0 (metres for distance standards)"
     )
-    target_share: Number | None = Field(None, ge=0, le=1, description="a share between 0 and 1 (e.g. 0.95)")
+    target_share: Number | None = Field(
+        default=None, ge=0, le=1, description="a share between 0 and 1 (e.g. 0.95)"
+    )
     distance_kind: Literal["straight", "road"] | None = Field(
-        None, description="straight or road (distance standards)"
+        default=None, description="straight or road (distance standards)"
     )
 
     @field_validator("id")
@@ -504,52 +518,58 @@ class SitingOptions:
         Time limit of each integer program.
     """
 
-    standard: Text = Field("rural-30min", description="the id of a standard listed under standards")
+    standard: Text = Field(default="rural-30min", description="the id of a standard listed under standards")
     k: Annotated[StrictInt, Field(ge=1)] | Literal["auto"] | None = Field(
-        "auto",
+        default="auto",
         description=f"a whole number of sites (1 or more), null for no limit, or auto ({DEFAULT_SITES} for "
         "time standards, no limit for distance standards)",
     )
-    target_share: Number | None = Field(None, ge=0, le=1, description="a share between 0 and 1, or null")
+    target_share: Number | None = Field(
+        default=None, ge=0, le=1, description="a share between 0 and 1, or null"
+    )
     outreach_below: Number = Field(
-        50.0,
+        default=50.0,
         ge=0,
         description="a number of people (0 or more)",
         json_schema_extra=_doc("stop when the best site adds fewer people; the rest is listed for outreach"),
     )
     min_demand: Number = Field(
-        0.0,
+        default=0.0,
         ge=0,
         description="a number of people (0 or more)",
         json_schema_extra=_doc("places with fewer people are left to outreach, not fixed sites"),
     )
     candidates: tuple[CandidateKind, ...] = Field(
-        CANDIDATE_KINDS, description="a list of candidate kinds: " + ", ".join(CANDIDATE_KINDS)
+        default=CANDIDATE_KINDS, description="a list of candidate kinds: " + ", ".join(CANDIDATE_KINDS)
     )
     candidate_file: Path | None = Field(
-        None, description="a file path (text) of candidate sites, relative to the config file"
+        default=None, description="a file path (text) of candidate sites, relative to the config file"
     )
     road_node_spacing_m: Number = Field(
-        1000.0,
+        default=1000.0,
         gt=0,
         description="a distance in metres greater than 0",
         json_schema_extra=_doc("spacing of road-node candidates"),
     )
     one_per_zone: StrictBool = Field(
-        False, description="true or false", json_schema_extra=_doc("first give every zone with a gap a site")
+        default=False,
+        description="true or false",
+        json_schema_extra=_doc("first give every zone with a gap a site"),
     )
     lock_planned: StrictBool = Field(
-        True, description="true or false", json_schema_extra=_doc("count planned facilities as built")
+        default=True, description="true or false", json_schema_extra=_doc("count planned facilities as built")
     )
     site_type: FacilityType | None = Field(
-        None,
+        default=None,
         description="a facility type (" + ", ".join(FACILITY_TYPES) + ")",
         json_schema_extra={"default_text": "thc (time standards), village_clinic (distance standards)"},
     )
     exact: StrictBool = Field(
-        False, description="true or false", json_schema_extra=_doc("also solve the integer programs (HiGHS)")
+        default=False,
+        description="true or false",
+        json_schema_extra=_doc("also solve the integer programs (HiGHS)"),
     )
-    exact_time_limit_s: Number = Field(60.0, gt=0, description="a number of seconds greater than 0")
+    exact_time_limit_s: Number = Field(default=60.0, gt=0, description="a number of seconds greater than 0")
 
     @field_validator("candidates", mode="before")
     @classmethod
@@ -575,24 +595,24 @@ class ConfigFile(BaseModel):
 
     model_config = _FORBID
 
-    study: Study = Field(Study(), description="a mapping: name, title, synthetic")
+    study: Study = Field(default=Study(), description="a mapping: name, title, synthetic")
     inputs: Inputs = Field(description="a mapping: zones, facilities, roads, population, villages")
-    options: Options = Field(Options(), description="a mapping of analysis options")
+    options: Options = Field(default=Options(), description="a mapping of analysis options")
     speeds: dict[Mode, SpeedTable] = Field(
-        {},
+        default={},
         description="a mapping from a travel mode (walk, ebike, car) to {road class: km/h}",
         json_schema_extra=_doc("override default speeds (README: default speeds)"),
     )
     standards: list[Annotated[StandardEntry, BeforeValidator(_id_only("id"))]] = Field(
-        [StandardEntry(id=i) for i in DEFAULT_STANDARD_IDS],
+        default=[StandardEntry(id=i) for i in DEFAULT_STANDARD_IDS],
         min_length=1,
         description="a non-empty list of standard ids or mappings with an id and overrides",
         json_schema_extra={"default_text": ", ".join(DEFAULT_STANDARD_IDS), **_doc("the standards to test")},
     )
     siting: list[Annotated[SitingOptions, BeforeValidator(_id_only("standard"))]] = Field(
-        [], description="a list of siting runs (a standard id, or a mapping of siting options)"
+        default=[], description="a list of siting runs (a standard id, or a mapping of siting options)"
     )
-    output: Output = Field(Output(), description="a mapping: dir, map")
+    output: Output = Field(default=Output(), description="a mapping: dir, map")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -108,7 +108,8 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
             path=config.source,
             field="standards",
         )
-    options = replace(options, k=options.max_sites(standard.metric))
+    k = options.max_sites(standard.metric)
+    options = replace(options, k=k)  # the number used, as written to siting.json
     site_type = options.site_type or ("thc" if standard.metric == "time" else "village_clinic")
     one = replace(inputs, config=replace(config, standards=(standard,)))
     locked = _locked(inputs.facilities, options.lock_planned)
@@ -117,7 +118,7 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
     network = inputs.networks[mode]
     candidates, excluded = candidate_sites(inputs, network, options)
     matrix = coverage_matrix(standard, network, candidates, demand, config.options)
-    chosen, gains, stop_reason = _select(matrix, demand, candidates, inputs.zones, options)
+    chosen, gains, stop_reason = _select(matrix, demand, candidates, inputs.zones, options, k)
 
     proposed = _proposed_facilities(candidates.iloc[chosen], site_type, standard)
     quiet = DataIssues()
@@ -435,6 +436,7 @@ def _select(
     candidates: gpd.GeoDataFrame,
     zones: gpd.GeoDataFrame,
     options: SitingOptions,
+    k: int | None,
 ) -> tuple[list[int], list[float], str]:
     weight = np.where(demand.covered, 0.0, demand.weight)
     stop_at = None
@@ -446,7 +448,7 @@ def _select(
     return greedy_max_cover(
         matrix,
         weight,
-        k=options.k,
+        k=k,
         min_gain=options.outreach_below,
         stop_at=stop_at,
         groups=groups,
