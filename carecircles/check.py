@@ -416,8 +416,9 @@ def _check_road_layer(path: Path, options: Mapping[str, Any]) -> list[CheckItem]
     if not usable:
         return items
     info = pyogrio.read_info(path)
-    if "line" not in str(info.get("geometry_type", "")).lower():
-        return [*items, _item("roads", "format", "fail", f"not a line layer: {info.get('geometry_type')}")]
+    geometry = str(info.get("geometry_type"))
+    if "line" not in geometry.lower() and geometry != "Unknown":  # Unknown: mixed types (lines are kept)
+        return [*items, _item("roads", "format", "fail", f"not a line layer: {geometry}")]
     columns = {str(c).lower(): c for c in info["fields"]}
     found = []
     for option, names in (("class_column", _CLASS_COLUMNS), ("speed_column", _SPEED_COLUMNS)):
@@ -464,6 +465,16 @@ def _check_raster(path: Path, zone_bounds: tuple[float, ...] | None) -> list[Che
     share = overlap / max((ze - zw) * (zn - zs), 1e-12)
     if share >= 0.999:
         items.append(_item("population", "coverage", "ok", "覆盖全部区域", "covers every zone"))
+    elif share <= 0:
+        items.append(
+            _item(
+                "population",
+                "coverage",
+                "fail",
+                "与区域完全不重叠（文件或坐标系不对？）",
+                "does not overlap the zones (wrong file or CRS?)",
+            )
+        )
     else:
         items.append(
             _item(

@@ -695,3 +695,17 @@ def test_check_command_gbk_config_is_read_with_a_note(tmp_path, capsys):
     code, out, _ = run_cli("check", str(path), "--lang", "en", capsys=capsys)
     assert code == 0
     assert "! config · encoding: read as gb18030; UTF-8 is safer" in out
+
+
+def test_check_command_road_line_layer_and_raster_elsewhere(tmp_path, capsys):
+    from _helpers import shared_file
+
+    roads = shared_file("wuhan-optics-valley-roads.geojson")
+    raster = shared_file("worldpop-wuhan-age30-34-male-100m.tif")
+    path = write_study(
+        tmp_path, inputs__roads={"path": str(roads), "speed_unit": "kmh"}, inputs__population=str(raster)
+    )
+    code, out, _ = run_cli("check", str(path), "--lang", "en", capsys=capsys)
+    assert code == 2
+    assert "✓ roads · format: line layer; class=highway, speed=max_speed" in out
+    assert "✗ population raster · coverage: does not overlap the zones (wrong file or CRS?)" in out
