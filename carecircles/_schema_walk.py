@@ -1,19 +1,22 @@
 """Walking the config schema's types: key paths of errors, expected values, the README table.
 
 Generic over pydantic models and pydantic dataclasses, so :mod:`carecircles.schema` holds only
-the definitions. Imports nothing from carecircles.
+the definitions. Imports nothing from carecircles but the error type.
 """
 
 from __future__ import annotations
 
 import difflib
 import typing
+from pathlib import Path
 from types import NoneType, UnionType
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
+
+from carecircles._errors import InputError
 
 
 class Allowed:
@@ -135,6 +138,81 @@ def allowed_values(node: object) -> tuple[str, ...]:
     if typing.get_origin(core) is Literal:
         return tuple(str(a) for a in typing.get_args(core))
     return ()
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+#: Hook that rewords what a key expects from its context: ``(key path, expected, raw) -> text``.
+Refine = typing.Callable[[list[object], str, object], str]
+
+
+def translate(
+    exc: ValidationError,
+    root: type,
+    raw: dict[str, Any],
+    path: Path,
+    lines: dict[tuple[object, ...], int],
+    refine: Refine | None = None,
+) -> InputError:
+    """Turn a validation error into one :class:`InputError` a planner can act on.
+
+    Each problem names the key path, the line, what was expected and, for a typo, the closest
+    allowed key or value; several problems are listed together.
+    """
+    problems: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        key, message, hint = problem(error, root, (), raw, refine)
+        if key in problems:  # the branches of a union report one key several times
+            continue
+        where = parts(root, error["loc"])[0]
+        line = line_of(lines, [*where, error["loc"][-1]] if _is_unknown(error) else where)
+        problems[key] = message + (f" (line {line})" if line else "") + hint
+    keys = list(problems)
+    if len(keys) == 1:
+        return InputError(problems[keys[0]], path=path, field=keys[0])
+    listing = "\n".join(f"  - {problems[k]}" for k in keys)
+    return InputError(f"{len(keys)} problems in the config:\n{listing}", path=path, field=keys[0])
+
+
+def _is_unknown(error: Any) -> bool:
+    return error["type"] in ("extra_forbidden", "unexpected_keyword_argument")
+
+
+def line_of(lines: dict[tuple[object, ...], int], keys: list[object]) -> int | None:
+    """Line of a key path in the file, or of its nearest parent that has one."""
+    for n in range(len(keys), 0, -1):
+        if tuple(keys[:n]) in lines:
+            return lines[tuple(keys[:n])]
+    return None
+
+
+def problem(
+    error: Any, root: type, prefix: tuple[object, ...], raw: object, refine: Refine | None = None
+) -> tuple[str, str, str]:
+    """Return the key path text, message and hint (did you mean …) of one pydantic error."""
+    loc = (*prefix, *error["loc"])
+    if _is_unknown(error):
+        parent, node, _ = parts(root, loc[:-1])
+        key = loc[-1]
+        allowed = list(model_fields(unwrap(node)[0]) or ())
+        where = dotted(parent) or "the config"
+        hint = f"{suggest(key, allowed)} (allowed keys: {', '.join(allowed)})"
+        return dotted([*parent, key]), f"unknown key '{key}' in {where}", hint
+    keys, node, info = parts(root, loc)
+    text = dotted(keys)
+    expected = description(node, info)
+    if refine is not None:
+        expected = refine(keys, expected, raw)
+    if error["type"] in ("missing", "missing_argument"):
+        return text, f"{text} is required: {expected}", ""
+    if loc[-1] == "[key]":
+        return text, f"the keys of {text} must be text, got {show(error['input'])}", ""
+    value = error["input"]
+    return (
+        text,
+        f"{text} must be {expected}, got {show(value)}",
+        suggest(value, allowed_values(node)),
+    )
 
 
 # --- the README's config reference -----------------------------------------------------------

@@ -37,16 +37,14 @@ from pydantic.dataclasses import dataclass
 from carecircles._errors import InputError
 from carecircles._schema_walk import (
     Allowed,
-    allowed_values,
-    description,
     dotted,
-    model_fields,
+    line_of,
+    problem,
     reference_markdown,
     show,
     suggest,
-    unwrap,
+    translate,
 )
-from carecircles._schema_walk import parts as walk_parts
 from carecircles.coords import _DATUM_ALIASES, parse_datum
 from carecircles.network import _ALL_KNOWN_CLASSES as KNOWN_ROAD_CLASSES
 from carecircles.network import DEFAULT_SPEEDS_KMH
@@ -653,7 +651,7 @@ def validate_config(
     try:
         config = ConfigFile.model_validate(raw)
     except ValidationError as exc:
-        raise _translate(exc, raw, path, lines) from None
+        raise translate(exc, ConfigFile, raw, path, lines, _expected) from None
     _check_consistency(config, path, lines)
     return config
 
@@ -669,66 +667,18 @@ def make_siting_options(values: dict[str, Any], *, source: str = "command line")
     try:
         return SitingOptions(**values)
     except ValidationError as exc:
-        key, message, hint = _problem(exc.errors(include_url=False)[0], ("siting", 0), values)
+        error = exc.errors(include_url=False)[0]
+        key, message, hint = problem(error, ConfigFile, ("siting", 0), values, _expected)
         key, message = key.removeprefix("siting[0]."), message.replace("siting[0].", "")
         raise InputError(message + hint, path=source, field=key) from None
 
 
-def _translate(exc: ValidationError, raw: dict[str, Any], path: Path, lines: dict) -> InputError:
-    problems: dict[str, str] = {}
-    for error in exc.errors(include_url=False):
-        key, message, hint = _problem(error, (), raw)
-        if key in problems:  # the branches of a union report one key several times
-            continue
-        line = _line(
-            lines,
-            walk_parts(ConfigFile, error["loc"])[0] + ([error["loc"][-1]] if _is_unknown(error) else []),
-        )
-        problems[key] = message + (f" (line {line})" if line else "") + hint
-    keys = list(problems)
-    if len(keys) == 1:
-        return InputError(problems[keys[0]], path=path, field=keys[0])
-    listing = "\n".join(f"  - {problems[k]}" for k in keys)
-    return InputError(f"{len(keys)} problems in the config:\n{listing}", path=path, field=keys[0])
-
-
-def _is_unknown(error: Any) -> bool:
-    return error["type"] in ("extra_forbidden", "unexpected_keyword_argument")
-
-
-def _line(lines: dict, parts: list[object]) -> int | None:
-    for n in range(len(parts), 0, -1):
-        if tuple(parts[:n]) in lines:
-            return lines[tuple(parts[:n])]
-    return None
-
-
-def _problem(error: Any, prefix: tuple[object, ...], raw: object) -> tuple[str, str, str]:
-    """Key path text, message and hint (did you mean …) of one pydantic error."""
-    loc = (*prefix, *error["loc"])
-    if _is_unknown(error):
-        parent, node, _ = walk_parts(ConfigFile, loc[:-1])
-        key = loc[-1]
-        allowed = list(model_fields(unwrap(node)[0]) or ())
-        where = dotted(parent) or "the config"
-        hint = f"{suggest(key, allowed)} (allowed keys: {', '.join(allowed)})"
-        return dotted([*parent, key]), f"unknown key '{key}' in {where}", hint
-    keys, node, info = walk_parts(ConfigFile, loc)
-    text = dotted(keys)
-    expected = description(node, info)
-    if "threshold" in keys[-1:]:
+def _expected(keys: list[object], expected: str, raw: object) -> str:
+    """Say a threshold's unit, which depends on its standard's metric."""
+    if keys[-1:] == ["threshold"]:
         unit = "metres" if _metric_of(raw, keys) == "distance" else "minutes"
-        expected = f"a number of {unit} greater than 0"
-    if error["type"] in ("missing", "missing_argument"):
-        return text, f"{text} is required: {expected}", ""
-    if loc[-1] == "[key]":
-        return text, f"the keys of {text} must be text, got {show(error['input'])}", ""
-    value = error["input"]
-    return (
-        text,
-        f"{text} must be {expected}, got {show(value)}",
-        suggest(value, allowed_values(node)),
-    )
+        return f"a number of {unit} greater than 0"
+    return expected
 
 
 def _metric_of(raw: object, parts: list[object]) -> str:
@@ -752,7 +702,7 @@ def _metric_of(raw: object, parts: list[object]) -> str:
 
 def _check_consistency(config: ConfigFile, path: Path, lines: dict) -> None:
     def stop(parts: tuple[object, ...], message: str, hint: str = "") -> typing.NoReturn:
-        line = _line(lines, list(parts))
+        line = line_of(lines, list(parts))
         where = f" (line {line})" if line else ""
         raise InputError(message + where + hint, path=path, field=dotted(parts))
 
