@@ -114,10 +114,16 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
     return assess(inputs, progress=progress)
 
 
-def load_inputs(config: StudyConfig, progress: Progress | None = None) -> StudyInputs:
-    """Read zones, facilities, roads and population, and build the networks (5 steps)."""
+def load_inputs(
+    config: StudyConfig, progress: Progress | None = None, issues: DataIssues | None = None
+) -> StudyInputs:
+    """Read zones, facilities, roads and population, and build the networks (5 steps).
+
+    ``issues`` collects the data issues (a new collector when ``None``): a caller that keeps a
+    reference can still write the issues found so far when reading stops with an error.
+    """
     progress = progress or Progress(stream=None)
-    issues = DataIssues()
+    issues = DataIssues() if issues is None else issues
     with progress.step("Reading zones"):
         zones = read_zones(
             config.zones,

@@ -148,7 +148,7 @@ def _zone_types(
             if text is None:
                 raise InputError(
                     f"cannot tell whether zone {name!r} is urban or rural: add a zone_type "
-                    "column (urban/rural) or a zone_type_rule in the config",
+                    "column (urban/rural) or inputs.zones.type_rule in the config",
                     path=path,
                     row=i + 1,
                     field=col or "zone_type",

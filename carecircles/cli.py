@@ -1,22 +1,24 @@
-"""Command line: ``carecircles run [CONFIG]``."""
+"""Command line: ``carecircles run | site | check | batch``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from carecircles import __version__
 from carecircles._encode import terminal_text
-from carecircles._errors import CareCirclesError
+from carecircles._errors import CareCirclesError, DataIssues, InputError
 from carecircles._progress import Progress
 
 if TYPE_CHECKING:
     from carecircles.analysis import StudyInputs
     from carecircles.config import StudyConfig
-    from carecircles.siting import SitingOptions, SitingResult
+    from carecircles.schema import SitingOptions
+    from carecircles.siting import SitingResult
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     siting.add_argument("--map", type=Path, help="HTML map (default: maps/<study>-siting-<standard>.html)")
     siting.add_argument("--lang", choices=("zh", "en"), default="zh", help="map and summary language")
     siting.add_argument("--quiet", action="store_true", help="no progress lines")
+    check = commands.add_parser(
+        "check",
+        help="check a study config and its input files in seconds, without running the analysis",
+        description="Validates the config (every key), then each input file: readable, columns found, "
+        "CRS and coordinates plausible, raster covering the zones, encodings; output folders writable. "
+        "Exit status 0 when every item passes, 2 otherwise.",
+    )
+    check.add_argument("config", nargs="?", type=Path, help="study config (YAML); omit for the sample")
+    check.add_argument("--lang", choices=("zh", "en"), default="zh", help="checklist language")
     batch = commands.add_parser(
         "batch",
         help="run many studies (e.g. every county of a province) on Dask and merge the results",
@@ -86,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     batch.add_argument("--outputs", action="store_true", help="also write each study's tables and map")
     args = parser.parse_args(argv)
     try:
-        return {"run": _run, "site": _site, "batch": _batch}[args.command](args)
+        return {"run": _run, "site": _site, "check": _check, "batch": _batch}[args.command](args)
     except CareCirclesError as exc:
         print(f"carecircles: error: {terminal_text(exc)}", file=sys.stderr)
         return 2
@@ -101,19 +112,24 @@ def _run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     config = load_config(args.config)
-    progress = Progress(total=7 + len(config.siting), stream=None if args.quiet else sys.stderr)
-    _banner(config)
-    inputs = load_inputs(config, progress)
-    result = assess(inputs, progress=progress)
     out_dir = args.out or config.output_dir
     map_path = args.map or config.map_path
-    sitings = [_siting_run(inputs, options, progress) for options in config.siting]
-    paths = write_outputs(result, out_dir)
-    paths["report"], paths["report_md"] = write_report(result, out_dir, sitings, lang=args.lang)
-    write_map(result, map_path, lang=args.lang)
+    _check_output_folders(args, config, out_dir, map_path)
+    progress = Progress(total=7 + len(config.siting), stream=None if args.quiet else sys.stderr)
+    _banner(config)
+    issues = DataIssues()
+    try:
+        inputs = load_inputs(config, progress, issues)
+        result = assess(inputs, progress=progress)
+        sitings = [_siting_run(inputs, options, progress) for options in config.siting]
+        paths = write_outputs(result, out_dir)
+        paths["report"], paths["report_md"] = write_report(result, out_dir, sitings, lang=args.lang)
+        write_map(result, map_path, lang=args.lang)
+    except Exception:
+        _write_issues_on_stop(issues, out_dir)
+        raise
     print(summary_table(result, lang=args.lang))
-    issues = result.issues.to_frame()
-    counts = issues["severity"].value_counts().to_dict()
+    counts = result.issues.to_frame()["severity"].value_counts().to_dict()
     print()
     print(f"map:         {map_path}")
     for name, path in paths.items():
@@ -132,6 +148,58 @@ def _run(args: argparse.Namespace) -> int:
         )
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
+
+
+def ensure_writable(folder: Path, key: str, source: Path | None = None) -> None:
+    """Create ``folder`` if needed and make sure a file can be written in it.
+
+    Called before any analysis, so that a run never finishes only to fail on writing.
+    ``key`` is the option or config key that chose the folder; ``source`` the config file
+    when it was the config.
+
+    Raises
+    ------
+    InputError
+        Naming the folder, the reason and the config key or option that chose it.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".carecircles-write-test-"):
+            pass
+    except OSError as exc:
+        raise InputError(
+            f"cannot write to the folder {folder}: {exc.strerror or exc}; choose another with {key}",
+            path=source,
+            field=key,
+        ) from None
+
+
+def _check_output_folders(
+    args: argparse.Namespace, config: StudyConfig, out_dir: Path, map_path: Path
+) -> None:
+    """Both output folders, each named by the option or config key that chose it."""
+    for folder, option, key in ((out_dir, args.out, "output.dir"), (map_path.parent, args.map, "output.map")):
+        if option:
+            ensure_writable(folder, "--out" if key == "output.dir" else "--map")
+        else:
+            ensure_writable(folder, key, config.source)
+
+
+def _write_issues_on_stop(issues: DataIssues, out_dir: Path) -> None:
+    """Write the data issues found before a run stopped, and say where."""
+    from carecircles.outputs import write_csv
+
+    path = out_dir / "data_issues.csv"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_csv(issues.to_frame(), path)
+    except OSError as exc:
+        print(f"carecircles: could not write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return
+    print(
+        f"carecircles: the run stopped; {len(issues)} data issues found before it are in {path}",
+        file=sys.stderr,
+    )
 
 
 def _banner(config: StudyConfig) -> None:
@@ -164,39 +232,49 @@ def _report_siting(siting: SitingResult, out_dir: Path, map_path: Path, lang: st
 def _site(args: argparse.Namespace) -> int:
     from carecircles.analysis import load_inputs
     from carecircles.config import load_config
-    from carecircles.siting import SitingOptions
+    from carecircles.schema import make_siting_options
 
     start = time.perf_counter()
     config = load_config(args.config)
-    progress = Progress(total=6, stream=None if args.quiet else sys.stderr)
-    _banner(config)
-    inputs = load_inputs(config, progress)
-    standard = next((s for s in config.standards if s.id == args.standard), None)
-    k = (
-        args.k
-        if args.k is not None
-        else (None if standard is not None and standard.metric == "distance" else 3)
+    options = make_siting_options(
+        {
+            "standard": args.standard,
+            "k": "auto" if args.k is None else args.k,
+            "target_share": args.target_share,
+            "outreach_below": args.outreach_below,
+            "min_demand": args.min_demand,
+            "candidates": tuple(c.strip() for c in args.candidates.split(",") if c.strip()),
+            "candidate_file": args.candidate_file,
+            "road_node_spacing_m": args.spacing,
+            "one_per_zone": args.one_per_zone,
+            "lock_planned": not args.no_planned,
+            "site_type": args.site_type,
+            "exact": args.exact,
+        }
     )
-    options = SitingOptions(
-        standard=args.standard,
-        k=k,
-        target_share=args.target_share,
-        outreach_below=args.outreach_below,
-        min_demand=args.min_demand,
-        candidates=tuple(c.strip() for c in args.candidates.split(",") if c.strip()),
-        candidate_file=args.candidate_file,
-        road_node_spacing_m=args.spacing,
-        one_per_zone=args.one_per_zone,
-        lock_planned=not args.no_planned,
-        site_type=args.site_type,
-        exact=args.exact,
-    )
-    result = _siting_run(inputs, options, progress)
     out_dir = args.out or config.output_dir / f"siting-{args.standard}"
     map_path = args.map or config.map_path.with_name(f"{config.name}-siting-{args.standard}.html")
-    _report_siting(result, out_dir, map_path, args.lang)
+    _check_output_folders(args, config, out_dir, map_path)
+    progress = Progress(total=6, stream=None if args.quiet else sys.stderr)
+    _banner(config)
+    issues = DataIssues()
+    try:
+        inputs = load_inputs(config, progress, issues)
+        result = _siting_run(inputs, options, progress)
+        _report_siting(result, out_dir, map_path, args.lang)
+    except Exception:
+        _write_issues_on_stop(issues, out_dir)
+        raise
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from carecircles.check import check_config, format_checklist
+
+    items = check_config(args.config)
+    print(format_checklist(items, lang=args.lang))
+    return 0 if all(item.ok for item in items) else 2
 
 
 def _batch(args: argparse.Namespace) -> int:

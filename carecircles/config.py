@@ -3,46 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from carecircles._errors import InputError
+from carecircles._yaml import load_yaml
 from carecircles.facilities import FacilityColumns
-from carecircles.siting import SitingOptions
+from carecircles.schema import ConfigFile, Options, SitingOptions, safe_file_name, validate_config
 from carecircles.standards import Standard, StandardSpec, resolve_standard
+
+__all__ = ["SAMPLE_CONFIG", "Options", "StudyConfig", "load_config", "study_config"]
 
 #: The bundled synthetic sample county (run by ``carecircles run`` with no argument).
 SAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "data" / "synthetic_jingyu.yml"
-
-_DEFAULT_STANDARDS = ("urban-15min", "rural-30min", "village-2.5km")
-
-
-@dataclass(frozen=True)
-class Options:
-    """Analysis options with their defaults.
-
-    Attributes
-    ----------
-    snap_radius_m
-        Population cells and villages farther than this from any road are unreachable.
-    facility_snap_radius_m
-        Facilities farther than this from any road are excluded (and reported).
-    facility_outside_buffer_m
-        Facilities outside the study area but within this distance are kept.
-    include_planned
-        Count facilities with status ``planned`` as if they existed.
-    road_distance_limit_m
-        Search limit for road distances to village clinics (reported up to this).
-    """
-
-    snap_radius_m: float = 2000.0
-    facility_snap_radius_m: float = 1000.0
-    facility_outside_buffer_m: float = 10_000.0
-    include_planned: bool = False
-    road_distance_limit_m: float = 10_000.0
 
 
 @dataclass(frozen=True)
@@ -52,7 +26,8 @@ class StudyConfig:
     Attributes
     ----------
     name
-        Short name used for output files (``maps/<name>.html``).
+        Short name used for output files (``maps/<name>.html``): the config's study name made
+        file-name safe (:func:`carecircles.schema.safe_file_name`).
     title
         Title shown on maps and reports.
     synthetic
@@ -71,6 +46,8 @@ class StudyConfig:
         Siting runs ``carecircles run`` does after the assessment (the ``siting`` section).
     source
         The config file itself.
+    encoding
+        The text encoding the config file was read in (``utf-8`` or ``gb18030``).
     """
 
     name: str
@@ -94,10 +71,11 @@ class StudyConfig:
     map_path: Path = Path("maps/study.html")
     source: Path | None = None
     siting: tuple[SitingOptions, ...] = ()
+    encoding: str = "utf-8"
 
 
 def load_config(path: str | Path | None = None, *, output_root: Path | None = None) -> StudyConfig:
-    """Read a study config; with no path, the bundled synthetic sample.
+    """Read and validate a study config; with no path, the bundled synthetic sample.
 
     Input paths are relative to the config file; output paths are relative to
     ``output_root`` (default: the current directory).
@@ -105,114 +83,73 @@ def load_config(path: str | Path | None = None, *, output_root: Path | None = No
     Raises
     ------
     InputError
-        For a missing file, a missing key or an unknown option.
+        For a missing or unreadable file, bad YAML (duplicate keys, alias bombs) or anything
+        the schema (:mod:`carecircles.schema`) refuses: the message names the key path.
     """
     path = Path(path) if path is not None else SAMPLE_CONFIG
     if not path.exists():
         hint = " (run from a clone of the repository: pip install -e .)" if path == SAMPLE_CONFIG else ""
         raise InputError(f"config file not found{hint}", path=path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", path=path) from exc
-    if not isinstance(raw, dict):
-        raise InputError("the config must be a mapping", path=path)
-    unknown = set(raw) - {"study", "inputs", "options", "speeds", "standards", "output", "siting"}
-    if unknown:
-        raise InputError(f"unknown sections {sorted(unknown)}", path=path, field=sorted(unknown)[0])
-    study = raw.get("study", {})
-    inputs = raw.get("inputs", {})
+    if path.is_dir():
+        raise InputError("this is a folder: give the study config file (YAML)", path=path)
+    raw, lines, encoding = load_yaml(path)
+    spec = validate_config(raw, path, lines)
+    return study_config(spec, path, output_root=output_root, encoding=encoding)
+
+
+def study_config(
+    spec: ConfigFile, path: Path, *, output_root: Path | None = None, encoding: str = "utf-8"
+) -> StudyConfig:
+    """Resolve a validated config: paths, standards, column names, siting runs.
+
+    Parameters
+    ----------
+    spec
+        The validated config (:func:`carecircles.schema.validate_config`).
+    path
+        The config file: input paths are relative to its folder.
+    output_root
+        Folder output paths are relative to (default: the current directory).
+    encoding
+        The encoding the file was read in (recorded on the result).
+    """
     base = path.parent
     root = output_root or Path.cwd()
-
-    def input_path(key: str, *, required: bool = True) -> Path | None:
-        entry = inputs.get(key)
-        value = entry.get("path") if isinstance(entry, dict) else entry
-        if value is None:
-            if required:
-                raise InputError(f"inputs.{key} is required", path=path, field=f"inputs.{key}")
-            return None
-        return (base / str(value)).resolve()
-
-    def input_options(key: str) -> dict[str, Any]:
-        entry = inputs.get(key)
-        return {k: v for k, v in entry.items() if k != "path"} if isinstance(entry, dict) else {}
-
-    name = str(study.get("name") or path.stem)
-    zones, facilities, roads = input_path("zones"), input_path("facilities"), input_path("roads")
-    population = input_path("population", required=False)
-    villages = input_path("villages", required=False)
-    if population is None and villages is None:
-        raise InputError(
-            "give inputs.population (raster) or inputs.villages (points with counts), or both",
-            path=path,
-            field="inputs",
+    inputs = spec.inputs
+    name = safe_file_name(spec.study.name or path.stem)
+    standards = tuple(
+        resolve_standard(
+            StandardSpec(entry.id, entry.model_dump(exclude_unset=True, exclude={"id"})), source=path
         )
-    facility_opts = input_options("facilities")
-    try:
-        options = Options(**raw.get("options", {}))
-        columns = FacilityColumns(**facility_opts.get("columns", {}))
-    except TypeError as exc:
-        raise InputError(f"unknown option: {exc}", path=path, field="options") from exc
-    output = raw.get("output", {})
+        for entry in spec.standards
+    )
+    siting = tuple(
+        replace(run, candidate_file=(base / run.candidate_file).resolve())
+        if run.candidate_file is not None
+        else run
+        for run in spec.siting
+    )
     return StudyConfig(
         name=name,
-        title=str(study.get("title") or name),
-        synthetic=bool(study.get("synthetic", False)),
-        zones=zones,
-        facilities=facilities,
-        roads=roads,
-        population=population,
-        villages=villages,
-        standards=_standards(raw.get("standards", list(_DEFAULT_STANDARDS)), path),
-        zone_columns=input_options("zones").get("columns", {}),
-        zone_type_rule=input_options("zones").get("type_rule"),
-        facility_columns=columns,
-        facility_datum=str(facility_opts.get("datum", "wgs84")),
-        road_options=input_options("roads"),
-        village_columns=input_options("villages").get("columns", {}),
-        speeds=raw.get("speeds", {}) or {},
-        options=options,
-        output_dir=(root / output.get("dir", f"output/{name}")).resolve(),
-        map_path=(root / output.get("map", f"maps/{name}.html")).resolve(),
+        title=spec.study.title or spec.study.name or name,
+        synthetic=spec.study.synthetic,
+        zones=(base / inputs.zones.path).resolve(),
+        facilities=(base / inputs.facilities.path).resolve(),
+        roads=(base / inputs.roads.path).resolve(),
+        population=(base / inputs.population.path).resolve() if inputs.population else None,
+        villages=(base / inputs.villages.path).resolve() if inputs.villages else None,
+        standards=standards,
+        zone_columns=inputs.zones.columns.model_dump(exclude_none=True),
+        zone_type_rule=inputs.zones.type_rule,
+        facility_columns=FacilityColumns(**inputs.facilities.columns.model_dump()),
+        facility_datum=inputs.facilities.datum,
+        road_options=inputs.roads.model_dump(exclude={"path"}, exclude_unset=True),
+        village_columns=inputs.villages.columns.model_dump(exclude_none=True) if inputs.villages else {},
+        speeds=spec.speeds,
+        options=spec.options,
+        output_dir=(root / (spec.output.dir or f"output/{name}")).resolve(),
+        map_path=(root / (spec.output.map or f"maps/{name}.html")).resolve(),
         source=path.resolve(),
-        siting=_siting(raw.get("siting", []), path),
+        siting=siting,
+        encoding=encoding,
     )
-
-
-def _standards(entries: object, path: Path) -> tuple[Standard, ...]:
-    if not isinstance(entries, list) or not entries:
-        raise InputError("standards must be a non-empty list", path=path, field="standards")
-    specs = []
-    for entry in entries:
-        if isinstance(entry, str):
-            specs.append(StandardSpec(entry))
-        elif isinstance(entry, dict) and "id" in entry:
-            specs.append(StandardSpec(str(entry["id"]), {k: v for k, v in entry.items() if k != "id"}))
-        else:
-            raise InputError(
-                f"each standard is an id or a mapping with an id, not {entry!r}", path=path, field="standards"
-            )
-    standards = tuple(resolve_standard(s, source=path) for s in specs)
-    ids = [s.id for s in standards]
-    if len(set(ids)) != len(ids):
-        raise InputError(f"standards listed twice: {ids}", path=path, field="standards")
-    return standards
-
-
-def _siting(entries: object, path: Path) -> tuple[SitingOptions, ...]:
-    """Read the ``siting`` section: a list of option mappings, one per standard to site for."""
-    if not isinstance(entries, list):
-        raise InputError("siting must be a list of mappings (standard, k, …)", path=path, field="siting")
-    runs = []
-    for entry in entries:
-        values = dict(entry) if isinstance(entry, dict) else {"standard": entry}
-        if "candidates" in values:
-            values["candidates"] = tuple(values["candidates"])
-        if values.get("candidate_file") is not None:
-            values["candidate_file"] = (path.parent / str(values["candidate_file"])).resolve()
-        try:
-            runs.append(SitingOptions(**values))
-        except TypeError as exc:
-            raise InputError(f"unknown siting option: {exc}", path=path, field="siting") from exc
-    return tuple(runs)

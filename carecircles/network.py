@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,7 +15,9 @@ from scipy.spatial import cKDTree
 
 from carecircles._crs import project_lonlat
 from carecircles._errors import DataIssues, InputError
-from carecircles.roads import RoadEdges
+
+if TYPE_CHECKING:  # only for annotations: the config schema imports this module's speed tables
+    from carecircles.roads import RoadEdges
 
 #: Walking speed (km/h) used off the network: from a home or a facility to the nearest road.
 OFFROAD_WALK_KMH = 4.5

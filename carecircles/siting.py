@@ -31,62 +31,12 @@ from carecircles.coords import parse_datum, to_wgs84
 from carecircles.covering import exact_max_cover, exact_set_cover, greedy_max_cover
 from carecircles.facilities import DATUM_NAMES, LAT_NAMES, LON_NAMES, NAME_NAMES
 from carecircles.network import Network
+from carecircles.schema import CANDIDATE_KINDS, SitingOptions
 from carecircles.standards import FACILITY_TYPES, Standard
 from carecircles.traveltime import offroad_cost_per_metre
 
-CANDIDATE_KINDS = ("villages", "zone_centres", "road_nodes")
 _EPS = 1e-6
 _CHUNK_CELLS = 10_000_000  # Dijkstra rows × nodes held at once (80 MB of float64)
-
-
-@dataclass(frozen=True)
-class SitingOptions:
-    """What to site and when to stop.
-
-    Attributes
-    ----------
-    standard
-        Id of the standard whose gaps the new sites should close.
-    k
-        Most new sites (``None``: no limit, stop on the other rules).
-    target_share
-        Stop once this share of the standard's population is covered.
-    outreach_below
-        Stop when the best remaining site would newly cover fewer people than this: what is
-        left is recommended for outreach (巡诊点 / 巡回医疗), as the plans say for sparse areas.
-    min_demand
-        Places (villages, cells) with fewer people are not targets of fixed sites; if left
-        uncovered they are listed for outreach.
-    candidates
-        Kinds of candidate: ``villages``, ``zone_centres`` (the densest cell of each zone, the
-        township seat), ``road_nodes`` (network nodes thinned to ``road_node_spacing_m``).
-    candidate_file
-        A CSV/GeoJSON/GPKG of user candidates (lon/lat or points, optional name).
-    one_per_zone
-        First give every zone with uncovered people a site of its own (where one helps).
-    lock_planned
-        Count planned facilities as built (existing ones always are).
-    site_type
-        Facility type of the new sites (default: township health centre for time standards,
-        village clinic for distance standards).
-    exact
-        Also solve the maximal-covering and set-covering integer programs (HiGHS, through
-        ``scipy.optimize.milp``) to show how close greedy came.
-    """
-
-    standard: str = "rural-30min"
-    k: int | None = 3
-    target_share: float | None = None
-    outreach_below: float = 50.0
-    min_demand: float = 0.0
-    candidates: tuple[str, ...] = CANDIDATE_KINDS
-    candidate_file: Path | None = None
-    road_node_spacing_m: float = 1000.0
-    one_per_zone: bool = False
-    lock_planned: bool = True
-    site_type: str | None = None
-    exact: bool = False
-    exact_time_limit_s: float = 60.0
 
 
 @dataclass
@@ -158,9 +108,9 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
             path=config.source,
             field="standards",
         )
+    k = options.max_sites(standard.metric)
+    options = replace(options, k=k)  # the number used, as written to siting.json
     site_type = options.site_type or ("thc" if standard.metric == "time" else "village_clinic")
-    if site_type not in FACILITY_TYPES:
-        raise InputError(f"unknown site type {site_type!r}", field="site_type")
     one = replace(inputs, config=replace(config, standards=(standard,)))
     locked = _locked(inputs.facilities, options.lock_planned)
     demand = _demand(one, standard, locked, options)
@@ -168,7 +118,7 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
     network = inputs.networks[mode]
     candidates, excluded = candidate_sites(inputs, network, options)
     matrix = coverage_matrix(standard, network, candidates, demand, config.options)
-    chosen, gains, stop_reason = _select(matrix, demand, candidates, inputs.zones, options)
+    chosen, gains, stop_reason = _select(matrix, demand, candidates, inputs.zones, options, k)
 
     proposed = _proposed_facilities(candidates.iloc[chosen], site_type, standard)
     quiet = DataIssues()
@@ -486,6 +436,7 @@ def _select(
     candidates: gpd.GeoDataFrame,
     zones: gpd.GeoDataFrame,
     options: SitingOptions,
+    k: int | None,
 ) -> tuple[list[int], list[float], str]:
     weight = np.where(demand.covered, 0.0, demand.weight)
     stop_at = None
@@ -497,7 +448,7 @@ def _select(
     return greedy_max_cover(
         matrix,
         weight,
-        k=options.k,
+        k=k,
         min_gain=options.outreach_below,
         stop_at=stop_at,
         groups=groups,

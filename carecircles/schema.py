@@ -1,0 +1,769 @@
+"""The study config schema: every section and key, with types, ranges, defaults and errors.
+
+This module is the single place that defines what a study config may hold. It imports no
+analysis code, only pydantic, the error type and constant tables (facility types from
+``standards``, datum names from ``coords``, speed tables from ``network``), so every other
+module may import it. :func:`validate_config` turns a parsed YAML document into a :class:`ConfigFile` or
+stops with an :class:`~carecircles._errors.InputError` naming the file, the key path (e.g.
+``inputs.facilities.daturn``), what was expected in plain words and, for a typo, the key or
+value that was probably meant. Nothing is coerced silently: ``"false"`` is not a boolean and
+``"2km"`` is not a number.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+import unicodedata
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AllowInfNan,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic.dataclasses import dataclass
+
+from carecircles._errors import InputError
+from carecircles._schema_walk import (
+    Allowed,
+    dotted,
+    line_of,
+    problem,
+    reference_markdown,
+    show,
+    suggest,
+    translate,
+)
+from carecircles.coords import _DATUM_ALIASES, parse_datum
+from carecircles.network import _ALL_KNOWN_CLASSES as KNOWN_ROAD_CLASSES
+from carecircles.network import DEFAULT_SPEEDS_KMH
+from carecircles.standards import DEFAULT_STANDARDS, FACILITY_TYPES
+
+#: Travel modes with a default speed table (others may be defined under ``speeds``).
+MODES = tuple(DEFAULT_SPEEDS_KMH)
+#: Kinds of candidate site for siting.
+CANDIDATE_KINDS = ("villages", "zone_centres", "road_nodes")
+#: New sites proposed when ``k`` is not given, for time standards (distance standards: no limit).
+DEFAULT_SITES = 3
+#: Standards tested when the config lists none.
+DEFAULT_STANDARD_IDS = ("urban-15min", "rural-30min", "village-2.5km")
+
+_FORBID = ConfigDict(extra="forbid", frozen=True)
+_FORBID_DC = ConfigDict(extra="forbid")
+
+Number = Annotated[float, Strict(), AllowInfNan(False)]
+Text = Annotated[StrictStr, Field(min_length=1)]
+
+
+_UNSAFE = re.compile(r'[/\\:*?"<>|]')
+_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+#: Longest study name, in characters (CJK takes 3 bytes of a 255-byte file name).
+MAX_NAME_CHARS = 64
+
+
+def safe_file_name(text: str, fallback: str = "study") -> str:
+    r"""Make ``text`` usable as one file name on Linux, macOS and Windows; keep CJK.
+
+    The rule: Unicode NFKC (so full-width ``／`` becomes ``/``); ``/ \\ : * ? " < > |``,
+    control and other invisible characters and line breaks become ``_``; whitespace becomes
+    one space; runs of ``_`` and of ``.`` shrink to one; leading dots, spaces and ``_`` and
+    trailing dots and spaces go; at most :data:`MAX_NAME_CHARS` characters; a Windows device
+    name (``CON``, ``NUL``, ``COM1`` …) gets a ``_``; an empty result is ``fallback``.
+    The result has no path separator and cannot be ``.`` or ``..``.
+
+    Examples
+    --------
+    >>> safe_file_name("../../etc/靖宇县")
+    'etc_靖宇县'
+    >>> safe_file_name("my-county")
+    'my-county'
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join("_" if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in text)
+    text = _UNSAFE.sub("_", text)
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\.{2,}", ".", text)
+    text = re.sub(r"_{2,}", "_", text)
+    text = text.lstrip(". _").rstrip(". ")
+    text = text[:MAX_NAME_CHARS].rstrip(". ")
+    if _RESERVED.match(text):
+        text += "_"
+    return text or fallback
+
+
+def _doc(text: str) -> dict[str, Any]:
+    """Say what a key does, for the README's reference (``description`` says what it takes)."""
+    return {"doc": text}
+
+
+def _path_only(value: object) -> object:
+    """Read an input given as a bare path string as ``{path: ...}``."""
+    return {"path": value} if isinstance(value, str) else value
+
+
+def _id_only(key: str) -> typing.Callable[[object], object]:
+    def wrap(value: object) -> object:
+        return {key: value} if isinstance(value, str) else value
+
+    return wrap
+
+
+def _datum(value: str) -> str:
+    datum = parse_datum(value)
+    if datum is None or not value.strip():
+        raise ValueError("unknown datum")
+    return datum
+
+
+def _candidate_kind(value: str) -> str:
+    if value not in CANDIDATE_KINDS:
+        raise ValueError("unknown candidate kind")
+    return value
+
+
+def _facility_type(value: str) -> str:
+    if value not in FACILITY_TYPES:
+        raise ValueError("unknown facility type")
+    return value
+
+
+FacilityType = Annotated[
+    StrictStr,
+    AfterValidator(_facility_type),
+    Allowed(FACILITY_TYPES),
+    Field(description="a facility type (" + ", ".join(FACILITY_TYPES) + ")"),
+]
+CandidateKind = Annotated[
+    StrictStr,
+    AfterValidator(_candidate_kind),
+    Allowed(CANDIDATE_KINDS),
+    Field(description="a candidate kind: " + ", ".join(CANDIDATE_KINDS)),
+]
+_TYPES_WORDS = "a list of facility types (" + ", ".join(FACILITY_TYPES) + ")"
+
+
+# ---------------------------------------------------------------------------------------------
+# study, inputs, output
+
+
+class Study(BaseModel):
+    """The ``study`` section."""
+
+    model_config = _FORBID
+
+    name: Text | None = Field(
+        default=None,
+        description="a short name for file names (text, made file-name safe)",
+        json_schema_extra={"default_text": "the config file's name"},
+    )
+    title: Text | None = Field(
+        default=None,
+        description="the title on maps and reports (text)",
+        json_schema_extra={"default_text": "the name"},
+    )
+    synthetic: StrictBool = Field(
+        default=False,
+        description="true or false",
+        json_schema_extra=_doc("the data is synthetic (said on every output)"),
+    )
+
+
+class ZoneColumns(BaseModel):
+    """Columns of the zone layer (found by common names when not given)."""
+
+    model_config = _FORBID
+
+    code: Text | None = Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc("the zone-code column")
+    )
+    name: Text | None = Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc("the zone-name column")
+    )
+    type: Text | None = Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc("the urban/rural column")
+    )
+
+
+class ZonesInput(BaseModel):
+    """``inputs.zones``: a path, or a mapping with the path and the reader's options."""
+
+    model_config = _FORBID
+
+    path: Text = Field(description="a file path (text), relative to the config file")
+    columns: ZoneColumns = Field(default=ZoneColumns(), description="a mapping: code, name, type")
+    type_rule: (
+        dict[Text, Annotated[Literal["urban", "rural"], Field(description="urban or rural")]] | None
+    ) = Field(
+        default=None,
+        description="a mapping from the end of a zone name to urban or rural, e.g. {街道: urban, 镇: rural}",
+    )
+
+
+class FacilityColumnsSpec(BaseModel):
+    """Columns of the facility table (found by common names when not given)."""
+
+    model_config = _FORBID
+
+    lon: Text | None = Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc("the longitude column")
+    )
+    lat: Text | None = Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc("the latitude column")
+    )
+    datum: Text | None = Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc("the per-row datum column")
+    )
+    type: Text | None = Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc("the facility-type column")
+    )
+    id: Text | None = Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc("the facility-id column")
+    )
+    name: Text | None = Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc("the facility-name column")
+    )
+    status: Text | None = Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc("the status column")
+    )
+
+
+_DATUM_WORDS = (
+    "wgs84, gcj02 or bd09 (or "
+    + ", ".join(a for a in _DATUM_ALIASES if a not in ("wgs84", "gcj02", "bd09"))
+    + ")"
+)
+
+
+class FacilitiesInput(BaseModel):
+    """``inputs.facilities``."""
+
+    model_config = _FORBID
+
+    path: Text = Field(description="a file path (text), relative to the config file")
+    columns: FacilityColumnsSpec = Field(
+        default=FacilityColumnsSpec(), description="a mapping: lon, lat, datum, type, id, name, status"
+    )
+    datum: Annotated[StrictStr, AfterValidator(_datum), Allowed(_DATUM_ALIASES)] = Field(
+        default="wgs84", description=f"a datum: {_DATUM_WORDS}"
+    )
+
+
+class RoadsInput(BaseModel):
+    """``inputs.roads``: options of :func:`carecircles.roads.read_roads` (line layers only)."""
+
+    model_config = _FORBID
+
+    path: Text = Field(description="a file path (text), relative to the config file")
+    class_column: Text | None = Field(
+        default=None,
+        description="a column name (text)",
+        json_schema_extra=_doc("the road-class column of a line layer"),
+    )
+    speed_column: Text | None = Field(
+        default=None,
+        description="a column name (text)",
+        json_schema_extra=_doc("the speed column of a line layer"),
+    )
+    speed_unit: Literal["auto", "kmh", "ms", "mph"] = Field(
+        default="auto",
+        description="auto, kmh, ms or mph",
+        json_schema_extra=_doc("the unit of the speed column"),
+    )
+    join_tolerance_m: Number = Field(
+        default=0.0,
+        ge=0,
+        description="a distance in metres (a number, 0 or more) within which line ends are joined",
+    )
+
+
+class PopulationInput(BaseModel):
+    """``inputs.population``: a GeoTIFF."""
+
+    model_config = _FORBID
+
+    path: Text = Field(description="a file path (text), relative to the config file")
+
+
+class VillageColumns(BaseModel):
+    """Columns of the village table (found by common names when not given)."""
+
+    model_config = _FORBID
+
+    id: Text | None = Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc("the village-id column")
+    )
+    name: Text | None = Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc("the village-name column")
+    )
+    population: Text | None = Field(
+        default=None,
+        description="a column name (text)",
+        json_schema_extra=_doc("the village-population column"),
+    )
+
+
+class VillagesInput(BaseModel):
+    """``inputs.villages``."""
+
+    model_config = _FORBID
+
+    path: Text = Field(description="a file path (text), relative to the config file")
+    columns: VillageColumns = Field(default=VillageColumns(), description="a mapping: id, name, population")
+
+
+_INPUT = "a file path (text) or a mapping with path and options"
+
+
+class Inputs(BaseModel):
+    """The ``inputs`` section (paths relative to the config file)."""
+
+    model_config = _FORBID
+
+    zones: Annotated[ZonesInput, BeforeValidator(_path_only)] = Field(description=f"{_INPUT}: zone polygons")
+    facilities: Annotated[FacilitiesInput, BeforeValidator(_path_only)] = Field(
+        description=f"{_INPUT}: facility table"
+    )
+    roads: Annotated[RoadsInput, BeforeValidator(_path_only)] = Field(description=f"{_INPUT}: road network")
+    population: Annotated[PopulationInput, BeforeValidator(_path_only)] | None = Field(
+        default=None, description=f"{_INPUT}: population raster (give population, villages or both)"
+    )
+    villages: Annotated[VillagesInput, BeforeValidator(_path_only)] | None = Field(
+        default=None, description=f"{_INPUT}: village points with population"
+    )
+
+
+class Output(BaseModel):
+    """The ``output`` section (paths relative to the directory carecircles runs in)."""
+
+    model_config = _FORBID
+
+    dir: Text | None = Field(
+        default=None, description="a folder path (text)", json_schema_extra={"default_text": "output/<name>"}
+    )
+    map: Text | None = Field(
+        default=None,
+        description="an .html file path (text)",
+        json_schema_extra={"default_text": "maps/<name>.html"},
+    )
+
+    @field_validator("map")
+    @classmethod
+    def _html(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().endswith((".html", ".htm")):
+            raise ValueError("not an html file")
+        return value
+
+
+# ---------------------------------------------------------------------------------------------
+# options, speeds, standards, siting
+
+
+@dataclass(frozen=True, config=_FORBID_DC)
+class Options:
+    """Analysis options (the ``options`` section) with their defaults.
+
+    Attributes
+    ----------
+    snap_radius_m
+        Population cells and villages farther than this from any road are unreachable.
+    facility_snap_radius_m
+        Facilities farther than this from any road are excluded (and reported).
+    facility_outside_buffer_m
+        Facilities outside the study area but within this distance are kept.
+    include_planned
+        Count facilities with status ``planned`` as if they existed.
+    road_distance_limit_m
+        Search limit for road distances to village clinics (reported up to this).
+    """
+
+    snap_radius_m: Number = Field(
+        default=2000.0,
+        gt=0,
+        description="a distance in metres greater than 0",
+        json_schema_extra=_doc("places farther from a road are unreachable"),
+    )
+    facility_snap_radius_m: Number = Field(
+        default=1000.0,
+        gt=0,
+        description="a distance in metres greater than 0",
+        json_schema_extra=_doc("facilities farther from a road are left out (and listed)"),
+    )
+    facility_outside_buffer_m: Number = Field(
+        default=10_000.0,
+        ge=0,
+        description="a distance in metres (0 or more)",
+        json_schema_extra=_doc("facilities this far outside the zones are kept"),
+    )
+    include_planned: StrictBool = Field(
+        default=False,
+        description="true or false (not quoted)",
+        json_schema_extra=_doc("count planned facilities as open"),
+    )
+    road_distance_limit_m: Number = Field(
+        default=10_000.0,
+        gt=0,
+        description="a distance in metres greater than 0",
+        json_schema_extra=_doc("road distances to village clinics are searched up to this"),
+    )
+
+
+Speed = Annotated[Number, Field(ge=0, description="a speed in km/h (a number, 0 or more; 0: not usable)")]
+#: Road classes a speed may be given for (``*``: classes not listed).
+ROAD_CLASSES = ("*", *sorted(set(KNOWN_ROAD_CLASSES) - {"*"}))
+RoadClass = Annotated[StrictStr, Allowed(ROAD_CLASSES, name="road class")]
+Mode = Annotated[StrictStr, Allowed(MODES, name="mode")]
+SpeedTable = Annotated[dict[RoadClass, Speed], Field(description="a mapping {road class: km/h}")]
+
+
+class StandardEntry(BaseModel):
+    """One entry of ``standards``: a default standard's id plus overrides, or a new standard."""
+
+    model_config = _FORBID
+
+    id: Text = Field(
+        description="a standard id usable as a file name (letters, digits, CJK, - _ .): "
+        + ", ".join(DEFAULT_STANDARDS)
+        + " or a new one",
+        json_schema_extra={"allowed": list(DEFAULT_STANDARDS)},
+    )
+    title_zh: Text | None = Field(default=None, description="the Chinese title (text)")
+    title_en: Text | None = Field(default=None, description="the English title (text)")
+    rule: StrictStr | None = Field(default=None, description="the plan's wording (text)")
+    source: StrictStr | None = Field(default=None, description="the plan the rule comes from (text)")
+    note: StrictStr | None = Field(default=None, description="why the mode or target was chosen (text)")
+    zone_type: Literal["urban", "rural", "all"] | None = Field(
+        default=None,
+        description="urban, rural or all",
+        json_schema_extra=_doc("the zones the standard applies to"),
+    )
+    facility_types: tuple[FacilityType, ...] | None = Field(default=None, description=_TYPES_WORDS)
+    outreach_types: tuple[FacilityType, ...] | None = Field(
+        default=None, description=_TYPES_WORDS + " counted as outreach, apart from fixed coverage"
+    )
+    metric: Literal["time", "distance"] | None = Field(
+        default=None, description="time (minutes) or distance (metres)"
+    )
+    mode: Mode | None = Field(
+        default=None, description="a travel mode: walk, ebike, car (or one defined under speeds)"
+    )
+    threshold: Number | None = Field(
+        default=None, gt=0, description="a number of minutes greater than 0 (metres for distance standards)"
+    )
+    target_share: Number | None = Field(
+        default=None, ge=0, le=1, description="a share between 0 and 1 (e.g. 0.95)"
+    )
+    distance_kind: Literal["straight", "road"] | None = Field(
+        default=None, description="straight or road (distance standards)"
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _file_name_id(cls, value: str) -> str:
+        if safe_file_name(value) != value:
+            raise ValueError("not usable as a file name")
+        return value
+
+
+@dataclass(frozen=True, config=_FORBID_DC)
+class SitingOptions:
+    """What to site and when to stop (one entry of ``siting``; ``carecircles site`` options).
+
+    Attributes
+    ----------
+    standard
+        Id of the standard whose gaps the new sites should close.
+    k
+        Most new sites: a number, ``None`` for no limit (stop on the other rules), or
+        ``"auto"``: :data:`DEFAULT_SITES` for time standards, no limit for distance standards
+        (see :meth:`max_sites`).
+    target_share
+        Stop once this share of the standard's population is covered.
+    outreach_below
+        Stop when the best remaining site would newly cover fewer people than this: what is
+        left is recommended for outreach (巡诊点 / 巡回医疗), as the plans say for sparse areas.
+    min_demand
+        Places (villages, cells) with fewer people are not targets of fixed sites; if left
+        uncovered they are listed for outreach.
+    candidates
+        Kinds of candidate: ``villages``, ``zone_centres`` (the densest cell of each zone, the
+        township seat), ``road_nodes`` (network nodes thinned to ``road_node_spacing_m``).
+    candidate_file
+        A CSV/GeoJSON/GPKG of user candidates (lon/lat or points, optional name).
+    road_node_spacing_m
+        Spacing of road-node candidates.
+    one_per_zone
+        First give every zone with uncovered people a site of its own (where one helps).
+    lock_planned
+        Count planned facilities as built (existing ones always are).
+    site_type
+        Facility type of the new sites (default: township health centre for time standards,
+        village clinic for distance standards).
+    exact
+        Also solve the maximal-covering and set-covering integer programs (HiGHS, through
+        ``scipy.optimize.milp``) to show how close greedy came.
+    exact_time_limit_s
+        Time limit of each integer program.
+    """
+
+    standard: Text = Field(default="rural-30min", description="the id of a standard listed under standards")
+    k: Annotated[StrictInt, Field(ge=1)] | Literal["auto"] | None = Field(
+        default="auto",
+        description=f"a whole number of sites (1 or more), null for no limit, or auto ({DEFAULT_SITES} for "
+        "time standards, no limit for distance standards)",
+    )
+    target_share: Number | None = Field(
+        default=None, ge=0, le=1, description="a share between 0 and 1, or null"
+    )
+    outreach_below: Number = Field(
+        default=50.0,
+        ge=0,
+        description="a number of people (0 or more)",
+        json_schema_extra=_doc("stop when the best site adds fewer people; the rest is listed for outreach"),
+    )
+    min_demand: Number = Field(
+        default=0.0,
+        ge=0,
+        description="a number of people (0 or more)",
+        json_schema_extra=_doc("places with fewer people are left to outreach, not fixed sites"),
+    )
+    candidates: tuple[CandidateKind, ...] = Field(
+        default=CANDIDATE_KINDS, description="a list of candidate kinds: " + ", ".join(CANDIDATE_KINDS)
+    )
+    candidate_file: Path | None = Field(
+        default=None, description="a file path (text) of candidate sites, relative to the config file"
+    )
+    road_node_spacing_m: Number = Field(
+        default=1000.0,
+        gt=0,
+        description="a distance in metres greater than 0",
+        json_schema_extra=_doc("spacing of road-node candidates"),
+    )
+    one_per_zone: StrictBool = Field(
+        default=False,
+        description="true or false",
+        json_schema_extra=_doc("first give every zone with a gap a site"),
+    )
+    lock_planned: StrictBool = Field(
+        default=True, description="true or false", json_schema_extra=_doc("count planned facilities as built")
+    )
+    site_type: FacilityType | None = Field(
+        default=None,
+        description="a facility type (" + ", ".join(FACILITY_TYPES) + ")",
+        json_schema_extra={"default_text": "thc (time standards), village_clinic (distance standards)"},
+    )
+    exact: StrictBool = Field(
+        default=False,
+        description="true or false",
+        json_schema_extra=_doc("also solve the integer programs (HiGHS)"),
+    )
+    exact_time_limit_s: Number = Field(default=60.0, gt=0, description="a number of seconds greater than 0")
+
+    @field_validator("candidates", mode="before")
+    @classmethod
+    def _list(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("candidate_file", mode="before")
+    @classmethod
+    def _path_text(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str | Path):
+            raise ValueError("not a path")
+        return value
+
+    def max_sites(self, metric: str) -> int | None:
+        """Most new sites for a standard of ``metric`` (resolves ``k="auto"``)."""
+        if self.k == "auto":
+            return None if metric == "distance" else DEFAULT_SITES
+        return self.k
+
+
+class ConfigFile(BaseModel):
+    """A whole study config as written in YAML, validated (paths not yet resolved)."""
+
+    model_config = _FORBID
+
+    study: Study = Field(default=Study(), description="a mapping: name, title, synthetic")
+    inputs: Inputs = Field(description="a mapping: zones, facilities, roads, population, villages")
+    options: Options = Field(default=Options(), description="a mapping of analysis options")
+    speeds: dict[Mode, SpeedTable] = Field(
+        default={},
+        description="a mapping from a travel mode (walk, ebike, car) to {road class: km/h}",
+        json_schema_extra=_doc("override default speeds (README: default speeds)"),
+    )
+    standards: list[Annotated[StandardEntry, BeforeValidator(_id_only("id"))]] = Field(
+        default=[StandardEntry(id=i) for i in DEFAULT_STANDARD_IDS],
+        min_length=1,
+        description="a non-empty list of standard ids or mappings with an id and overrides",
+        json_schema_extra={"default_text": ", ".join(DEFAULT_STANDARD_IDS), **_doc("the standards to test")},
+    )
+    siting: list[Annotated[SitingOptions, BeforeValidator(_id_only("standard"))]] = Field(
+        default=[], description="a list of siting runs (a standard id, or a mapping of siting options)"
+    )
+    output: Output = Field(default=Output(), description="a mapping: dir, map")
+
+
+# ---------------------------------------------------------------------------------------------
+# validation with planner-readable errors
+
+_OPTIONAL_SECTIONS = ("study", "options", "speeds", "standards", "siting", "output")
+
+
+def validate_config(
+    raw: object, path: Path, lines: dict[tuple[object, ...], int] | None = None
+) -> ConfigFile:
+    """Validate a parsed config document.
+
+    Parameters
+    ----------
+    raw
+        The YAML document (``None`` for an empty file).
+    path
+        The config file, for messages.
+    lines
+        Key path → line in the file (from :func:`carecircles._yaml.load_yaml`), for messages.
+
+    Raises
+    ------
+    InputError
+        For any unknown key, wrong type, out-of-range value or inconsistency, with the file,
+        the key path as ``field`` and what was expected.
+    """
+    lines = lines or {}
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        raise InputError(
+            f"the config must be a mapping of sections ({', '.join(ConfigFile.model_fields)}), "
+            f"got {show(raw)}",
+            path=path,
+        )
+    raw = {k: v for k, v in raw.items() if not (v is None and k in _OPTIONAL_SECTIONS)}
+    try:
+        config = ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        raise translate(exc, ConfigFile, raw, path, lines, _expected) from None
+    _check_consistency(config, path, lines)
+    return config
+
+
+def make_siting_options(values: dict[str, Any], *, source: str = "command line") -> SitingOptions:
+    """Build :class:`SitingOptions` from keyword values, with the schema's messages on error.
+
+    Raises
+    ------
+    InputError
+        Naming the option (e.g. ``candidates[0]``), what it takes and the closest allowed value.
+    """
+    try:
+        return SitingOptions(**values)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        key, message, hint = problem(error, ConfigFile, ("siting", 0), values, _expected)
+        key, message = key.removeprefix("siting[0]."), message.replace("siting[0].", "")
+        raise InputError(message + hint, path=source, field=key) from None
+
+
+def _expected(keys: list[object], expected: str, raw: object) -> str:
+    """Say a threshold's unit, which depends on its standard's metric."""
+    if keys[-1:] == ["threshold"]:
+        unit = "metres" if _metric_of(raw, keys) == "distance" else "minutes"
+        return f"a number of {unit} greater than 0"
+    return expected
+
+
+def _metric_of(raw: object, parts: list[object]) -> str:
+    entry: Any = raw
+    for part in parts[:-1]:
+        try:
+            entry = entry[part]
+        except (KeyError, IndexError, TypeError):
+            return "time"
+    if isinstance(entry, dict):
+        if entry.get("metric") in ("time", "distance"):
+            return str(entry["metric"])
+        known = DEFAULT_STANDARDS.get(str(entry.get("id")))
+        if known is not None:
+            return known.metric
+    return "time"
+
+
+# --- rules across keys -----------------------------------------------------------------------
+
+
+def _check_consistency(config: ConfigFile, path: Path, lines: dict) -> None:
+    def stop(parts: tuple[object, ...], message: str, hint: str = "") -> typing.NoReturn:
+        line = line_of(lines, list(parts))
+        where = f" (line {line})" if line else ""
+        raise InputError(message + where + hint, path=path, field=dotted(parts))
+
+    inputs = config.inputs
+    if inputs.population is None and inputs.villages is None:
+        stop(("inputs",), "give inputs.population (raster) or inputs.villages (points with counts), or both")
+    used_modes = {s.mode for s in config.standards if s.mode is not None}
+    classes = ROAD_CLASSES
+    for mode, table in config.speeds.items():
+        if mode not in MODES and mode not in used_modes:
+            stop(
+                ("speeds", mode),
+                f"unknown travel mode '{mode}' under speeds",
+                f"{suggest(mode, MODES)} (modes: {', '.join(MODES)}; a new mode must be a standard's mode)",
+            )
+        for road_class in table:
+            if road_class not in classes:
+                stop(
+                    ("speeds", mode, road_class),
+                    f"unknown road class '{road_class}' under speeds.{mode}",
+                    f"{suggest(road_class, classes)} (road classes: {', '.join(classes)})",
+                )
+    ids: list[str] = []
+    for i, entry in enumerate(config.standards):
+        _check_standard(entry, i, config, stop)
+        if entry.id in ids:
+            stop(("standards", i, "id"), f"standard '{entry.id}' is listed twice")
+        ids.append(entry.id)
+    for i, run in enumerate(config.siting):
+        if run.standard not in ids:
+            stop(
+                ("siting", i, "standard"),
+                f"siting[{i}].standard '{run.standard}' is not one of the standards",
+                f"{suggest(run.standard, ids)} (standards: {', '.join(ids)})",
+            )
+
+
+def _check_standard(
+    entry: StandardEntry, i: int, config: ConfigFile, stop: typing.Callable[..., typing.NoReturn]
+) -> None:
+    default = DEFAULT_STANDARDS.get(entry.id)
+    if default is None:
+        given = entry.model_fields_set
+        missing = [k for k in ("zone_type", "facility_types", "metric", "threshold") if k not in given]
+        if missing:
+            stop(
+                ("standards", i),
+                f"standard '{entry.id}' is not a default standard and a new standard needs "
+                f"{', '.join(missing)}",
+                f"{suggest(entry.id, DEFAULT_STANDARDS)} (default standards: {', '.join(DEFAULT_STANDARDS)})",
+            )
+    metric = entry.metric or (default.metric if default else "time")
+    mode = entry.mode or (default.mode if default else "walk")
+    if metric == "time" and mode not in MODES and mode not in config.speeds:
+        stop(
+            ("standards", i, "mode"),
+            f"standards[{i}].mode '{mode}' is not a travel mode",
+            f"{suggest(mode, (*MODES, *config.speeds))} (modes: {', '.join(MODES)}, or one under speeds)",
+        )
+
+
+def config_reference() -> str:
+    """Return the config reference table (Markdown) the README carries, from this schema."""
+    return reference_markdown(ConfigFile)
