@@ -295,6 +295,7 @@ class Engine:
         self._node_costs: dict[tuple, tuple[NodeCosts, np.ndarray]] = {}
         self._limits = self._search_limits(config.standards)
         self.unsnapped: set[str] = set()  # ids of facilities too far from any usable road
+        self._no_facility_reported: set[str] = set()  # standards with no usable facility
 
     def _search_limits(self, standards: tuple[Standard, ...]) -> dict[tuple, float]:
         limits: dict[tuple, float] = {}
@@ -373,14 +374,53 @@ class Engine:
             snap_radius_m=self.config.options.snap_radius_m,
             direct_walk=direct_walk,
         )
-        facility = np.where(result.facility >= 0, chosen[np.maximum(result.facility, 0)], -1)
+        facility = np.full(len(result.facility), -1, dtype=np.int64)
+        found = result.facility >= 0
+        facility[found] = chosen[result.facility[found]]
         return PlaceCosts(
             cost=result.cost, facility=facility, offroad_m=result.offroad_m, unreachable=result.unreachable
         )
 
     def cells(self, standard: Standard, cells: PopulationCells) -> PlaceCosts:
-        """Travel time of every population place for a time standard."""
-        return self.place(standard, cells.x, cells.y)
+        """Travel time of every population place for a time standard.
+
+        A standard none of whose facility types has an open facility near a usable road is
+        not an error that stops the run: every place is uncovered (0 %), and an error-level
+        data issue names the standard and its facility types.
+        """
+        costs = self.place(standard, cells.x, cells.y)
+        self._report_no_facility(standard)
+        return costs
+
+    def _report_no_facility(self, standard: Standard) -> None:
+        """Record once per standard that it has no open, reachable facility."""
+        if standard.id in self._no_facility_reported:
+            return
+        types = frozenset(standard.facility_types)
+        chosen = self._selection(types)
+        if standard.metric == "time":
+            costs, _ = self.node_costs(standard.mode, types, "seconds", self._limits[(standard.mode, types)])
+            reachable = int((costs.facility_node >= 0).sum())
+        else:
+            reachable = len(chosen)
+        if reachable:
+            return
+        self._no_facility_reported.add(standard.id)
+        why = (
+            "no open facility of these types"
+            if len(chosen) == 0
+            else f"its {len(chosen)} open facilities of these types are all too far from a road "
+            f"usable by {standard.mode}"
+        )
+        self.issues.add(
+            "error",
+            self.config.facilities,
+            f"standard {standard.id}: {why}; every zone fails and everyone is counted uncovered "
+            "(0 % covered). Check the facility rows of these types (coordinates, status, type)",
+            field="type",
+            value=", ".join(sorted(types)),
+            action="kept",
+        )
 
     def villages(self, villages: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[pd.DataFrame]]:
         """Village table (times per time standard, distances and status per distance standard)."""
@@ -399,6 +439,7 @@ class Engine:
                 covered = pd.Series(assessment.covered_mask(s, costs.cost), index=out.index)
                 out[f"{s.id}_covered"] = covered.astype("boolean").where(applies, pd.NA)
                 continue
+            self._report_no_facility(s)
             distances = self._village_distances(s, vx, vy)
             status = assessment.village_status(s, distances)
             out["nearest_clinic_id"] = distances.fixed_id
