@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from carecircles._crs import project_lonlat, utm_crs
 from carecircles._errors import DataIssues, InputError
+from carecircles._tables import read_layer
 
 #: highway values that are not usable roads.
 _NOT_ROADS = frozenset(
@@ -95,6 +96,7 @@ def read_roads(
     speed_column: str | None = None,
     speed_unit: str = "auto",
     join_tolerance_m: float = 0.0,
+    encoding: str | None = None,
 ) -> RoadEdges:
     """Read roads from any supported format, chosen by file name.
 
@@ -109,6 +111,9 @@ def read_roads(
         For line layers only: the road-class and speed columns (found by common names
         when not given), the speed unit (``kmh``, ``ms``, ``mph`` or ``auto``) and the
         distance within which line ends are joined (0: only where they coincide).
+    encoding
+        For line layers: text encoding of the attributes (e.g. ``gbk`` for a .dbf without
+        .cpg whose Chinese road classes would otherwise be garbled).
 
     Raises
     ------
@@ -131,6 +136,7 @@ def read_roads(
             speed_column=speed_column,
             speed_unit=speed_unit,
             join_tolerance_m=join_tolerance_m,
+            encoding=encoding,
         )
     if roads.n_edges == 0:
         raise InputError("the road network is empty: no usable road segment was found", path=path)
@@ -366,6 +372,7 @@ def read_line_layer(
     speed_column: str | None = None,
     speed_unit: str = "auto",
     join_tolerance_m: float = 0.0,
+    encoding: str | None = None,
 ) -> RoadEdges:
     """Read a line layer with a road-class and/or speed column.
 
@@ -376,14 +383,9 @@ def read_line_layer(
     warning says so).
     """
     path = Path(path)
-    try:
-        layer = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise InputError(f"cannot read road layer: {exc}", path=path) from exc
-    if layer.crs is None:
-        issues.add("warning", path, "layer has no CRS; assumed WGS-84 (EPSG:4326)", field="crs")
-        layer = layer.set_crs(4326)
-    layer = layer.to_crs(4326)
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError("the road file is empty (0 bytes)", path=path)
+    layer = read_layer(path, "road", issues, encoding=encoding)
     is_line = layer.geometry.geom_type.isin(["LineString", "MultiLineString"])
     if (~is_line).any():
         kinds = layer.geometry.geom_type[~is_line].value_counts().to_dict()
