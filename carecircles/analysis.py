@@ -23,6 +23,7 @@ from carecircles.population import (
     population_from_villages,
     read_population_raster,
     read_villages,
+    report_zone_overlaps,
 )
 from carecircles.roads import RoadEdges, read_roads
 from carecircles.traveltime import NodeCosts, PlaceCosts, nearest_facility_costs, place_costs
@@ -126,6 +127,7 @@ def load_inputs(config: StudyConfig, progress: Progress | None = None) -> StudyI
             name_column=config.zone_columns.get("name"),
             type_column=config.zone_columns.get("type"),
             type_rule=config.zone_type_rule,
+            encoding=config.reader_options.get("zones", {}).get("encoding"),
         )
         study_area = shapely.union_all(zones.geometry.to_numpy())
         centre = study_area.centroid
@@ -139,6 +141,7 @@ def load_inputs(config: StudyConfig, progress: Progress | None = None) -> StudyI
             columns=config.facility_columns,
             default_datum=config.facility_datum,
             outside_buffer_m=config.options.facility_outside_buffer_m,
+            encoding=config.reader_options.get("facilities", {}).get("encoding"),
         )
         open_statuses = OPEN_STATUSES + (("planned",) if config.options.include_planned else ())
         facilities["used"] = facilities["status"].isin(open_statuses).to_numpy()
@@ -239,6 +242,8 @@ def _villages(config: StudyConfig, zones: gpd.GeoDataFrame, issues: DataIssues) 
         population_column=config.village_columns.get("population"),
         name_column=config.village_columns.get("name"),
         id_column=config.village_columns.get("id"),
+        datum=config.reader_options.get("villages", {}).get("datum", "wgs84"),
+        encoding=config.reader_options.get("villages", {}).get("encoding"),
     )
     return villages.merge(zones[["zone_code", "zone_name", "zone_type"]], on="zone_code", how="left")
 
@@ -261,6 +266,7 @@ def _population(
             field="inputs.population",
         )
         cells = population_from_villages(villages, zones, crs)
+    report_zone_overlaps(zones, cells, crs, config.zones, issues)
     if cells.total <= 0:
         raise InputError("no population inside the zones", path=config.population or config.villages)
     return cells

@@ -69,6 +69,8 @@ class StudyConfig:
         Where tables and the map go.
     siting
         Siting runs ``carecircles run`` does after the assessment (the ``siting`` section).
+    reader_options
+        Per input (``zones``, ``facilities``, ``villages``): ``encoding`` and ``datum`` as given.
     source
         The config file itself.
     """
@@ -88,6 +90,7 @@ class StudyConfig:
     facility_datum: str = "wgs84"
     road_options: Mapping[str, Any] = field(default_factory=dict)
     village_columns: Mapping[str, str] = field(default_factory=dict)
+    reader_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     speeds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     options: Options = field(default_factory=Options)
     output_dir: Path = Path("output")
@@ -171,6 +174,10 @@ def load_config(path: str | Path | None = None, *, output_root: Path | None = No
         facility_datum=str(facility_opts.get("datum", "wgs84")),
         road_options=input_options("roads"),
         village_columns=input_options("villages").get("columns", {}),
+        reader_options={
+            k: {o: str(v) for o, v in input_options(k).items() if o in ("encoding", "datum")}
+            for k in ("zones", "facilities", "villages")
+        },
         speeds=raw.get("speeds", {}) or {},
         options=options,
         output_dir=(root / output.get("dir", f"output/{name}")).resolve(),
