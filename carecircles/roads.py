@@ -6,6 +6,7 @@ consecutive vertices, so the network builder never needs to know where roads cam
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,54 @@ _NOT_ROADS = frozenset(
 _ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
 _ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
 _OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".xml", ".osm.xml")
-_CLASS_COLUMNS = ("highway", "fclass", "road_class", "class", "roadclass", "type", "kind", "道路等级")
+_CLASS_COLUMNS = (
+    "highway",
+    "fclass",
+    "road_class",
+    "class",
+    "roadclass",
+    "type",
+    "kind",
+    "道路等级",
+    "行政等级",
+    "技术等级",
+    "公路等级",
+    "等级",
+)
+
+#: Chinese road classes → the OSM class whose speeds they take (network.DEFAULT_SPEEDS_KMH):
+#: administrative classes of highways (行政等级), technical grades (技术等级, JTG B01) and
+#: urban road classes (CJJ 37). The README's speed table lists them.
+CHINESE_ROAD_CLASSES: dict[str, str] = {
+    # administrative
+    "国道": "trunk",
+    "省道": "primary",
+    "县道": "secondary",
+    "乡道": "tertiary",
+    "村道": "unclassified",
+    "专用公路": "service",
+    # technical grade (design speed 一级 60-100, 二级 60-80, 三级 30-40, 四级 20-30 km/h)
+    "高速公路": "motorway",
+    "高速": "motorway",
+    "一级公路": "trunk",
+    "一级": "trunk",
+    "二级公路": "primary",
+    "二级": "primary",
+    "三级公路": "tertiary",
+    "三级": "tertiary",
+    "四级公路": "unclassified",
+    "四级": "unclassified",
+    "等外公路": "track",
+    "等外": "track",
+    # urban roads
+    "城市快速路": "trunk",
+    "快速路": "trunk",
+    "主干路": "primary",
+    "主干道": "primary",
+    "次干路": "secondary",
+    "次干道": "secondary",
+    "支路": "residential",
+}
 _SPEED_COLUMNS = ("maxspeed", "max_speed", "speed", "speed_kmh", "speed_limit", "限速")
 
 
@@ -326,10 +374,9 @@ def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
         geometry = data.get("geometry")
         interiors.append(np.asarray(geometry.coords)[1:-1] if geometry is not None else np.zeros((0, 2)))
         ends.append((node_ids[u], node_ids[v]))
-        highway = data.get("highway", "unclassified")
-        highways.append(highway[0] if isinstance(highway, list) else str(highway))
-        maxspeed = data.get("maxspeed")
-        speeds.append(parse_speed(maxspeed[0] if isinstance(maxspeed, list) else maxspeed))
+        highways.append(road_class_text(data.get("highway", "unclassified")))
+        maxspeed = _listed(data.get("maxspeed"))
+        speeds.append(min((parse_speed(m) for m in maxspeed), default=float("nan")) if maxspeed else np.nan)
     # interior vertices get ids by position, so the two directions of a road share them
     counts = np.array([len(c) for c in interiors], dtype=np.int64)
     inner = np.concatenate(interiors) if counts.sum() else np.zeros((0, 2))
@@ -352,6 +399,7 @@ def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
             path=path,
         )
     issues.add("info", path, f"read {len(lengths)} directed edges from GraphML", action="kept")
+    _report_merged(np.asarray(highways, dtype=object), path, issues, "GraphML edges")
     return _edges_from_polylines(
         np.asarray(line_refs, dtype=np.int64),
         np.asarray(lines_lon, dtype=float),
@@ -408,7 +456,7 @@ def read_line_layer(
             field="highway",
         )
     highway = (
-        layer[class_col].fillna("unclassified").astype(str).to_numpy(dtype=object)
+        road_classes(layer[class_col].to_numpy(dtype=object), path, issues, class_col)
         if class_col
         else np.full(len(layer), "unclassified", dtype=object)
     )
@@ -439,6 +487,75 @@ def read_line_layer(
         speeds,
         str(path),
     )
+
+
+def _listed(value: object) -> list[str]:
+    """Values of an attribute that may be a list, or a list saved as text ("['a', 'b']")."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            parsed = None
+        if isinstance(parsed, (list, tuple)):
+            return [str(v).strip() for v in parsed if str(v).strip()]
+    return [text] if text else []
+
+
+def road_class_text(value: object) -> str:
+    """One road class per edge: Chinese classes mapped to OSM ones, merged classes joined.
+
+    An edge that merges several classes (osmnx simplification gives ``['primary',
+    'residential']``, also saved as that text) becomes ``"primary;residential"``; the
+    network builder gives it the slowest of its classes for each mode.
+
+    Examples
+    --------
+    >>> road_class_text("['primary', 'residential']"), road_class_text("县道")
+    ('primary;residential', 'secondary')
+    """
+    classes = [CHINESE_ROAD_CLASSES.get(c.replace(" ", ""), c) for c in _listed(value)]
+    return ";".join(dict.fromkeys(classes)) or "unclassified"
+
+
+def road_classes(
+    values: NDArray[np.object_], path: Path, issues: DataIssues, field: str
+) -> NDArray[np.object_]:
+    """Road class of every line of a layer (see :func:`road_class_text`), one look-up per value."""
+    labels = pd.Series(values, dtype=object).map(lambda v: "" if v is None else str(v))
+    unique = labels.unique()
+    mapped = pd.Series([road_class_text(v) for v in unique], index=unique)
+    classes = labels.map(mapped).to_numpy(dtype=object)
+    chinese = sorted({v for v in unique if v.replace(" ", "") in CHINESE_ROAD_CLASSES})
+    if chinese:
+        issues.add(
+            "info",
+            path,
+            "Chinese road classes read as OSM classes: "
+            + ", ".join(f"{c}→{CHINESE_ROAD_CLASSES[c.replace(' ', '')]}" for c in chinese),
+            field=field,
+        )
+    _report_merged(classes, path, issues, "lines")
+    return classes
+
+
+def _report_merged(classes: NDArray[np.object_], path: Path, issues: DataIssues, what: str) -> None:
+    merged = pd.Series(classes, dtype=object).str.contains(";", regex=False).to_numpy(dtype=bool)
+    if merged.any():
+        example = classes[np.flatnonzero(merged)[0]]
+        issues.add(
+            "warning",
+            path,
+            f"{int(merged.sum())} {what} merge several road classes (e.g. {example}); each gets "
+            "the slowest of its classes for every travel mode",
+            field="highway",
+            value=example,
+            action="repaired",
+        )
 
 
 def _pick_column(

@@ -15,7 +15,7 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-from carecircles._crs import utm_crs
+from carecircles._crs import project_lonlat, utm_crs
 from carecircles._errors import DataIssues, InputError
 from carecircles.boundaries import read_zones
 from carecircles.config import SAMPLE_CONFIG, load_config
@@ -424,3 +424,114 @@ def test_candidate_file_in_bd09_with_a_bad_row_uses_the_point_reader(tmp_path):
     )
     row = issues.to_frame().iloc[0]
     assert row["row"] == 3 and row["field"] == "lng" and row["action"] == "excluded"
+
+
+# --- 8. GraphML edges merging several highway classes -------------------------------------------
+
+
+def _graphml(tmp_path: Path, highway, maxspeed=None) -> Path:
+    import networkx as nx
+    import osmnx as ox
+
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    graph.add_node(1, x=126.80, y=42.40)
+    graph.add_node(2, x=126.80, y=42.409)  # ~1 km north
+    graph.add_node(3, x=126.81, y=42.409)
+    for u, v, cls in ((1, 2, highway), (2, 1, highway), (2, 3, "primary"), (3, 2, "primary")):
+        data = {"highway": cls, "length": 1000.0, "osmid": 1}
+        if maxspeed is not None and cls is highway:
+            data["maxspeed"] = maxspeed
+        graph.add_edge(u, v, **data)
+    path = tmp_path / "merged.graphml"
+    ox.save_graphml(graph, path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "highway", [["primary", "residential"], "['primary', 'residential']"], ids=["list", "text"]
+)
+def test_graphml_edge_merging_highway_classes_takes_the_slowest_class(tmp_path, highway):
+    from carecircles.network import DEFAULT_SPEEDS_KMH, build_network
+    from carecircles.roads import read_roads
+
+    issues = DataIssues()
+    roads = read_roads(_graphml(tmp_path, highway), issues)
+    assert sorted(set(roads.highway)) == ["primary", "primary;residential"]
+    crs = utm_crs(126.8, 42.4)
+    for mode in ("car", "ebike"):
+        network = build_network(roads, mode, crs, DataIssues())
+        merged = np.flatnonzero(roads.highway == "primary;residential")[0]
+        ends = [roads.u[merged], roads.v[merged]]
+        x, y = project_lonlat(roads.node_lon[ends], roads.node_lat[ends], crs)
+        (u, v), _ = network.snap(x, y, 1.0)
+        slowest = DEFAULT_SPEEDS_KMH[mode]["residential"]
+        assert network.seconds[u, v] == pytest.approx(network.metres[u, v] / slowest * 3.6, rel=1e-9)
+    row = issues.to_frame().query("field == 'highway'").iloc[0]
+    assert row["severity"] == "warning" and row["action"] == "repaired"
+    assert row["message"].startswith("2 GraphML edges merge several road classes")
+    assert row["value"] == "primary;residential" and row["source"].endswith("merged.graphml")
+
+
+def test_graphml_merged_edge_with_a_class_a_mode_cannot_use_is_unusable_by_it(tmp_path):
+    from carecircles.network import build_network
+    from carecircles.roads import read_roads
+
+    roads = read_roads(_graphml(tmp_path, ["residential", "footway"]), DataIssues())
+    crs = utm_crs(126.8, 42.4)
+    car = build_network(roads, "car", crs, DataIssues())
+    walk = build_network(roads, "walk", crs, DataIssues())
+    assert car.n_nodes == 2 and walk.n_nodes == 3  # the car cannot take the footway part
+
+
+# --- 9. road layers classed with Chinese road classes --------------------------------------------
+
+CHINESE_CLASSES = {
+    "国道": "trunk",
+    "省道": "primary",
+    "县道": "secondary",
+    "乡道": "tertiary",
+    "村道": "unclassified",
+    "专用公路": "service",
+    "快速路": "trunk",
+    "主干路": "primary",
+    "次干路": "secondary",
+    "支路": "residential",
+    "高速公路": "motorway",
+    "一级公路": "trunk",
+    "二级": "primary",
+    "三级公路": "tertiary",
+    "四级公路": "unclassified",
+    "等外公路": "track",
+}
+
+
+@pytest.mark.parametrize("column", ["道路等级", "技术等级", "等级", "fclass", "class", "type", "highway"])
+def test_road_layer_with_chinese_road_classes_is_read_with_documented_speeds(tmp_path, column):
+    from carecircles.network import DEFAULT_SPEEDS_KMH, build_network
+    from carecircles.roads import read_roads
+
+    # a comb: one east-west spine, one 1 km north-south line per class
+    lines = [shapely.LineString([(126.80 + 0.01 * k, 42.40) for k in range(len(CHINESE_CLASSES) + 1)])]
+    lines += [
+        shapely.LineString([(126.80 + 0.01 * k, 42.40), (126.80 + 0.01 * k, 42.409)])
+        for k in range(1, len(CHINESE_CLASSES) + 1)
+    ]
+    path = tmp_path / "roads.geojson"
+    gpd.GeoDataFrame(
+        {
+            column: ["县道", *CHINESE_CLASSES],
+            "名称": ["主线"] + [f"路{k}" for k in range(len(CHINESE_CLASSES))],
+        },
+        geometry=lines,
+        crs=4326,
+    ).to_file(path)
+    issues = DataIssues()
+    roads = read_roads(path, issues)
+    assert set(roads.highway) == set(CHINESE_CLASSES.values())
+    network = build_network(roads, "car", utm_crs(126.9, 42.4), issues)  # no "not usable by car"
+    seconds = network.seconds.tocoo()
+    speeds = network.metres.tocoo().data / seconds.data * 3.6
+    expected = {DEFAULT_SPEEDS_KMH["car"][c] for c in CHINESE_CLASSES.values()}
+    assert set(np.round(speeds, 6)) == expected
+    note = issues.to_frame().query("field == @column").iloc[0]
+    assert "国道→trunk" in note["message"] and "支路→residential" in note["message"]
