@@ -55,13 +55,14 @@ def find_column(
 
 
 def read_table(
-    path: Path, what: str, *, encoding: str | None = None
+    path: Path, what: str, *, encoding: str | None = None, issues: DataIssues | None = None
 ) -> tuple[pd.DataFrame, int, tuple[NDArray, NDArray] | None]:
     """Read a CSV or vector file as a plain table.
 
     CSV is read as text (codes keep their leading zeros) in UTF-8, or GB18030 as Chinese
     Excel saves it (or in ``encoding`` when given). Vector files give their point
-    coordinates (WGS-84) too: see :func:`read_layer` for the CRS checks.
+    coordinates (WGS-84) too: see :func:`read_layer` for the CRS checks (a layer without
+    CRS is recorded in ``issues``).
 
     Returns
     -------
@@ -78,14 +79,14 @@ def read_table(
     """
     if not path.exists():
         raise InputError(f"{what} file not found", path=path)
-    if path.is_file() and not path.read_bytes()[:4096].strip(b" \t\r\n\xef\xbb\xbf"):
+    if is_empty_file(path):
         raise InputError(f"the {what} file is empty (0 bytes or only blank lines)", path=path)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         return _read_csv(path, "\t" if suffix == ".tsv" else ",", encoding), 2, None
     if suffix in (".xlsx", ".xls"):
         raise InputError("save the spreadsheet as CSV (UTF-8) first", path=path)
-    frame = read_layer(path, what, None, encoding=encoding)
+    frame = read_layer(path, what, issues, encoding=encoding)
     lonlat = None
     if "geometry" in frame and frame.geometry.notna().any():
         points = frame.geometry
@@ -93,6 +94,14 @@ def read_table(
         lonlat = (points.x.to_numpy(dtype=float), points.y.to_numpy(dtype=float))
         frame = frame.drop(columns=frame.geometry.name)
     return pd.DataFrame(frame), 1, lonlat
+
+
+def is_empty_file(path: Path) -> bool:
+    """Whether ``path`` is a file with nothing in it but blank lines (or a byte-order mark)."""
+    if not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        return not handle.read(4096).strip(b" \t\r\n\xef\xbb\xbf")
 
 
 def _read_csv(path: Path, sep: str, encoding: str | None) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from carecircles.boundaries import read_zones
 from carecircles.facilities import read_facilities
 from carecircles.network import Network, build_network
 from carecircles.population import (
+    MAX_CELL_POPULATION,
     PopulationCells,
     population_from_villages,
     read_population_raster,
@@ -256,7 +257,14 @@ def _population(
     issues: DataIssues,
 ) -> PopulationCells:
     if config.population is not None:
-        cells = read_population_raster(config.population, zones, crs, issues)
+        limit = config.reader_options.get("population", {}).get("max_cell_population")
+        cells = read_population_raster(
+            config.population,
+            zones,
+            crs,
+            issues,
+            max_cell_population=MAX_CELL_POPULATION if limit is None else float(limit),
+        )
     else:
         assert villages is not None  # the config guarantees one of the two
         issues.add(

@@ -13,7 +13,7 @@ from pyproj import CRS
 
 from carecircles._crs import utm_crs
 from carecircles._errors import DataIssues, InputError
-from carecircles._tables import column_lookup, find_column, read_layer, report_mojibake
+from carecircles._tables import column_lookup, find_column, is_empty_file, read_layer, report_mojibake
 
 CODE_NAMES = ("zone_code", "code", "adcode", "xzqdm", "区划代码", "代码", "id")
 NAME_NAMES = ("zone_name", "name", "xzqmc", "名称", "乡镇", "街道")
@@ -89,8 +89,8 @@ def read_zones(
     path = Path(path)
     if not path.exists():
         raise InputError("boundary file not found", path=path)
-    if path.is_file() and path.stat().st_size == 0:
-        raise InputError("the boundary file is empty (0 bytes)", path=path)
+    if is_empty_file(path):
+        raise InputError("the boundary file is empty (0 bytes or only blank lines)", path=path)
     frame = read_layer(path, "boundary", issues, encoding=encoding)
     if frame.empty:
         raise InputError("the boundary layer has no zones", path=path)

@@ -18,6 +18,7 @@ from carecircles.standards import Standard, StandardSpec, resolve_standard
 SAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "data" / "synthetic_jingyu.yml"
 
 _DEFAULT_STANDARDS = ("urban-15min", "rural-30min", "village-2.5km")
+_READER_OPTIONS = ("encoding", "datum", "max_cell_population")
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class StudyConfig:
     siting
         Siting runs ``carecircles run`` does after the assessment (the ``siting`` section).
     reader_options
-        Per input (``zones``, ``facilities``, ``villages``): ``encoding`` and ``datum`` as given.
+        Per input: ``encoding`` (zones, facilities, villages), ``datum`` (villages) and
+        ``max_cell_population`` (population), passed to the readers as given.
     source
         The config file itself.
     """
@@ -90,7 +92,7 @@ class StudyConfig:
     facility_datum: str = "wgs84"
     road_options: Mapping[str, Any] = field(default_factory=dict)
     village_columns: Mapping[str, str] = field(default_factory=dict)
-    reader_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    reader_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     speeds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     options: Options = field(default_factory=Options)
     output_dir: Path = Path("output")
@@ -175,8 +177,8 @@ def load_config(path: str | Path | None = None, *, output_root: Path | None = No
         road_options=input_options("roads"),
         village_columns=input_options("villages").get("columns", {}),
         reader_options={
-            k: {o: str(v) for o, v in input_options(k).items() if o in ("encoding", "datum")}
-            for k in ("zones", "facilities", "villages")
+            k: {o: v for o, v in input_options(k).items() if o in _READER_OPTIONS}
+            for k in ("zones", "facilities", "villages", "population")
         },
         speeds=raw.get("speeds", {}) or {},
         options=options,

@@ -101,7 +101,7 @@ def read_points(
         coordinates are not degrees, or a table in which no row has a position in range.
     """
     path = Path(path)
-    table, offset, geometry_lonlat = read_table(path, what, encoding=encoding)
+    table, offset, geometry_lonlat = read_table(path, what, encoding=encoding, issues=issues)
     if table.empty:
         raise InputError(f"the {what} table has no rows", path=path)
     if geometry_lonlat is not None:

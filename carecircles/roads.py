@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from carecircles._crs import project_lonlat, utm_crs
 from carecircles._errors import DataIssues, InputError
-from carecircles._tables import read_layer
+from carecircles._tables import is_empty_file, read_layer
 
 #: highway values that are not usable roads.
 _NOT_ROADS = frozenset(
@@ -171,6 +171,8 @@ def read_roads(
     path = Path(path)
     if not path.exists():
         raise InputError("road file not found", path=path)
+    if is_empty_file(path):
+        raise InputError("the road file is empty (0 bytes or only blank lines)", path=path)
     name = path.name.lower()
     if name.endswith(_OSM_SUFFIXES):
         roads = read_osm(path, issues)
@@ -431,8 +433,6 @@ def read_line_layer(
     warning says so).
     """
     path = Path(path)
-    if path.is_file() and path.stat().st_size == 0:
-        raise InputError("the road file is empty (0 bytes)", path=path)
     layer = read_layer(path, "road", issues, encoding=encoding)
     is_line = layer.geometry.geom_type.isin(["LineString", "MultiLineString"])
     if (~is_line).any():

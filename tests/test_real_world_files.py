@@ -10,6 +10,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 import shapely
@@ -105,6 +106,27 @@ def local_zones(tmp_path: Path, boxes, codes=("1", "2"), names=("甲镇", "乙�
     return zones, issues
 
 
+def test_distance_standard_without_any_village_clinic_is_zero_with_an_error(tmp_path):
+    from carecircles.analysis import run_study
+    from carecircles.standards import classify_facility_type
+
+    sample = load_config(output_root=tmp_path)
+    fixed = next(s for s in sample.standards if s.id == "village-2.5km").facility_types
+    table = pd.read_csv(SAMPLE_FACILITIES, dtype=str, keep_default_na=False)
+    table = table[~table["type"].map(classify_facility_type).isin(fixed)]
+    facilities = tmp_path / "facilities.csv"
+    table.to_csv(facilities, index=False, encoding="utf-8")
+    study = write_study(tmp_path, inputs__facilities={"path": str(facilities)})
+    result = run_study(load_config(study, output_root=tmp_path))
+    table = result.zone_results[result.zone_results["standard"] == "village-2.5km"]
+    assert (table["covered_population"] == 0).all() and not table["passes"].any()
+    assert (result.villages["village-2.5km_status"] != "fixed").all()
+    issues = result.issues.to_frame()
+    error = issues[(issues["severity"] == "error") & issues["message"].str.contains("village-2.5km")]
+    assert len(error) == 1 and error.iloc[0]["value"] == ", ".join(sorted(fixed))
+    assert "no open facility of these types" in error.iloc[0]["message"]
+
+
 # --- 2. empty files ------------------------------------------------------------------------------
 
 
@@ -126,6 +148,28 @@ def test_csv_with_only_a_header_has_no_rows(tmp_path):
     path.write_text("id,name,type,lon,lat\n", encoding="utf-8")
     with pytest.raises(InputError, match="the facility table has no rows") as err:
         read_facilities(path, DataIssues(), study_area=BOX)
+    assert err.value.path == str(path)
+
+
+@pytest.mark.parametrize("name", ["zones.geojson", "roads.geojson", "roads.osm"])
+def test_zero_byte_zone_or_road_file_is_a_clear_error_naming_the_file(tmp_path, name):
+    from carecircles.roads import read_roads
+
+    path = tmp_path / name
+    path.write_bytes(b"\n")
+    with pytest.raises(InputError, match="file is empty") as err:
+        (read_zones if name.startswith("zones") else read_roads)(path, DataIssues())
+    assert err.value.path == str(path)
+
+
+def test_zero_byte_facility_file_in_a_study_stops_with_the_file(tmp_path):
+    from carecircles.analysis import run_study
+
+    path = tmp_path / "facilities.csv"
+    path.write_bytes(b"")
+    config = load_config(write_study(tmp_path, inputs__facilities={"path": str(path)}), output_root=tmp_path)
+    with pytest.raises(InputError, match="the facility file is empty") as err:
+        run_study(config)
     assert err.value.path == str(path)
 
 
@@ -295,6 +339,25 @@ def test_dbf_without_cpg_read_as_mojibake_is_a_warning_and_encoding_gbk_fixes_it
     assert not issues.to_frame()["message"].str.contains("mojibake").any()
 
 
+def test_facility_shapefile_without_cpg_is_a_warning_and_encoding_gbk_fixes_it(tmp_path):
+    path = tmp_path / "facilities.shp"
+    gpd.GeoDataFrame(
+        {"name": ["靖宇县人民医院", "花园口镇卫生院"], "type": ["县级综合医院", "乡镇卫生院"]},
+        geometry=[shapely.Point(126.8, 42.4), shapely.Point(126.85, 42.45)],
+        crs=4326,
+    ).to_file(path, encoding="gbk")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    issues = DataIssues()
+    read_facilities(path, issues, study_area=BOX)
+    garbled = issues.to_frame().query("field == 'name'").iloc[0]
+    assert "mojibake" in garbled["message"] and "encoding: gbk" in garbled["message"]
+    issues = DataIssues()
+    frame = read_facilities(path, issues, study_area=BOX, encoding="gbk")
+    assert frame["name"].tolist() == ["靖宇县人民医院", "花园口镇卫生院"]
+    assert frame["type"].tolist() == ["county_hospital", "thc"]
+    assert not issues.to_frame()["message"].str.contains("mojibake").any()
+
+
 def test_encoding_option_reaches_the_zone_reader_from_the_config(tmp_path):
     study = write_study(
         tmp_path,
@@ -305,6 +368,18 @@ def test_encoding_option_reaches_the_zone_reader_from_the_config(tmp_path):
     )
     config = load_config(study, output_root=tmp_path)
     assert config.reader_options["zones"] == {"encoding": "utf-8"}
+
+
+def test_max_cell_population_reaches_the_raster_reader_from_the_config(tmp_path):
+    from carecircles.analysis import run_study
+
+    population = str(DATA / "population" / "synthetic_jingyu_population_100m.tif")
+    study = write_study(tmp_path, inputs__population={"path": population, "max_cell_population": 5})
+    result = run_study(load_config(study, output_root=tmp_path))
+    table = result.issues.to_frame()
+    huge = table[table["message"].str.contains("hold more than 5 people")]
+    assert len(huge) == 1 and huge.iloc[0]["source"] == population
+    assert result.counts["population"] < 110_000 / 2  # dense cells counted as no one
 
 
 # --- 7. reserved and null zone codes -------------------------------------------------------------
