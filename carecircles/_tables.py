@@ -206,7 +206,9 @@ def report_mojibake(frame: pd.DataFrame, path: Path, issues: DataIssues, what: s
         ):
             continue
         values = frame[column].dropna().astype(str)
-        odd = values[values.str.count(_MOJIBAKE) >= 2]
+        count = values.str.count(_MOJIBAKE)
+        # garbled Chinese is nearly all Latin-1 letters; a German "Straße" has one or two
+        odd = values[(count >= 2) & (count >= 0.5 * values.str.count(r"\S"))]
         if odd.empty or values.str.contains("[\u4e00-\u9fff]").any():
             continue
         example = odd.iloc[0]

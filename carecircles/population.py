@@ -29,6 +29,9 @@ VILLAGE_ID_NAMES = ("village_id", "id", "code", "编码", "区划代码")
 #: city blocks); more is taken as an undeclared nodata value or a wrong unit.
 MAX_CELL_POPULATION = 100_000.0
 
+#: Share of the zones' cells that may be nodata (lakes, reservoirs) before a warning says so.
+NODATA_WARNING_SHARE = 0.05
+
 
 @dataclass(frozen=True)
 class RasterGrid:
@@ -157,11 +160,14 @@ def read_population_raster(
     values[~np.isfinite(values) | (values < 0) | (values > max_cell_population)] = 0.0
     if nodata_cells:
         inside_nodata = int((np.ma.getmaskarray(band) & in_zone).sum())
+        share = inside_nodata / max(int(in_zone.sum()), 1)
         issues.add(
-            "info",
+            "warning" if share > NODATA_WARNING_SHARE else "info",
             path,
-            f"{inside_nodata} nodata cells inside the zones counted as no population",
+            f"{inside_nodata} nodata cells inside the zones ({share:.1%} of their cells) counted as "
+            "no population",
             field="nodata",
+            value=f"{share:.4f}",
         )
     populated = in_zone & (values > 0)
     rows, cols = np.nonzero(populated)
@@ -259,9 +265,7 @@ def report_zone_overlaps(
     overlaps = zone_overlaps(zones, local_crs)
     if overlaps.empty:
         return
-    people = np.array(
-        [cells.population[shapely.contains_xy(g, cells.x, cells.y)].sum() for g in overlaps.geometry]
-    )
+    people = _people_in(overlaps.geometry.to_numpy(), cells)
     names = zones["zone_name"].to_numpy()
     big = (overlaps["area_km2"].to_numpy() >= sliver_km2) | (people > 0)
     for k in np.flatnonzero(big):
@@ -288,6 +292,22 @@ def report_zone_overlaps(
             f"({overlaps['area_km2'][~big].sum() * 1e6:,.0f} m² in all, no one in them): {pairs}",
             field="geometry",
         )
+
+
+def _people_in(areas: NDArray[np.object_], cells: PopulationCells) -> NDArray[np.float64]:
+    """People whose place lies in each of a few polygons (local CRS).
+
+    Places are sorted by x once; each polygon then tests only the places in its x-range.
+    """
+    order = np.argsort(cells.x, kind="stable")
+    xs = cells.x[order]
+    people = np.zeros(len(areas))
+    for k, (minx, miny, maxx, maxy) in enumerate(shapely.bounds(areas)):
+        candidates = order[np.searchsorted(xs, minx, "left") : np.searchsorted(xs, maxx, "right")]
+        candidates = candidates[(cells.y[candidates] >= miny) & (cells.y[candidates] <= maxy)]
+        inside = shapely.contains_xy(areas[k], cells.x[candidates], cells.y[candidates])
+        people[k] = cells.population[candidates[inside]].sum()
+    return people
 
 
 def _zone_window(

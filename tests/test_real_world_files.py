@@ -312,6 +312,18 @@ def test_negative_and_implausible_raster_cells_are_counted_and_reported(tmp_path
     assert kept.total == pytest.approx(5.0 * 96 + 2.5e6)
 
 
+def test_raster_with_nodata_over_much_of_the_zones_is_a_warning_with_the_share(tmp_path):
+    zones, issues = local_zones(tmp_path, [shapely.box(126.80, 42.40, 126.90, 42.50)], ["1"], ["甲镇"])
+    values = np.full((10, 10), 5.0)
+    values[:4] = -99999.0  # the raster's nodata value over 40 % of the zone
+    path = raster_file(tmp_path, values, 126.80, 42.50, 0.01)
+    cells = read_population_raster(path, zones, utm_crs(126.85, 42.45), issues)
+    assert cells.total == pytest.approx(300.0)
+    row = issues.to_frame().query("field == 'nodata'").iloc[0]
+    assert row["severity"] == "warning" and row["value"] == "0.4000"
+    assert row["message"].startswith("40 nodata cells inside the zones (40.0% of their cells)")
+
+
 # --- 6. DBF without .cpg (mojibake) --------------------------------------------------------------
 
 
@@ -356,6 +368,18 @@ def test_facility_shapefile_without_cpg_is_a_warning_and_encoding_gbk_fixes_it(t
     assert frame["name"].tolist() == ["靖宇县人民医院", "花园口镇卫生院"]
     assert frame["type"].tolist() == ["county_hospital", "thc"]
     assert not issues.to_frame()["message"].str.contains("mojibake").any()
+
+
+def test_latin_names_are_not_taken_for_mojibake():
+    from carecircles._tables import report_mojibake
+
+    issues = DataIssues()
+    frame = pd.DataFrame(
+        {"name": ["Görlitzer Straße", "Bayreuth", "São Paulo"], "zh": ["³ÇÄÏ½ÖµÀ1ºÅ", "", None]}
+    )
+    report_mojibake(frame, Path("zones.shp"), issues, "zone")
+    table = issues.to_frame()
+    assert table["field"].tolist() == ["zh"] and "'城南街道1号'" in table.iloc[0]["message"]
 
 
 def test_encoding_option_reaches_the_zone_reader_from_the_config(tmp_path):
