@@ -274,11 +274,11 @@ def report_zone_overlaps(
             "warning",
             source,
             f"zones {overlaps['first_code'].iloc[k]} {names[first]} and {overlaps['second_code'].iloc[k]} "
-            f"{names[second]} overlap: {overlaps['area_km2'].iloc[k]:.3f} km² with {people[k]:,.0f} "
+            f"{names[second]} overlap: {overlaps['area_km2'].iloc[k]:.4g} km² with {people[k]:,.0f} "
             f"people, counted once, in {names[second]} (the zone listed last)",
             row=int(second) + 1,
             field="geometry",
-            value=f"{overlaps['area_km2'].iloc[k]:.4f} km², {people[k]:.0f} people",
+            value=f"{overlaps['area_km2'].iloc[k]:.4g} km², {people[k]:.0f} people",
         )
     if (~big).any():
         pairs = ", ".join(
@@ -370,7 +370,7 @@ def read_villages(
         ``village_id``, ``name``, ``population``, ``row``, ``zone_code``, geometry in
         EPSG:4326. Villages outside every zone are reported and excluded.
     """
-    area = shapely.union_all(zones.geometry.to_numpy())
+    area = shapely.box(*zones.total_bounds)  # the swap check only uses its bounds
     points = read_points(
         path, issues, what="village", default_datum=datum, study_area=area, encoding=encoding
     )
