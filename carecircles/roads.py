@@ -377,8 +377,8 @@ def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
         interiors.append(np.asarray(geometry.coords)[1:-1] if geometry is not None else np.zeros((0, 2)))
         ends.append((node_ids[u], node_ids[v]))
         highways.append(road_class_text(data.get("highway", "unclassified")))
-        maxspeed = _listed(data.get("maxspeed"))
-        speeds.append(min((parse_speed(m) for m in maxspeed), default=float("nan")) if maxspeed else np.nan)
+        posted = [parse_speed(m) for m in _listed(data.get("maxspeed"))]
+        speeds.append(min((v for v in posted if np.isfinite(v)), default=np.nan))  # merged: the lowest
     # interior vertices get ids by position, so the two directions of a road share them
     counts = np.array([len(c) for c in interiors], dtype=np.int64)
     inner = np.concatenate(interiors) if counts.sum() else np.zeros((0, 2))
@@ -526,7 +526,8 @@ def road_classes(
     values: NDArray[np.object_], path: Path, issues: DataIssues, field: str
 ) -> NDArray[np.object_]:
     """Road class of every line of a layer (see :func:`road_class_text`), one look-up per value."""
-    labels = pd.Series(values, dtype=object).map(lambda v: "" if v is None else str(v))
+    labels = pd.Series(values, dtype=object)
+    labels = labels.where(labels.notna(), "").astype(str)
     unique = labels.unique()
     mapped = pd.Series([road_class_text(v) for v in unique], index=unique)
     classes = labels.map(mapped).to_numpy(dtype=object)

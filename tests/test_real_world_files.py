@@ -634,3 +634,13 @@ def test_road_layer_with_chinese_road_classes_is_read_with_documented_speeds(tmp
     assert set(np.round(speeds, 6)) == expected
     note = issues.to_frame().query("field == @column").iloc[0]
     assert "国道→trunk" in note["message"] and "支路→residential" in note["message"]
+
+
+def test_graphml_merged_edge_with_several_speed_limits_takes_the_lowest(tmp_path):
+    from carecircles.roads import read_roads
+
+    roads = read_roads(
+        _graphml(tmp_path, ["primary", "secondary"], maxspeed=["50", "30", "none"]), DataIssues()
+    )
+    merged = roads.highway == "primary;secondary"
+    assert merged.sum() == 2 and (roads.maxspeed_kmh[merged] == 30).all()
