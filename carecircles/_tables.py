@@ -26,8 +26,11 @@ def find_column(
     what: str,
     *,
     required: bool = True,
+    hint: str = "",
 ) -> str | None:
     """Return the column the user named, else the first of ``names`` present.
+
+    ``hint`` (e.g. from :func:`report_mojibake`) is added to the message of a missing column.
 
     Raises
     ------
@@ -38,7 +41,7 @@ def find_column(
         key = wanted.strip().lower()
         if key not in lookup:
             raise InputError(
-                f"column '{wanted}' (given for {what}) not found; columns are {list(lookup.values())}",
+                f"column '{wanted}' (given for {what}) not found; columns are {list(lookup.values())}{hint}",
                 path=path,
                 field=wanted,
             )
@@ -47,7 +50,7 @@ def find_column(
     if found is None and required:
         raise InputError(
             f"no {what} column: expected one of {', '.join(names)}; columns are "
-            f"{list(lookup.values())} (or name it in the config)",
+            f"{list(lookup.values())} (or name it in the config){hint}",
             path=path,
             field=what,
         )
@@ -192,13 +195,24 @@ def check_degrees(bounds: NDArray, path: Path, *, assumed: bool) -> None:
 _MOJIBAKE = re.compile("[\u0080-\u00ff\ufffd]")
 
 
-def report_mojibake(frame: pd.DataFrame, path: Path, issues: DataIssues, what: str) -> None:
-    """Warn when text columns look like Chinese bytes decoded in the wrong encoding.
+def report_mojibake(frame: pd.DataFrame, path: Path, issues: DataIssues, what: str) -> str:
+    """Warn when column names or text look like Chinese bytes decoded in the wrong encoding.
 
     A DBF without .cpg is read as Latin-1, so GBK (or UTF-8) names come out as "¾¸ÓîÕò":
-    characters of the Latin-1 range and no CJK. One warning per column, with the first
-    value and what it reads as in the encoding that decodes it.
+    characters of the Latin-1 range and no CJK. One warning for garbled column names and
+    one per garbled column, with the first value and what it reads as in the encoding that
+    decodes it.
+
+    Returns
+    -------
+    str
+        A hint to add to a "column not found" error ("" when nothing looks garbled).
     """
+    names = pd.Series([str(c) for c in frame.columns if c != "geometry"], dtype=object)
+    found: list[str] = []
+    headers = names[_garbled(names)]
+    if len(headers):
+        found.append(_mojibake_issue(headers.tolist(), path, issues, f"{what} column names", None, "columns"))
     for column in frame.columns:
         kind = frame[column].dtype
         if column == "geometry" or not (
@@ -206,24 +220,39 @@ def report_mojibake(frame: pd.DataFrame, path: Path, issues: DataIssues, what: s
         ):
             continue
         values = frame[column].dropna().astype(str)
-        count = values.str.count(_MOJIBAKE)
-        # garbled Chinese is nearly all Latin-1 letters; a German "Straße" has one or two
-        odd = values[(count >= 2) & (count >= 0.5 * values.str.count(r"\S"))]
+        odd = values[_garbled(values)]
         if odd.empty or values.str.contains("[\u4e00-\u9fff]").any():
             continue
-        example = odd.iloc[0]
-        guess = _redecode(example)
-        hint = f"; as {guess[0]} it reads {guess[1]!r}" if guess else ""
-        issues.add(
-            "warning",
-            path,
-            f"{len(odd)} {what} values look garbled (mojibake: Chinese text read in the wrong "
-            f"encoding, e.g. a .dbf without .cpg){hint}; set encoding: "
-            f"{guess[0] if guess else 'gbk'} on this input",
-            row=int(odd.index[0]) + 1,
-            field=str(column),
-            value=example,
-        )
+        row = int(odd.index[0]) + 1
+        found.append(_mojibake_issue(odd.tolist(), path, issues, f"{what} values", row, str(column)))
+    if not found:
+        return ""
+    return f"; the file looks garbled (mojibake): set encoding: {found[0]} on this input"
+
+
+def _garbled(values: pd.Series) -> NDArray[np.bool_]:
+    """Values nearly all of Latin-1 letters (garbled Chinese); a German "Straße" has one or two."""
+    count = values.str.count(_MOJIBAKE)
+    return ((count >= 2) & (count >= 0.5 * values.str.count(r"\S"))).to_numpy(dtype=bool)
+
+
+def _mojibake_issue(
+    odd: list[str], path: Path, issues: DataIssues, what: str, row: int | None, field: str
+) -> str:
+    """Record one mojibake warning; return the encoding to suggest."""
+    guess = _redecode(odd[0])
+    encoding = guess[0] if guess else "gbk"
+    hint = f"; as {guess[0]} it reads {guess[1]!r}" if guess else ""
+    issues.add(
+        "warning",
+        path,
+        f"{len(odd)} {what} look garbled (mojibake: Chinese text read in the wrong encoding, "
+        f"e.g. a .dbf without .cpg){hint}; set encoding: {encoding} on this input",
+        row=row,
+        field=field,
+        value=odd[0],
+    )
+    return encoding
 
 
 def _redecode(text: str) -> tuple[str, str] | None:

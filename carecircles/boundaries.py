@@ -94,10 +94,10 @@ def read_zones(
     frame = read_layer(path, "boundary", issues, encoding=encoding)
     if frame.empty:
         raise InputError("the boundary layer has no zones", path=path)
-    report_mojibake(frame, path, issues, "zone")
+    hint = report_mojibake(frame, path, issues, "zone")
     lookup = column_lookup(frame.columns)
 
-    code_col = find_column(lookup, code_column, CODE_NAMES, path, "zone code")
+    code_col = find_column(lookup, code_column, CODE_NAMES, path, "zone code", hint=hint)
     name_col = find_column(lookup, name_column, NAME_NAMES, path, "zone name", required=False)
     codes = _codes(frame[code_col], path, code_col)
     names = frame[name_col].astype(str) if name_col else codes

@@ -45,6 +45,8 @@ class PointTable:
         Lower-cased column name → column, for further column lookups.
     path
         The file.
+    hint
+        What to add to a "column not found" message when the text looks garbled.
     """
 
     table: pd.DataFrame
@@ -55,6 +57,7 @@ class PointTable:
     datum: NDArray[np.object_]
     lookup: dict[str, str]
     path: Path
+    hint: str = ""
 
 
 def read_points(
@@ -104,13 +107,12 @@ def read_points(
     table, offset, geometry_lonlat = read_table(path, what, encoding=encoding, issues=issues)
     if table.empty:
         raise InputError(f"the {what} table has no rows", path=path)
-    if geometry_lonlat is not None:
-        report_mojibake(table, path, issues, what)
+    hint = report_mojibake(table, path, issues, what) if geometry_lonlat is not None else ""
     lookup = column_lookup(table.columns)
     use_columns = geometry_lonlat is None or lon_column is not None or lat_column is not None
     if use_columns:
-        lon_col = find_column(lookup, lon_column, LON_NAMES, path, "lon")
-        lat_col = find_column(lookup, lat_column, LAT_NAMES, path, "lat")
+        lon_col = find_column(lookup, lon_column, LON_NAMES, path, "lon", hint=hint)
+        lat_col = find_column(lookup, lat_column, LAT_NAMES, path, "lat", hint=hint)
         lon = pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=float)
         lat = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=float)
     else:
@@ -144,7 +146,7 @@ def read_points(
     keep &= np.isfinite(lon) & np.isfinite(lat)
     w_lon, w_lat = np.full(len(lon), np.nan), np.full(len(lat), np.nan)
     w_lon[keep], w_lat[keep] = to_wgs84(lon[keep], lat[keep], datum[keep])
-    return PointTable(table, w_lon, w_lat, keep, rows, datum, lookup, path)
+    return PointTable(table, w_lon, w_lat, keep, rows, datum, lookup, path, hint)
 
 
 def _datums(

@@ -375,7 +375,9 @@ def read_villages(
         path, issues, what="village", default_datum=datum, study_area=area, encoding=encoding
     )
     path, table, lookup, rows = points.path, points.table, points.lookup, points.rows
-    pop_col = find_column(lookup, population_column, VILLAGE_POP_NAMES, path, "village population")
+    pop_col = find_column(
+        lookup, population_column, VILLAGE_POP_NAMES, path, "village population", hint=points.hint
+    )
     name_col = find_column(lookup, name_column, VILLAGE_NAME_NAMES, path, "village name", required=False)
     id_col = find_column(lookup, id_column, VILLAGE_ID_NAMES, path, "village id", required=False)
     population = pd.to_numeric(table[pop_col], errors="coerce")

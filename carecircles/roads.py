@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from carecircles._crs import project_lonlat, utm_crs
 from carecircles._errors import DataIssues, InputError
-from carecircles._tables import is_empty_file, read_layer
+from carecircles._tables import is_empty_file, read_layer, report_mojibake
 
 #: highway values that are not usable roads.
 _NOT_ROADS = frozenset(
@@ -434,6 +434,7 @@ def read_line_layer(
     """
     path = Path(path)
     layer = read_layer(path, "road", issues, encoding=encoding)
+    hint = report_mojibake(layer, path, issues, "road")
     is_line = layer.geometry.geom_type.isin(["LineString", "MultiLineString"])
     if (~is_line).any():
         kinds = layer.geometry.geom_type[~is_line].value_counts().to_dict()
@@ -451,7 +452,7 @@ def read_line_layer(
     if class_col is None and speed_col is None:
         raise InputError(
             f"no road-class column ({', '.join(_CLASS_COLUMNS)}) and no speed column "
-            f"({', '.join(_SPEED_COLUMNS)}); columns are {list(layer.columns)}",
+            f"({', '.join(_SPEED_COLUMNS)}); columns are {list(layer.columns)}{hint}",
             path=path,
             field="highway",
         )

@@ -644,3 +644,26 @@ def test_graphml_merged_edge_with_several_speed_limits_takes_the_lowest(tmp_path
     )
     merged = roads.highway == "primary;secondary"
     assert merged.sum() == 2 and (roads.maxspeed_kmh[merged] == 30).all()
+
+
+def test_road_shapefile_without_cpg_in_gbk_is_a_warning_and_encoding_gbk_reads_its_classes(tmp_path):
+    from carecircles.roads import read_roads
+
+    path = tmp_path / "roads.shp"
+    gpd.GeoDataFrame(
+        {"道路等级": ["县道", "乡道"]},
+        geometry=[
+            shapely.LineString([(126.80, 42.40), (126.81, 42.40)]),
+            shapely.LineString([(126.81, 42.40), (126.82, 42.40)]),
+        ],
+        crs=4326,
+    ).to_file(path, encoding="gbk")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    issues = DataIssues()
+    with pytest.raises(InputError, match="looks garbled \\(mojibake\\): set encoding: gbk") as err:
+        read_roads(path, issues)
+    assert err.value.path == str(path)
+    header = issues.to_frame().query("field == 'columns'").iloc[0]
+    assert "road column names look garbled" in header["message"] and "'道路等级'" in header["message"]
+    roads = read_roads(path, DataIssues(), encoding="gbk")
+    assert sorted(set(roads.highway)) == ["secondary", "tertiary"]
