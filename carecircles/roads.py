@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from carecircles._crs import project_lonlat, utm_crs
 from carecircles._errors import DataIssues, InputError
-from carecircles._tables import is_empty_file, read_layer, report_mojibake
+from carecircles._tables import check_degrees, is_empty_file, read_layer, report_mojibake
 
 #: highway values that are not usable roads.
 _NOT_ROADS = frozenset(
@@ -399,6 +399,10 @@ def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
         raise InputError(
             f"GraphML is projected ({graph.graph['crs']}); save the unprojected graph",
             path=path,
+        )
+    if len(xs):
+        check_degrees(
+            np.array([xs.min(), ys.min(), xs.max(), ys.max()]), path, assumed=not graph.graph.get("crs")
         )
     issues.add("info", path, f"read {len(lengths)} directed edges from GraphML", action="kept")
     _report_merged(np.asarray(highways, dtype=object), path, issues, "GraphML edges")

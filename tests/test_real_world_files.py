@@ -667,3 +667,20 @@ def test_road_shapefile_without_cpg_in_gbk_is_a_warning_and_encoding_gbk_reads_i
     assert "road column names look garbled" in header["message"] and "'道路等级'" in header["message"]
     roads = read_roads(path, DataIssues(), encoding="gbk")
     assert sorted(set(roads.highway)) == ["secondary", "tertiary"]
+
+
+def test_graphml_without_crs_in_projected_metres_is_refused(tmp_path):
+    import networkx as nx
+    import osmnx as ox
+
+    graph = nx.MultiDiGraph()
+    graph.add_node(1, x=40_500_000.0, y=4_700_000.0)
+    graph.add_node(2, x=40_501_000.0, y=4_700_000.0)
+    graph.add_edge(1, 2, highway="primary", length=1000.0, osmid=1)
+    path = tmp_path / "metres.graphml"
+    ox.save_graphml(graph, path)
+    from carecircles.roads import read_roads
+
+    with pytest.raises(InputError, match=MISSING_PRJ) as err:
+        read_roads(path, DataIssues())
+    assert err.value.path == str(path)
