@@ -1,14 +1,16 @@
-"""Reading attribute tables and finding their columns by common names."""
+"""Reading attribute tables and vector layers: columns by common names, encodings, CRS checks."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from carecircles._errors import InputError
+from carecircles._errors import DataIssues, InputError
 
 
 def column_lookup(columns: object) -> dict[str, str]:
@@ -24,8 +26,11 @@ def find_column(
     what: str,
     *,
     required: bool = True,
+    hint: str = "",
 ) -> str | None:
     """Return the column the user named, else the first of ``names`` present.
+
+    ``hint`` (e.g. from :func:`report_mojibake`) is added to the message of a missing column.
 
     Raises
     ------
@@ -36,7 +41,7 @@ def find_column(
         key = wanted.strip().lower()
         if key not in lookup:
             raise InputError(
-                f"column '{wanted}' (given for {what}) not found; columns are {list(lookup.values())}",
+                f"column '{wanted}' (given for {what}) not found; columns are {list(lookup.values())}{hint}",
                 path=path,
                 field=wanted,
             )
@@ -45,18 +50,22 @@ def find_column(
     if found is None and required:
         raise InputError(
             f"no {what} column: expected one of {', '.join(names)}; columns are "
-            f"{list(lookup.values())} (or name it in the config)",
+            f"{list(lookup.values())} (or name it in the config){hint}",
             path=path,
             field=what,
         )
     return found
 
 
-def read_table(path: Path, what: str) -> tuple[pd.DataFrame, int, tuple[NDArray, NDArray] | None]:
+def read_table(
+    path: Path, what: str, *, encoding: str | None = None, issues: DataIssues | None = None
+) -> tuple[pd.DataFrame, int, tuple[NDArray, NDArray] | None]:
     """Read a CSV or vector file as a plain table.
 
     CSV is read as text (codes keep their leading zeros) in UTF-8, or GB18030 as Chinese
-    Excel saves it. Vector files give their point coordinates (WGS-84) too.
+    Excel saves it (or in ``encoding`` when given). Vector files give their point
+    coordinates (WGS-84) too: see :func:`read_layer` for the CRS checks (a layer without
+    CRS is recorded in ``issues``).
 
     Returns
     -------
@@ -64,35 +73,199 @@ def read_table(path: Path, what: str) -> tuple[pd.DataFrame, int, tuple[NDArray,
         The table; the row number of its first record as a planner counts it (2 for a CSV,
         whose header is line 1; 1 for a vector file's first feature); and the WGS-84
         lon/lat of each feature for vector files (``None`` for CSV).
+
+    Raises
+    ------
+    InputError
+        For a missing, empty or unreadable file, a spreadsheet, or a layer whose
+        coordinates are not degrees although no other CRS is declared.
     """
     if not path.exists():
         raise InputError(f"{what} file not found", path=path)
+    if is_empty_file(path):
+        raise InputError(f"the {what} file is empty (0 bytes or only blank lines)", path=path)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
-        sep = "\t" if suffix == ".tsv" else ","
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                table = pd.read_csv(
-                    path, dtype=str, sep=sep, encoding=encoding, keep_default_na=False, na_values=[""]
-                )
-            except UnicodeDecodeError:
-                continue
-            except pd.errors.ParserError as exc:
-                raise InputError(f"cannot parse CSV: {exc}", path=path) from exc
-            return table, 2, None
-        raise InputError("CSV is neither UTF-8 nor GB18030 text", path=path)
+        return _read_csv(path, "\t" if suffix == ".tsv" else ",", encoding), 2, None
     if suffix in (".xlsx", ".xls"):
         raise InputError("save the spreadsheet as CSV (UTF-8) first", path=path)
-    try:
-        frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several error types
-        raise InputError(f"cannot read {what} file: {exc}", path=path) from exc
+    frame = read_layer(path, what, issues, encoding=encoding)
     lonlat = None
     if "geometry" in frame and frame.geometry.notna().any():
-        if frame.crs is None:
-            frame = frame.set_crs(4326)
-        points = frame.geometry.to_crs(4326)
+        points = frame.geometry
         points = points.where(points.geom_type == "Point", points.representative_point())
         lonlat = (points.x.to_numpy(dtype=float), points.y.to_numpy(dtype=float))
         frame = frame.drop(columns=frame.geometry.name)
     return pd.DataFrame(frame), 1, lonlat
+
+
+def is_empty_file(path: Path) -> bool:
+    """Whether ``path`` is a file with nothing in it but blank lines (or a byte-order mark)."""
+    if not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        return not handle.read(4096).strip(b" \t\r\n\xef\xbb\xbf")
+
+
+def _read_csv(path: Path, sep: str, encoding: str | None) -> pd.DataFrame:
+    for name in (encoding,) if encoding else ("utf-8-sig", "gb18030"):
+        try:
+            return pd.read_csv(path, dtype=str, sep=sep, encoding=name, keep_default_na=False, na_values=[""])
+        except UnicodeDecodeError:
+            continue
+        except LookupError as exc:
+            raise InputError(f"unknown encoding {encoding!r}", path=path, field="encoding") from exc
+        except pd.errors.EmptyDataError as exc:
+            raise InputError("the file is empty: no header line", path=path) from exc
+        except pd.errors.ParserError as exc:
+            raise InputError(f"cannot parse CSV: {exc}", path=path) from exc
+    if encoding:
+        raise InputError(f"the CSV is not {encoding} text", path=path, field="encoding")
+    raise InputError("CSV is neither UTF-8 nor GB18030 text", path=path)
+
+
+def read_layer(
+    path: Path, what: str, issues: DataIssues | None, *, encoding: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read a vector layer and return it in WGS-84, refusing coordinates that are not degrees.
+
+    A layer without a CRS (a shapefile without .prj) is taken as WGS-84 (with a warning in
+    ``issues``); if it, or a layer that declares a geographic CRS, has coordinates outside
+    ±180/±90, they are projected metres (Gauss-Krüger, UTM …) and the layer is refused
+    rather than read in the wrong place.
+
+    Parameters
+    ----------
+    path
+        Any file geopandas (pyogrio) reads.
+    what
+        What the layer holds, for messages ("boundary", "village" …).
+    issues
+        Collector for the "no CRS" warning (``None``: not recorded).
+    encoding
+        Text encoding of the attributes (e.g. ``gbk`` for a DBF without .cpg).
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read, or its coordinates are outside ±180/±90 in a CRS that
+        is (or is assumed to be) degrees.
+    """
+    try:
+        frame = gpd.read_file(path, **({"encoding": encoding} if encoding else {}))
+    except LookupError as exc:
+        raise InputError(f"unknown encoding {encoding!r}", path=path, field="encoding") from exc
+    except Exception as exc:  # pyogrio raises several error types
+        raise InputError(f"cannot read {what} file: {exc}", path=path) from exc
+    if "geometry" not in frame or not frame.geometry.notna().any():
+        return frame
+    declared = frame.crs
+    if declared is None or declared.is_geographic:
+        check_degrees(frame.total_bounds, path, assumed=declared is None)
+    if declared is None:
+        if issues is not None:
+            issues.add("warning", path, "layer has no CRS (no .prj); assumed WGS-84", field="crs")
+        frame = frame.set_crs(4326)
+    return frame.to_crs(4326)
+
+
+def check_degrees(bounds: NDArray, path: Path, *, assumed: bool) -> None:
+    """Refuse bounds (minx, miny, maxx, maxy) that cannot be longitude/latitude degrees.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the extent, with "missing .prj or wrong CRS".
+    """
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    if not np.all(np.isfinite(bounds)):
+        return
+    if max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90:
+        return
+    said = "no CRS is declared, so degrees were assumed" if assumed else "the layer declares degrees"
+    raise InputError(
+        f"coordinates outside ±180/±90: missing .prj or wrong CRS (x {minx:,.0f}…{maxx:,.0f}, "
+        f"y {miny:,.0f}…{maxy:,.0f} look like projected metres, e.g. Gauss-Krüger or UTM, but "
+        f"{said}); add the .prj file or save the layer with its real CRS",
+        path=path,
+        field="crs",
+    )
+
+
+_MOJIBAKE = re.compile("[\u0080-\u00ff\ufffd]")
+
+
+def report_mojibake(frame: pd.DataFrame, path: Path, issues: DataIssues, what: str) -> str:
+    """Warn when column names or text look like Chinese bytes decoded in the wrong encoding.
+
+    A DBF without .cpg is read as Latin-1, so GBK (or UTF-8) names come out as "¾¸ÓîÕò":
+    characters of the Latin-1 range and no CJK. One warning for garbled column names and
+    one per garbled column, with the first value and what it reads as in the encoding that
+    decodes it.
+
+    Returns
+    -------
+    str
+        A hint to add to a "column not found" error ("" when nothing looks garbled).
+    """
+    names = pd.Series([str(c) for c in frame.columns if c != "geometry"], dtype=object)
+    found: list[str] = []
+    headers = names[_garbled(names)]
+    if len(headers):
+        found.append(_mojibake_issue(headers.tolist(), path, issues, f"{what} column names", None, "columns"))
+    for column in frame.columns:
+        kind = frame[column].dtype
+        if column == "geometry" or not (
+            pd.api.types.is_object_dtype(kind) or pd.api.types.is_string_dtype(kind)
+        ):
+            continue
+        values = frame[column].dropna().astype(str)
+        odd = values[_garbled(values)]
+        if odd.empty or values.str.contains("[\u4e00-\u9fff]").any():
+            continue
+        row = int(odd.index[0]) + 1
+        found.append(_mojibake_issue(odd.tolist(), path, issues, f"{what} values", row, str(column)))
+    if not found:
+        return ""
+    return f"; the file looks garbled (mojibake): set encoding: {found[0]} on this input"
+
+
+def _garbled(values: pd.Series) -> NDArray[np.bool_]:
+    """Values nearly all of Latin-1 letters (garbled Chinese); a German "Straße" has one or two."""
+    count = values.str.count(_MOJIBAKE)
+    return ((count >= 2) & (count >= 0.5 * values.str.count(r"\S"))).to_numpy(dtype=bool)
+
+
+def _mojibake_issue(
+    odd: list[str], path: Path, issues: DataIssues, what: str, row: int | None, field: str
+) -> str:
+    """Record one mojibake warning; return the encoding to suggest."""
+    guess = _redecode(odd[0])
+    encoding = guess[0] if guess else "gbk"
+    hint = f"; as {guess[0]} it reads {guess[1]!r}" if guess else ""
+    issues.add(
+        "warning",
+        path,
+        f"{len(odd)} {what} look garbled (mojibake: Chinese text read in the wrong encoding, "
+        f"e.g. a .dbf without .cpg){hint}; set encoding: {encoding} on this input",
+        row=row,
+        field=field,
+        value=odd[0],
+    )
+    return encoding
+
+
+def _redecode(text: str) -> tuple[str, str] | None:
+    """Return the encoding (utf-8 or gbk) in which the Latin-1 bytes of ``text`` are Chinese, and the text."""
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+    for name in ("utf-8", "gbk"):
+        try:
+            decoded = raw.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if re.search("[\u4e00-\u9fff]", decoded):
+            return name, decoded
+    return None

@@ -19,10 +19,12 @@ from carecircles.boundaries import read_zones
 from carecircles.facilities import read_facilities
 from carecircles.network import Network, build_network
 from carecircles.population import (
+    MAX_CELL_POPULATION,
     PopulationCells,
     population_from_villages,
     read_population_raster,
     read_villages,
+    report_zone_overlaps,
 )
 from carecircles.roads import RoadEdges, read_roads
 from carecircles.traveltime import NodeCosts, PlaceCosts, nearest_facility_costs, place_costs
@@ -132,6 +134,7 @@ def load_inputs(
             name_column=config.zone_columns.get("name"),
             type_column=config.zone_columns.get("type"),
             type_rule=config.zone_type_rule,
+            encoding=config.reader_options.get("zones", {}).get("encoding"),
         )
         study_area = shapely.union_all(zones.geometry.to_numpy())
         centre = study_area.centroid
@@ -145,6 +148,7 @@ def load_inputs(
             columns=config.facility_columns,
             default_datum=config.facility_datum,
             outside_buffer_m=config.options.facility_outside_buffer_m,
+            encoding=config.reader_options.get("facilities", {}).get("encoding"),
         )
         open_statuses = OPEN_STATUSES + (("planned",) if config.options.include_planned else ())
         facilities["used"] = facilities["status"].isin(open_statuses).to_numpy()
@@ -245,6 +249,8 @@ def _villages(config: StudyConfig, zones: gpd.GeoDataFrame, issues: DataIssues) 
         population_column=config.village_columns.get("population"),
         name_column=config.village_columns.get("name"),
         id_column=config.village_columns.get("id"),
+        datum=config.reader_options.get("villages", {}).get("datum", "wgs84"),
+        encoding=config.reader_options.get("villages", {}).get("encoding"),
     )
     return villages.merge(zones[["zone_code", "zone_name", "zone_type"]], on="zone_code", how="left")
 
@@ -257,7 +263,14 @@ def _population(
     issues: DataIssues,
 ) -> PopulationCells:
     if config.population is not None:
-        cells = read_population_raster(config.population, zones, crs, issues)
+        limit = config.reader_options.get("population", {}).get("max_cell_population")
+        cells = read_population_raster(
+            config.population,
+            zones,
+            crs,
+            issues,
+            max_cell_population=MAX_CELL_POPULATION if limit is None else float(limit),
+        )
     else:
         assert villages is not None  # the config guarantees one of the two
         issues.add(
@@ -267,6 +280,7 @@ def _population(
             field="inputs.population",
         )
         cells = population_from_villages(villages, zones, crs)
+    report_zone_overlaps(zones, cells, crs, config.zones, issues)
     if cells.total <= 0:
         raise InputError("no population inside the zones", path=config.population or config.villages)
     return cells
@@ -301,6 +315,7 @@ class Engine:
         self._node_costs: dict[tuple, tuple[NodeCosts, np.ndarray]] = {}
         self._limits = self._search_limits(config.standards)
         self.unsnapped: set[str] = set()  # ids of facilities too far from any usable road
+        self._no_facility_reported: set[str] = set()  # standards with no usable facility
 
     def _search_limits(self, standards: tuple[Standard, ...]) -> dict[tuple, float]:
         limits: dict[tuple, float] = {}
@@ -379,14 +394,53 @@ class Engine:
             snap_radius_m=self.config.options.snap_radius_m,
             direct_walk=direct_walk,
         )
-        facility = np.where(result.facility >= 0, chosen[np.maximum(result.facility, 0)], -1)
+        facility = np.full(len(result.facility), -1, dtype=np.int64)
+        found = result.facility >= 0
+        facility[found] = chosen[result.facility[found]]
         return PlaceCosts(
             cost=result.cost, facility=facility, offroad_m=result.offroad_m, unreachable=result.unreachable
         )
 
     def cells(self, standard: Standard, cells: PopulationCells) -> PlaceCosts:
-        """Travel time of every population place for a time standard."""
-        return self.place(standard, cells.x, cells.y)
+        """Travel time of every population place for a time standard.
+
+        A standard none of whose facility types has an open facility near a usable road is
+        not an error that stops the run: every place is uncovered (0 %), and an error-level
+        data issue names the standard and its facility types.
+        """
+        costs = self.place(standard, cells.x, cells.y)
+        self._report_no_facility(standard)
+        return costs
+
+    def _report_no_facility(self, standard: Standard) -> None:
+        """Record once per standard that it has no open, reachable facility."""
+        if standard.id in self._no_facility_reported:
+            return
+        types = frozenset(standard.facility_types)
+        chosen = self._selection(types)
+        if standard.metric == "time":
+            costs, _ = self.node_costs(standard.mode, types, "seconds", self._limits[(standard.mode, types)])
+            reachable = int((costs.facility_node >= 0).sum())
+        else:
+            reachable = len(chosen)
+        if reachable:
+            return
+        self._no_facility_reported.add(standard.id)
+        why = (
+            "no open facility of these types"
+            if len(chosen) == 0
+            else f"its {len(chosen)} open facilities of these types are all too far from a road "
+            f"usable by {standard.mode}"
+        )
+        self.issues.add(
+            "error",
+            self.config.facilities,
+            f"standard {standard.id}: {why}; every zone fails and everyone is counted uncovered "
+            "(0 % covered). Check the facility rows of these types (coordinates, status, type)",
+            field="type",
+            value=", ".join(sorted(types)),
+            action="kept",
+        )
 
     def villages(self, villages: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[pd.DataFrame]]:
         """Village table (times per time standard, distances and status per distance standard)."""
@@ -405,6 +459,7 @@ class Engine:
                 covered = pd.Series(assessment.covered_mask(s, costs.cost), index=out.index)
                 out[f"{s.id}_covered"] = covered.astype("boolean").where(applies, pd.NA)
                 continue
+            self._report_no_facility(s)
             distances = self._village_distances(s, vx, vy)
             status = assessment.village_status(s, distances)
             out["nearest_clinic_id"] = distances.fixed_id

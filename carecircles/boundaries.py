@@ -6,15 +6,21 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
+from carecircles._crs import utm_crs
 from carecircles._errors import DataIssues, InputError
-from carecircles._tables import column_lookup, find_column
+from carecircles._tables import column_lookup, find_column, is_empty_file, read_layer, report_mojibake
 
 CODE_NAMES = ("zone_code", "code", "adcode", "xzqdm", "区划代码", "代码", "id")
 NAME_NAMES = ("zone_name", "name", "xzqmc", "名称", "乡镇", "街道")
 TYPE_NAMES = ("zone_type", "type", "urban_rural", "城乡", "类型")
+
+#: Codes no zone may have: the total row of every zone table is coded ``ALL``.
+RESERVED_CODES = frozenset({"ALL"})
 
 #: Default rule: zone type from the end of the zone name.
 DEFAULT_TYPE_RULE: dict[str, str] = {
@@ -48,6 +54,7 @@ def read_zones(
     name_column: str | None = None,
     type_column: str | None = None,
     type_rule: Mapping[str, str] | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read zone polygons with a code, a name and a type (``urban``/``rural``) each.
 
@@ -56,60 +63,47 @@ def read_zones(
     path
         Any polygon layer geopandas reads.
     issues
-        Collector for repaired geometries and inferred types.
+        Collector for repaired geometries, inferred types and garbled text.
     code_column, name_column, type_column
         Columns to use; found by common names when not given.
     type_rule
         Name-suffix → type rule used where there is no type column (default: 街道 urban,
         镇/乡 rural).
+    encoding
+        Text encoding of the attributes, e.g. ``gbk`` for a shapefile whose .dbf has no
+        .cpg (read as Latin-1 otherwise: names then look garbled, and a warning says so).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``zone_code`` (str), ``zone_name``, ``zone_type`` and geometry in EPSG:4326.
+        ``zone_code`` (str), ``zone_name``, ``zone_type`` and geometry in EPSG:4326, in the
+        order of the file (where zones overlap, the zone listed last counts the people).
 
     Raises
     ------
     InputError
-        For a missing file or column, duplicate codes, or a zone whose type cannot be told.
+        For a missing, empty or unreadable file, a missing column, coordinates that are not
+        degrees though no other CRS is declared, a null, empty, duplicate or reserved
+        (``ALL``) code, or a zone whose type cannot be told.
     """
     path = Path(path)
     if not path.exists():
         raise InputError("boundary file not found", path=path)
-    try:
-        frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several error types
-        raise InputError(f"cannot read boundaries: {exc}", path=path) from exc
+    if is_empty_file(path):
+        raise InputError("the boundary file is empty (0 bytes or only blank lines)", path=path)
+    frame = read_layer(path, "boundary", issues, encoding=encoding)
     if frame.empty:
         raise InputError("the boundary layer has no zones", path=path)
-    if frame.crs is None:
-        issues.add("warning", path, "layer has no CRS; assumed WGS-84", field="crs")
-        frame = frame.set_crs(4326)
-    frame = frame.to_crs(4326)
+    hint = report_mojibake(frame, path, issues, "zone")
     lookup = column_lookup(frame.columns)
 
-    code_col = find_column(lookup, code_column, CODE_NAMES, path, "zone code")
+    code_col = find_column(lookup, code_column, CODE_NAMES, path, "zone code", hint=hint)
     name_col = find_column(lookup, name_column, NAME_NAMES, path, "zone name", required=False)
-    codes = frame[code_col].map(_code_text)
+    codes = _codes(frame[code_col], path, code_col)
     names = frame[name_col].astype(str) if name_col else codes
-    duplicated = codes[codes.duplicated()].unique().tolist()
-    if duplicated:
-        raise InputError(f"duplicate zone codes {duplicated}", path=path, field=code_col)
 
     types = _zone_types(frame, lookup, type_column, type_rule, names, path, issues)
-    geometry = frame.geometry
-    invalid = ~geometry.is_valid
-    for i in invalid[invalid].index:
-        issues.add(
-            "warning",
-            path,
-            "invalid polygon repaired (make_valid)",
-            row=int(i) + 1,
-            field="geometry",
-            value=names.iloc[i],
-            action="repaired",
-        )
-    geometry = gpd.GeoSeries(shapely.make_valid(geometry.to_numpy()), crs=4326)
+    geometry = _repaired(frame.geometry, names, path, issues)
     is_area = geometry.geom_type.isin(["Polygon", "MultiPolygon", "GeometryCollection"])
     if not is_area.all():
         bad = int((~is_area).idxmax())
@@ -119,6 +113,104 @@ def read_zones(
         geometry=geometry.to_numpy(),
         crs=4326,
     )
+
+
+def _codes(column: pd.Series, path: Path, field: str) -> pd.Series:
+    """Zone codes as text; null, empty, duplicate and reserved codes are refused."""
+    codes = column.map(_code_text).where(column.notna(), "")
+    empty = np.flatnonzero(codes.str.len().to_numpy() == 0)
+    if len(empty):
+        raise InputError(
+            f"zone without a code ({len(empty)} in all): every zone needs one",
+            path=path,
+            row=int(empty[0]) + 1,
+            field=field,
+        )
+    reserved = np.flatnonzero(codes.str.upper().isin(RESERVED_CODES).to_numpy())
+    if len(reserved):
+        value = codes.iloc[reserved[0]]
+        raise InputError(
+            f"zone code {value!r} is reserved (the total row of every table uses ALL): "
+            "give the zone another code",
+            path=path,
+            row=int(reserved[0]) + 1,
+            field=field,
+        )
+    duplicated = codes[codes.duplicated()].unique().tolist()
+    if duplicated:
+        first = int(np.flatnonzero(codes.duplicated().to_numpy())[0]) + 1
+        raise InputError(f"duplicate zone codes {duplicated}", path=path, row=first, field=field)
+    return codes
+
+
+def _repaired(geometry: gpd.GeoSeries, names: pd.Series, path: Path, issues: DataIssues) -> gpd.GeoSeries:
+    """Repair invalid polygons (make_valid) and report each one's area before and after."""
+    invalid = np.flatnonzero(~geometry.is_valid.to_numpy())
+    repaired = gpd.GeoSeries(shapely.make_valid(geometry.to_numpy()), crs=4326)
+    if len(invalid):
+        centre = shapely.union_all(repaired.to_numpy()).centroid
+        local = utm_crs(centre.x, centre.y)
+        before = geometry.iloc[invalid].to_crs(local).area.to_numpy() / 1e6
+        after = repaired.iloc[invalid].to_crs(local).area.to_numpy() / 1e6
+        for i, old, new in zip(invalid, before, after, strict=True):
+            issues.add(
+                "warning",
+                path,
+                f"invalid polygon repaired (make_valid): area {old:.3f} km² as drawn, {new:.3f} km² "
+                f"after repair ({new - old:+.3f} km²); people in the changed part move with it",
+                row=int(i) + 1,
+                field="geometry",
+                value=names.iloc[i],
+                action="repaired",
+            )
+    return repaired
+
+
+def zone_overlaps(zones: gpd.GeoDataFrame, crs: CRS, *, min_area_m2: float = 0.0) -> gpd.GeoDataFrame:
+    """Pairs of zones whose areas overlap, with the overlap's area.
+
+    Parameters
+    ----------
+    zones
+        Zones as returned by :func:`read_zones` (EPSG:4326).
+    crs
+        Local metric CRS for areas.
+    min_area_m2
+        Overlaps smaller than this are left out (0: every overlap with an area).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``first``, ``second`` (zone positions, ``first < second``), ``first_code``,
+        ``second_code``, ``area_km2`` and the overlap's polygons in ``crs``.
+    """
+    local = zones.geometry.to_crs(crs).to_numpy()
+    left, right = shapely.STRtree(local).query(local, predicate="intersects")
+    pair = left < right
+    left, right = left[pair], right[pair]
+    shared = shapely.intersection(local[left], local[right])
+    shared = np.array([_polygonal(g) for g in shared], dtype=object)
+    area = shapely.area(shared)
+    big = (area > 0) & (area >= min_area_m2)
+    codes = zones["zone_code"].to_numpy()
+    return gpd.GeoDataFrame(
+        {
+            "first": left[big],
+            "second": right[big],
+            "first_code": codes[left[big]],
+            "second_code": codes[right[big]],
+            "area_km2": area[big] / 1e6,
+        },
+        geometry=shared[big],
+        crs=crs,
+    )
+
+
+def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
+    """Return the polygon parts of an intersection (shared edges and corners have no area)."""
+    parts = shapely.get_parts(geometry)
+    polygons = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+    return shapely.union_all(polygons) if len(polygons) else shapely.Polygon()
 
 
 def _code_text(value: object) -> str:

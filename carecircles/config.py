@@ -10,7 +10,7 @@ from typing import Any
 from carecircles._errors import InputError
 from carecircles._yaml import load_yaml
 from carecircles.facilities import FacilityColumns
-from carecircles.schema import ConfigFile, Options, SitingOptions, safe_file_name, validate_config
+from carecircles.schema import ConfigFile, Inputs, Options, SitingOptions, safe_file_name, validate_config
 from carecircles.standards import Standard, StandardSpec, resolve_standard
 
 __all__ = ["SAMPLE_CONFIG", "Options", "StudyConfig", "load_config", "study_config"]
@@ -44,6 +44,9 @@ class StudyConfig:
         Where tables and the map go.
     siting
         Siting runs ``carecircles run`` does after the assessment (the ``siting`` section).
+    reader_options
+        Per input: ``encoding`` (zones, facilities, villages), ``datum`` (villages) and
+        ``max_cell_population`` (population), passed to the readers as given.
     source
         The config file itself.
     encoding
@@ -72,6 +75,7 @@ class StudyConfig:
     source: Path | None = None
     siting: tuple[SitingOptions, ...] = ()
     encoding: str = "utf-8"
+    reader_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def load_config(path: str | Path | None = None, *, output_root: Path | None = None) -> StudyConfig:
@@ -144,6 +148,7 @@ def study_config(
         facility_columns=FacilityColumns(**inputs.facilities.columns.model_dump()),
         facility_datum=inputs.facilities.datum,
         road_options=inputs.roads.model_dump(exclude={"path"}, exclude_unset=True),
+        reader_options=_reader_options(inputs),
         village_columns=inputs.villages.columns.model_dump(exclude_none=True) if inputs.villages else {},
         speeds=spec.speeds,
         options=spec.options,
@@ -153,3 +158,16 @@ def study_config(
         siting=siting,
         encoding=encoding,
     )
+
+
+def _reader_options(inputs: Inputs) -> dict[str, dict[str, Any]]:
+    """Per input, the reader options that are not columns: encoding, datum, cell limit."""
+    options: dict[str, dict[str, Any]] = {
+        "zones": {"encoding": inputs.zones.encoding},
+        "facilities": {"encoding": inputs.facilities.encoding},
+    }
+    if inputs.villages is not None:
+        options["villages"] = {"encoding": inputs.villages.encoding, "datum": inputs.villages.datum}
+    if inputs.population is not None:
+        options["population"] = {"max_cell_population": inputs.population.max_cell_population}
+    return options

@@ -17,13 +17,12 @@ import shapely
 from numpy.typing import NDArray
 
 from carecircles._errors import DataIssues, InputError
-from carecircles._tables import column_lookup, find_column, read_table
-from carecircles.coords import parse_datum, to_wgs84
+from carecircles._tables import find_column
+from carecircles.points import DATUM_NAMES, LAT_NAMES, LON_NAMES, read_points
 from carecircles.standards import FACILITY_TYPES, classify_facility_type
 
-LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "东经", "wgs84_lon", "gcj_lon")
-LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬", "wgs84_lat", "gcj_lat")
-DATUM_NAMES = ("crs", "datum", "coord_sys", "coordsys", "coordinate_system", "坐标系")
+__all__ = ["DATUM_NAMES", "LAT_NAMES", "LON_NAMES", "FacilityColumns", "read_facilities"]
+
 TYPE_NAMES = ("type", "facility_type", "category", "kind", "类型", "机构类型", "机构类别")
 ID_NAMES = ("id", "facility_id", "code", "编码", "机构编码", "机构代码")
 NAME_NAMES = ("name", "facility_name", "名称", "机构名称")
@@ -72,6 +71,7 @@ def read_facilities(
     columns: FacilityColumns | None = None,
     default_datum: str = "wgs84",
     outside_buffer_m: float = 10_000.0,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a facility table and return valid facilities as WGS-84 points.
 
@@ -89,6 +89,9 @@ def read_facilities(
         Explicit column names, where automatic detection is not wanted.
     default_datum
         Datum of rows without a datum column value (``wgs84``, ``gcj02``, ``bd09``).
+    encoding
+        Text encoding of the file (default: UTF-8 or GB18030 for CSV; the layer's own, or
+        Latin-1 for a .dbf without .cpg, for vector files).
 
     Returns
     -------
@@ -99,143 +102,36 @@ def read_facilities(
     Raises
     ------
     InputError
-        If the file cannot be read or has no usable coordinate columns.
+        If the file is missing, empty or unreadable, has no usable coordinate columns, or
+        is a vector layer whose coordinates are not degrees (see
+        :func:`carecircles.points.read_points`, which reads the rows).
     """
-    path = Path(path)
     columns = columns or FacilityColumns()
-    table, row_offset, geometry_lonlat = read_table(path, "facility")
-    if table.empty:
-        raise InputError("the facility table has no rows", path=path)
-    lookup = column_lookup(table.columns)
-
-    lon_col = find_column(lookup, columns.lon, LON_NAMES, path, "lon", required=geometry_lonlat is None)
-    lat_col = find_column(lookup, columns.lat, LAT_NAMES, path, "lat", required=geometry_lonlat is None)
-    if lon_col and lat_col:
-        lon = pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=float)
-        lat = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=float)
-    else:
-        lon, lat = geometry_lonlat
-        lon_col, lat_col = "geometry", "geometry"
-    rows = np.arange(len(table)) + row_offset
-    keep = np.ones(len(table), dtype=bool)
-
-    bad = ~(np.isfinite(lon) & np.isfinite(lat))
-    for i in np.flatnonzero(bad):
-        field = lon_col if not np.isfinite(lon[i]) else lat_col
-        raw = table[field].iloc[i] if field in table else None
-        issues.add(
-            "error",
-            path,
-            "coordinate missing or not a number",
-            row=int(rows[i]),
-            field=field,
-            value=raw,
-            action="excluded",
-        )
-    keep &= ~bad
-
-    datum = _datums(table, lookup, columns.datum, default_datum, rows, path, issues)
-    lon, lat = _fix_ranges(lon, lat, keep, study_area, rows, path, issues, (lon_col, lat_col))
-    keep &= np.isfinite(lon) & np.isfinite(lat)
-
-    w_lon, w_lat = np.full(len(lon), np.nan), np.full(len(lat), np.nan)
-    w_lon[keep], w_lat[keep] = to_wgs84(lon[keep], lat[keep], datum[keep])
-
+    points = read_points(
+        path,
+        issues,
+        what="facility",
+        lon_column=columns.lon,
+        lat_column=columns.lat,
+        datum_column=columns.datum,
+        default_datum=default_datum,
+        study_area=study_area,
+        encoding=encoding,
+    )
+    path, table, lookup, rows, keep = points.path, points.table, points.lookup, points.rows, points.keep
     out = table.copy()
     out["row"] = rows
-    out["datum"] = datum
+    out["datum"] = points.datum
     out["facility_id"] = _ids(table, lookup, columns.id, rows, path, issues)
     name_col = find_column(lookup, columns.name, NAME_NAMES, path, "name", required=False)
     out["name"] = table[name_col].astype(str) if name_col else out["facility_id"]
     out["type_label"], out["type"] = _types(table, lookup, columns.type, name_col, rows, path, issues)
     out["status"] = _statuses(table, lookup, columns.status, rows, path, issues)
-    frame = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(w_lon, w_lat), crs=4326)
+    frame = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(points.lon, points.lat), crs=4326)
     frame = frame[keep]
     if study_area is not None and len(frame):
         frame = _check_study_area(frame, study_area, outside_buffer_m, path, issues)
     return frame.reset_index(drop=True)
-
-
-def _datums(
-    table: pd.DataFrame,
-    lookup: dict[str, str],
-    wanted: str | None,
-    default: str,
-    rows: NDArray,
-    path: Path,
-    issues: DataIssues,
-) -> NDArray[np.object_]:
-    default_datum = parse_datum(default)
-    if default_datum is None:
-        raise InputError(f"unknown default datum {default!r}", path=path, field="datum")
-    col = find_column(lookup, wanted, DATUM_NAMES, path, "datum", required=False)
-    if col is None:
-        return np.full(len(table), default_datum, dtype=object)
-    values = table[col].to_numpy(dtype=object)
-    parsed = np.array(
-        [parse_datum(v) if v is not None and str(v).strip() else default_datum for v in values], dtype=object
-    )
-    for i in np.flatnonzero(pd.isna(parsed)):
-        issues.add(
-            "warning",
-            path,
-            f"unknown datum; read as {default_datum}",
-            row=int(rows[i]),
-            field=col,
-            value=values[i],
-            action="repaired",
-        )
-        parsed[i] = default_datum
-    return parsed
-
-
-def _fix_ranges(
-    lon: NDArray,
-    lat: NDArray,
-    keep: NDArray,
-    study_area: shapely.Geometry | None,
-    rows: NDArray,
-    path: Path,
-    issues: DataIssues,
-    fields: tuple[str, str],
-) -> tuple[NDArray, NDArray]:
-    """Swap lat/lon back where that is clearly what happened; exclude out-of-range rows."""
-    lon, lat = lon.copy(), lat.copy()
-    in_range = (np.abs(lon) <= 180) & (np.abs(lat) <= 90) & ~((lon == 0) & (lat == 0))
-    swapped_ok = (np.abs(lat) <= 180) & (np.abs(lon) <= 90)
-    if study_area is not None:
-        box = shapely.box(*shapely.buffer(study_area, 0.5).bounds)
-        inside = shapely.contains_xy(box, lon, lat)
-        swapped_inside = shapely.contains_xy(box, lat, lon)
-        swap = keep & ~inside & swapped_inside
-    else:
-        swap = keep & ~in_range & swapped_ok
-    for i in np.flatnonzero(swap):
-        issues.add(
-            "warning",
-            path,
-            f"longitude and latitude look swapped ({lon[i]}, {lat[i]}); swapped back",
-            row=int(rows[i]),
-            field=f"{fields[0]}/{fields[1]}",
-            value=f"{lon[i]}, {lat[i]}",
-            action="repaired",
-        )
-    lon[swap], lat[swap] = lat[swap], lon[swap].copy()
-    in_range = (np.abs(lon) <= 180) & (np.abs(lat) <= 90) & ~((lon == 0) & (lat == 0))
-    for i in np.flatnonzero(keep & ~in_range):
-        field = fields[0] if abs(lon[i]) > 180 or lon[i] == 0 else fields[1]
-        issues.add(
-            "error",
-            path,
-            "coordinate out of range (longitude -180..180, latitude -90..90, not 0,0)",
-            row=int(rows[i]),
-            field=field,
-            value=f"{lon[i]}, {lat[i]}",
-            action="excluded",
-        )
-    lon[~in_range] = np.nan
-    lat[~in_range] = np.nan
-    return lon, lat
 
 
 def _ids(

@@ -232,8 +232,10 @@ def _edge_speeds(
 ) -> NDArray[np.float64]:
     classes, inverse = np.unique(roads.highway.astype(str), return_inverse=True)
     default = table.get("*", 0.0)
-    per_class = np.array([table.get(c, default) for c in classes], dtype=float)
-    unknown = [c for c in classes if c not in table and c not in _ALL_KNOWN_CLASSES]
+    # an edge merging several classes ("primary;residential") takes the slowest of them
+    per_class = np.array([min(table.get(p, default) for p in c.split(";")) for c in classes], dtype=float)
+    parts = sorted({p for c in classes for p in c.split(";")})
+    unknown = [c for c in parts if c not in table and c not in _ALL_KNOWN_CLASSES]
     if unknown:
         issues.add(
             "info",

@@ -11,17 +11,26 @@ import pandas as pd
 import rasterio
 import rasterio.features
 import rasterio.windows
+import shapely
 from affine import Affine
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 
 from carecircles._errors import DataIssues, InputError
-from carecircles._tables import column_lookup, find_column, read_table
-from carecircles.facilities import LAT_NAMES, LON_NAMES
+from carecircles._tables import find_column
+from carecircles.boundaries import zone_overlaps
+from carecircles.points import read_points
 
 VILLAGE_POP_NAMES = ("population", "pop", "人口", "户籍人口", "常住人口", "resident_pop")
 VILLAGE_NAME_NAMES = ("name", "village_name", "名称", "村名", "行政村")
 VILLAGE_ID_NAMES = ("village_id", "id", "code", "编码", "区划代码")
+
+#: Default largest plausible population of one raster cell (a 1 km cell of the densest
+#: city blocks); more is taken as an undeclared nodata value or a wrong unit.
+MAX_CELL_POPULATION = 100_000.0
+
+#: Share of the zones' cells that may be nodata (lakes, reservoirs) before a warning says so.
+NODATA_WARNING_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -67,14 +76,40 @@ class PopulationCells:
 
 
 def read_population_raster(
-    path: str | Path, zones: gpd.GeoDataFrame, local_crs: CRS, issues: DataIssues
+    path: str | Path,
+    zones: gpd.GeoDataFrame,
+    local_crs: CRS,
+    issues: DataIssues,
+    *,
+    max_cell_population: float = MAX_CELL_POPULATION,
 ) -> PopulationCells:
     """Read the populated cells of a raster that fall in the zones (by cell centre).
 
-    Only the window covering the zones is read, so a national WorldPop file works. Nodata,
-    NaN and negative values count as no one. Cells are assigned to zones by rasterising the
-    zones onto the raster's own grid; cell centres are then projected to ``local_crs``
-    (counts are never resampled).
+    Only the window covering the zones is read, so a national WorldPop file works. Cells are
+    assigned to zones by rasterising the zones onto the raster's own grid (a cell whose
+    centre lies in two overlapping zones goes to the zone listed last, drawn on top as
+    ``gdal_rasterize`` draws it); cell centres are
+    then projected to ``local_crs`` (counts are never resampled).
+
+    Values that cannot be people are reported in ``issues`` with their count and counted
+    as no one: nodata and NaN (info), negative values (warning), and values above
+    ``max_cell_population`` (warning: an undeclared nodata value or a wrong unit, since
+    even the densest 100 m cell holds a few thousand people). Zones partly outside the
+    raster are computed on the covered part, with a warning giving the share of zone area
+    outside it, per zone.
+
+    Parameters
+    ----------
+    path
+        GeoTIFF (or any raster rasterio reads) with a CRS.
+    zones
+        Zones (EPSG:4326), in file order.
+    local_crs
+        Metric CRS of the study.
+    issues
+        Collector for the data issues above.
+    max_cell_population
+        Largest plausible count in one cell (default 100,000).
 
     Raises
     ------
@@ -109,10 +144,10 @@ def read_population_raster(
         window = _zone_window(source, zones_r.total_bounds, path)
         band = source.read(1, window=window, masked=True)
         transform = source.window_transform(window)
+        _report_outside(zones, zones_r, shapely.box(*source.bounds), local_crs, path, issues)
     values = np.ma.filled(band.astype(float), np.nan)
     nodata_cells = int(np.ma.getmaskarray(band).sum())
-    bad = ~np.isfinite(values) | (values < 0)
-    values[bad] = 0.0
+    # burnt in file order: where zones overlap, the zone listed last is drawn on top
     zone_index = rasterio.features.rasterize(
         ((geom, i) for i, geom in enumerate(zones_r.geometry)),
         out_shape=values.shape,
@@ -121,13 +156,18 @@ def read_population_raster(
         dtype="int32",
     )
     in_zone = zone_index >= 0
+    _report_implausible(values, in_zone, max_cell_population, path, issues)
+    values[~np.isfinite(values) | (values < 0) | (values > max_cell_population)] = 0.0
     if nodata_cells:
         inside_nodata = int((np.ma.getmaskarray(band) & in_zone).sum())
+        share = inside_nodata / max(int(in_zone.sum()), 1)
         issues.add(
-            "info",
+            "warning" if share > NODATA_WARNING_SHARE else "info",
             path,
-            f"{inside_nodata} nodata cells inside the zones counted as no population",
+            f"{inside_nodata} nodata cells inside the zones ({share:.1%} of their cells) counted as "
+            "no population",
             field="nodata",
+            value=f"{share:.4f}",
         )
     populated = in_zone & (values > 0)
     rows, cols = np.nonzero(populated)
@@ -144,6 +184,130 @@ def read_population_raster(
         col=cols.astype(np.int64),
         grid=RasterGrid(transform=transform, shape=values.shape, crs=raster_crs, zone_index=zone_index),
     )
+
+
+def _report_outside(
+    zones: gpd.GeoDataFrame,
+    zones_r: gpd.GeoDataFrame,
+    extent: shapely.Geometry,
+    local_crs: CRS,
+    path: Path,
+    issues: DataIssues,
+) -> None:
+    """Warn with the share of zone area outside the raster's extent, zone by zone."""
+    outside = gpd.GeoSeries(shapely.difference(zones_r.geometry.to_numpy(), extent), crs=zones_r.crs)
+    outside_km2 = outside.to_crs(local_crs).area.to_numpy() / 1e6
+    area_km2 = zones.geometry.to_crs(local_crs).area.to_numpy() / 1e6
+    share = np.divide(outside_km2, area_km2, out=np.zeros_like(area_km2), where=area_km2 > 0)
+    affected = np.flatnonzero(share > 1e-4)
+    if not len(affected):
+        return
+    total = outside_km2.sum() / max(area_km2.sum(), 1e-12)
+    listed = ", ".join(
+        f"{zones['zone_code'].iloc[i]} {zones['zone_name'].iloc[i]} {share[i]:.0%}" for i in affected
+    )
+    issues.add(
+        "warning",
+        path,
+        f"the raster covers only part of the zones: {total:.1%} of the zone area "
+        f"({outside_km2.sum():,.1f} km²) is outside it and counts no one; zones affected "
+        f"(share of their area outside): {listed}",
+        field="extent",
+        value=f"{total:.4f}",
+    )
+
+
+def _report_implausible(
+    values: NDArray[np.float64], in_zone: NDArray[np.bool_], limit: float, path: Path, issues: DataIssues
+) -> None:
+    """Count negative and implausibly large cell values inside the zones (nodata is apart)."""
+    finite = np.isfinite(values) & in_zone
+    negative = finite & (values < 0)
+    if negative.any():
+        issues.add(
+            "warning",
+            path,
+            f"{int(negative.sum())} cells inside the zones have negative values (lowest "
+            f"{values[negative].min():g}, {values[negative].sum():,.0f} in all): counted as no one",
+            field="value",
+            value=f"{values[negative].min():g}",
+            action="repaired",
+        )
+    huge = finite & (values > limit)
+    if huge.any():
+        issues.add(
+            "warning",
+            path,
+            f"{int(huge.sum())} cells inside the zones hold more than {limit:,.0f} people (highest "
+            f"{values[huge].max():,.0f}): taken as an undeclared nodata value or a wrong unit and "
+            "counted as no one (raise max_cell_population if they are real)",
+            field="value",
+            value=f"{values[huge].max():g}",
+            action="excluded",
+        )
+
+
+def report_zone_overlaps(
+    zones: gpd.GeoDataFrame,
+    cells: PopulationCells,
+    local_crs: CRS,
+    source: object,
+    issues: DataIssues,
+    *,
+    sliver_km2: float = 0.01,
+) -> None:
+    """Report overlapping zones with the overlap's area and the people in it.
+
+    Each place is counted once, in the zone listed last (see :func:`read_population_raster`
+    and :func:`read_villages`). Overlaps of ``sliver_km2`` or more, or with anyone in them,
+    get one warning each; smaller empty slivers (digitising noise) one info row together.
+    """
+    overlaps = zone_overlaps(zones, local_crs)
+    if overlaps.empty:
+        return
+    people = _people_in(overlaps.geometry.to_numpy(), cells)
+    names = zones["zone_name"].to_numpy()
+    big = (overlaps["area_km2"].to_numpy() >= sliver_km2) | (people > 0)
+    for k in np.flatnonzero(big):
+        first, second = overlaps["first"].iloc[k], overlaps["second"].iloc[k]
+        issues.add(
+            "warning",
+            source,
+            f"zones {overlaps['first_code'].iloc[k]} {names[first]} and {overlaps['second_code'].iloc[k]} "
+            f"{names[second]} overlap: {overlaps['area_km2'].iloc[k]:.4g} km² with {people[k]:,.0f} "
+            f"people, counted once, in {names[second]} (the zone listed last)",
+            row=int(second) + 1,
+            field="geometry",
+            value=f"{overlaps['area_km2'].iloc[k]:.4g} km², {people[k]:.0f} people",
+        )
+    if (~big).any():
+        pairs = ", ".join(
+            f"{a}/{b}"
+            for a, b in zip(overlaps["first_code"][~big], overlaps["second_code"][~big], strict=True)
+        )
+        issues.add(
+            "info",
+            source,
+            f"{int((~big).sum())} sliver overlaps under {sliver_km2:g} km² between zones "
+            f"({overlaps['area_km2'][~big].sum() * 1e6:,.0f} m² in all, no one in them): {pairs}",
+            field="geometry",
+        )
+
+
+def _people_in(areas: NDArray[np.object_], cells: PopulationCells) -> NDArray[np.float64]:
+    """People whose place lies in each of a few polygons (local CRS).
+
+    Places are sorted by x once; each polygon then tests only the places in its x-range.
+    """
+    order = np.argsort(cells.x, kind="stable")
+    xs = cells.x[order]
+    people = np.zeros(len(areas))
+    for k, (minx, miny, maxx, maxy) in enumerate(shapely.bounds(areas)):
+        candidates = order[np.searchsorted(xs, minx, "left") : np.searchsorted(xs, maxx, "right")]
+        candidates = candidates[(cells.y[candidates] >= miny) & (cells.y[candidates] <= maxy)]
+        inside = shapely.contains_xy(areas[k], cells.x[candidates], cells.y[candidates])
+        people[k] = cells.population[candidates[inside]].sum()
+    return people
 
 
 def _zone_window(
@@ -174,31 +338,49 @@ def read_villages(
     population_column: str | None = None,
     name_column: str | None = None,
     id_column: str | None = None,
+    datum: str = "wgs84",
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read village points with a population each and assign them to zones.
+
+    Read by the shared point reader (:func:`carecircles.points.read_points`): lon/lat
+    columns or vector points, GCJ-02/BD-09 converted per row (a ``crs``/``坐标系`` column)
+    or by ``datum``, swapped lat/lon repaired, rows out of range excluded and listed.
+
+    Parameters
+    ----------
+    path
+        CSV with lon/lat columns, or a point layer (GeoJSON, GPKG, Shapefile …).
+    zones
+        Zones (EPSG:4326); a village in two overlapping zones goes to the one listed last
+        (the rule of :func:`read_population_raster`).
+    issues
+        Collector for repaired and excluded rows.
+    population_column, name_column, id_column
+        Columns to use; found by common names when not given.
+    datum
+        Datum of rows without a datum column value (``wgs84``, ``gcj02``, ``bd09``): a
+        table exported from Amap is ``gcj02``, from Baidu ``bd09``.
+    encoding
+        Text encoding of the file (e.g. ``gbk`` for a .dbf without .cpg).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``village_id``, ``name``, ``population``, ``zone_code``, geometry in EPSG:4326.
-        Villages outside every zone are reported and excluded.
+        ``village_id``, ``name``, ``population``, ``row``, ``zone_code``, geometry in
+        EPSG:4326. Villages outside every zone are reported and excluded.
     """
-    path = Path(path)
-    table, offset, lonlat = read_table(path, "village")  # says "village file not found" if missing
-    lookup = column_lookup(table.columns)
-    if lonlat is None:
-        lon_col = find_column(lookup, None, LON_NAMES, path, "lon")
-        lat_col = find_column(lookup, None, LAT_NAMES, path, "lat")
-        lonlat = (
-            pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=float),
-            pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=float),
-        )
-    frame = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(*lonlat), crs=4326)
-    pop_col = find_column(lookup, population_column, VILLAGE_POP_NAMES, path, "village population")
+    area = shapely.box(*zones.total_bounds)  # the swap check only uses its bounds
+    points = read_points(
+        path, issues, what="village", default_datum=datum, study_area=area, encoding=encoding
+    )
+    path, table, lookup, rows = points.path, points.table, points.lookup, points.rows
+    pop_col = find_column(
+        lookup, population_column, VILLAGE_POP_NAMES, path, "village population", hint=points.hint
+    )
     name_col = find_column(lookup, name_column, VILLAGE_NAME_NAMES, path, "village name", required=False)
     id_col = find_column(lookup, id_column, VILLAGE_ID_NAMES, path, "village id", required=False)
-    population = pd.to_numeric(frame[pop_col], errors="coerce")
-    rows = np.arange(len(frame)) + offset
+    population = pd.to_numeric(table[pop_col], errors="coerce")
     for i in np.flatnonzero(population.isna() | (population < 0)):
         issues.add(
             "warning",
@@ -206,29 +388,26 @@ def read_villages(
             "population missing or negative; set to 0",
             row=int(rows[i]),
             field=pop_col,
-            value=frame[pop_col].iloc[i],
+            value=table[pop_col].iloc[i],
             action="repaired",
         )
     out = gpd.GeoDataFrame(
         {
             "village_id": (
-                frame[id_col].astype(str) if id_col else pd.Series([f"V{r:04d}" for r in rows])
+                table[id_col].astype(str) if id_col else pd.Series([f"V{r:04d}" for r in rows])
             ).to_numpy(),
-            "name": (frame[name_col].astype(str) if name_col else frame.index.astype(str)).to_numpy(),
+            "name": (table[name_col].astype(str) if name_col else table.index.astype(str)).to_numpy(),
             "population": population.fillna(0).clip(lower=0).to_numpy(),
             "row": rows,
         },
-        geometry=frame.geometry.to_numpy(),
+        geometry=gpd.points_from_xy(points.lon, points.lat),
         crs=4326,
     )
-    bad_geom = out.geometry.is_empty | out.geometry.x.isna()
-    for i in np.flatnonzero(bad_geom):
-        issues.add(
-            "error", path, "village has no valid point", row=int(rows[i]), field="geometry", action="excluded"
-        )
-    out = out[~bad_geom]
+    out = out[points.keep]
     joined = gpd.sjoin(out, zones[["zone_code", "geometry"]], how="left", predicate="within")
-    joined = joined[~joined.index.duplicated()]
+    # a village in two overlapping zones belongs to the zone listed last
+    joined = joined.sort_values("index_right", ascending=False, kind="stable")
+    joined = joined[~joined.index.duplicated()].sort_index()
     outside = joined["zone_code"].isna()
     for i in np.flatnonzero(outside):
         issues.add(

@@ -6,6 +6,7 @@ consecutive vertices, so the network builder never needs to know where roads cam
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from numpy.typing import NDArray
 
 from carecircles._crs import project_lonlat, utm_crs
 from carecircles._errors import DataIssues, InputError
+from carecircles._tables import check_degrees, is_empty_file, read_layer, report_mojibake
 
 #: highway values that are not usable roads.
 _NOT_ROADS = frozenset(
@@ -40,7 +42,54 @@ _NOT_ROADS = frozenset(
 _ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
 _ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
 _OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".xml", ".osm.xml")
-_CLASS_COLUMNS = ("highway", "fclass", "road_class", "class", "roadclass", "type", "kind", "道路等级")
+_CLASS_COLUMNS = (
+    "highway",
+    "fclass",
+    "road_class",
+    "class",
+    "roadclass",
+    "type",
+    "kind",
+    "道路等级",
+    "行政等级",
+    "技术等级",
+    "公路等级",
+    "等级",
+)
+
+#: Chinese road classes → the OSM class whose speeds they take (network.DEFAULT_SPEEDS_KMH):
+#: administrative classes of highways (行政等级), technical grades (技术等级, JTG B01) and
+#: urban road classes (CJJ 37). The README's speed table lists them.
+CHINESE_ROAD_CLASSES: dict[str, str] = {
+    # administrative
+    "国道": "trunk",
+    "省道": "primary",
+    "县道": "secondary",
+    "乡道": "tertiary",
+    "村道": "unclassified",
+    "专用公路": "service",
+    # technical grade (design speed 一级 60-100, 二级 60-80, 三级 30-40, 四级 20-30 km/h)
+    "高速公路": "motorway",
+    "高速": "motorway",
+    "一级公路": "trunk",
+    "一级": "trunk",
+    "二级公路": "primary",
+    "二级": "primary",
+    "三级公路": "tertiary",
+    "三级": "tertiary",
+    "四级公路": "unclassified",
+    "四级": "unclassified",
+    "等外公路": "track",
+    "等外": "track",
+    # urban roads
+    "城市快速路": "trunk",
+    "快速路": "trunk",
+    "主干路": "primary",
+    "主干道": "primary",
+    "次干路": "secondary",
+    "次干道": "secondary",
+    "支路": "residential",
+}
 _SPEED_COLUMNS = ("maxspeed", "max_speed", "speed", "speed_kmh", "speed_limit", "限速")
 
 
@@ -95,6 +144,7 @@ def read_roads(
     speed_column: str | None = None,
     speed_unit: str = "auto",
     join_tolerance_m: float = 0.0,
+    encoding: str | None = None,
 ) -> RoadEdges:
     """Read roads from any supported format, chosen by file name.
 
@@ -109,6 +159,9 @@ def read_roads(
         For line layers only: the road-class and speed columns (found by common names
         when not given), the speed unit (``kmh``, ``ms``, ``mph`` or ``auto``) and the
         distance within which line ends are joined (0: only where they coincide).
+    encoding
+        For line layers: text encoding of the attributes (e.g. ``gbk`` for a .dbf without
+        .cpg whose Chinese road classes would otherwise be garbled).
 
     Raises
     ------
@@ -118,6 +171,8 @@ def read_roads(
     path = Path(path)
     if not path.exists():
         raise InputError("road file not found", path=path)
+    if is_empty_file(path):
+        raise InputError("the road file is empty (0 bytes or only blank lines)", path=path)
     name = path.name.lower()
     if name.endswith(_OSM_SUFFIXES):
         roads = read_osm(path, issues)
@@ -131,6 +186,7 @@ def read_roads(
             speed_column=speed_column,
             speed_unit=speed_unit,
             join_tolerance_m=join_tolerance_m,
+            encoding=encoding,
         )
     if roads.n_edges == 0:
         raise InputError("the road network is empty: no usable road segment was found", path=path)
@@ -320,10 +376,9 @@ def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
         geometry = data.get("geometry")
         interiors.append(np.asarray(geometry.coords)[1:-1] if geometry is not None else np.zeros((0, 2)))
         ends.append((node_ids[u], node_ids[v]))
-        highway = data.get("highway", "unclassified")
-        highways.append(highway[0] if isinstance(highway, list) else str(highway))
-        maxspeed = data.get("maxspeed")
-        speeds.append(parse_speed(maxspeed[0] if isinstance(maxspeed, list) else maxspeed))
+        highways.append(road_class_text(data.get("highway", "unclassified")))
+        posted = [parse_speed(m) for m in _listed(data.get("maxspeed"))]
+        speeds.append(min((v for v in posted if np.isfinite(v)), default=np.nan))  # merged: the lowest
     # interior vertices get ids by position, so the two directions of a road share them
     counts = np.array([len(c) for c in interiors], dtype=np.int64)
     inner = np.concatenate(interiors) if counts.sum() else np.zeros((0, 2))
@@ -345,7 +400,12 @@ def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
             f"GraphML is projected ({graph.graph['crs']}); save the unprojected graph",
             path=path,
         )
+    if len(xs):
+        check_degrees(
+            np.array([xs.min(), ys.min(), xs.max(), ys.max()]), path, assumed=not graph.graph.get("crs")
+        )
     issues.add("info", path, f"read {len(lengths)} directed edges from GraphML", action="kept")
+    _report_merged(np.asarray(highways, dtype=object), path, issues, "GraphML edges")
     return _edges_from_polylines(
         np.asarray(line_refs, dtype=np.int64),
         np.asarray(lines_lon, dtype=float),
@@ -366,6 +426,7 @@ def read_line_layer(
     speed_column: str | None = None,
     speed_unit: str = "auto",
     join_tolerance_m: float = 0.0,
+    encoding: str | None = None,
 ) -> RoadEdges:
     """Read a line layer with a road-class and/or speed column.
 
@@ -376,14 +437,8 @@ def read_line_layer(
     warning says so).
     """
     path = Path(path)
-    try:
-        layer = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise InputError(f"cannot read road layer: {exc}", path=path) from exc
-    if layer.crs is None:
-        issues.add("warning", path, "layer has no CRS; assumed WGS-84 (EPSG:4326)", field="crs")
-        layer = layer.set_crs(4326)
-    layer = layer.to_crs(4326)
+    layer = read_layer(path, "road", issues, encoding=encoding)
+    hint = report_mojibake(layer, path, issues, "road")
     is_line = layer.geometry.geom_type.isin(["LineString", "MultiLineString"])
     if (~is_line).any():
         kinds = layer.geometry.geom_type[~is_line].value_counts().to_dict()
@@ -401,12 +456,12 @@ def read_line_layer(
     if class_col is None and speed_col is None:
         raise InputError(
             f"no road-class column ({', '.join(_CLASS_COLUMNS)}) and no speed column "
-            f"({', '.join(_SPEED_COLUMNS)}); columns are {list(layer.columns)}",
+            f"({', '.join(_SPEED_COLUMNS)}); columns are {list(layer.columns)}{hint}",
             path=path,
             field="highway",
         )
     highway = (
-        layer[class_col].fillna("unclassified").astype(str).to_numpy(dtype=object)
+        road_classes(layer[class_col].to_numpy(dtype=object), path, issues, class_col)
         if class_col
         else np.full(len(layer), "unclassified", dtype=object)
     )
@@ -437,6 +492,76 @@ def read_line_layer(
         speeds,
         str(path),
     )
+
+
+def _listed(value: object) -> list[str]:
+    """Values of an attribute that may be a list, or a list saved as text ("['a', 'b']")."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            parsed = None
+        if isinstance(parsed, (list, tuple)):
+            return [str(v).strip() for v in parsed if str(v).strip()]
+    return [text] if text else []
+
+
+def road_class_text(value: object) -> str:
+    """One road class per edge: Chinese classes mapped to OSM ones, merged classes joined.
+
+    An edge that merges several classes (osmnx simplification gives ``['primary',
+    'residential']``, also saved as that text) becomes ``"primary;residential"``; the
+    network builder gives it the slowest of its classes for each mode.
+
+    Examples
+    --------
+    >>> road_class_text("['primary', 'residential']"), road_class_text("县道")
+    ('primary;residential', 'secondary')
+    """
+    classes = [CHINESE_ROAD_CLASSES.get(c.replace(" ", ""), c) for c in _listed(value)]
+    return ";".join(dict.fromkeys(classes)) or "unclassified"
+
+
+def road_classes(
+    values: NDArray[np.object_], path: Path, issues: DataIssues, field: str
+) -> NDArray[np.object_]:
+    """Road class of every line of a layer (see :func:`road_class_text`), one look-up per value."""
+    labels = pd.Series(values, dtype=object)
+    labels = labels.where(labels.notna(), "").astype(str)
+    unique = labels.unique()
+    mapped = pd.Series([road_class_text(v) for v in unique], index=unique)
+    classes = labels.map(mapped).to_numpy(dtype=object)
+    chinese = sorted({v for v in unique if v.replace(" ", "") in CHINESE_ROAD_CLASSES})
+    if chinese:
+        issues.add(
+            "info",
+            path,
+            "Chinese road classes read as OSM classes: "
+            + ", ".join(f"{c}→{CHINESE_ROAD_CLASSES[c.replace(' ', '')]}" for c in chinese),
+            field=field,
+        )
+    _report_merged(classes, path, issues, "lines")
+    return classes
+
+
+def _report_merged(classes: NDArray[np.object_], path: Path, issues: DataIssues, what: str) -> None:
+    merged = pd.Series(classes, dtype=object).str.contains(";", regex=False).to_numpy(dtype=bool)
+    if merged.any():
+        example = classes[np.flatnonzero(merged)[0]]
+        issues.add(
+            "warning",
+            path,
+            f"{int(merged.sum())} {what} merge several road classes (e.g. {example}); each gets "
+            "the slowest of its classes for every travel mode",
+            field="highway",
+            value=example,
+            action="repaired",
+        )
 
 
 def _pick_column(

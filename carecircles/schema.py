@@ -12,6 +12,7 @@ value that was probably meant. Nothing is coerced silently: ``"false"`` is not a
 
 from __future__ import annotations
 
+import codecs
 import re
 import typing
 import unicodedata
@@ -105,6 +106,21 @@ def safe_file_name(text: str, fallback: str = "study") -> str:
 def _doc(text: str) -> dict[str, Any]:
     """Say what a key does, for the README's reference (``description`` says what it takes)."""
     return {"doc": text}
+
+
+def _encoding(value: str) -> str:
+    try:
+        return codecs.lookup(value).name
+    except LookupError:
+        raise ValueError("unknown text encoding") from None
+
+
+#: A text encoding Python knows (``gbk``, ``gb18030``, ``utf-8`` …), for layers without a .cpg.
+Encoding = Annotated[
+    StrictStr,
+    AfterValidator(_encoding),
+    Field(description="a text encoding, e.g. gbk, gb18030 or utf-8"),
+]
 
 
 def _path_only(value: object) -> object:
@@ -208,6 +224,11 @@ class ZonesInput(BaseModel):
         default=None,
         description="a mapping from the end of a zone name to urban or rural, e.g. {街道: urban, 镇: rural}",
     )
+    encoding: Encoding | None = Field(
+        default=None,
+        description="a text encoding, e.g. gbk, gb18030 or utf-8",
+        json_schema_extra=_doc("the encoding of a layer's text when it has no .cpg (default: detected)"),
+    )
 
 
 class FacilityColumnsSpec(BaseModel):
@@ -257,6 +278,11 @@ class FacilitiesInput(BaseModel):
     datum: Annotated[StrictStr, AfterValidator(_datum), Allowed(_DATUM_ALIASES)] = Field(
         default="wgs84", description=f"a datum: {_DATUM_WORDS}"
     )
+    encoding: Encoding | None = Field(
+        default=None,
+        description="a text encoding, e.g. gbk, gb18030 or utf-8",
+        json_schema_extra=_doc("the encoding of a layer's text when it has no .cpg (default: detected)"),
+    )
 
 
 class RoadsInput(BaseModel):
@@ -285,6 +311,11 @@ class RoadsInput(BaseModel):
         ge=0,
         description="a distance in metres (a number, 0 or more) within which line ends are joined",
     )
+    encoding: Encoding | None = Field(
+        default=None,
+        description="a text encoding, e.g. gbk, gb18030 or utf-8",
+        json_schema_extra=_doc("the encoding of a layer's text when it has no .cpg (default: detected)"),
+    )
 
 
 class PopulationInput(BaseModel):
@@ -293,6 +324,12 @@ class PopulationInput(BaseModel):
     model_config = _FORBID
 
     path: Text = Field(description="a file path (text), relative to the config file")
+    max_cell_population: Number = Field(
+        default=100_000.0,
+        gt=0,
+        description="a number of people (more than 0)",
+        json_schema_extra=_doc("cells above this are counted as 0 and reported (an undeclared nodata value)"),
+    )
 
 
 class VillageColumns(BaseModel):
@@ -320,6 +357,14 @@ class VillagesInput(BaseModel):
 
     path: Text = Field(description="a file path (text), relative to the config file")
     columns: VillageColumns = Field(default=VillageColumns(), description="a mapping: id, name, population")
+    datum: Annotated[StrictStr, AfterValidator(_datum), Allowed(_DATUM_ALIASES)] = Field(
+        default="wgs84", description=f"a datum: {_DATUM_WORDS}"
+    )
+    encoding: Encoding | None = Field(
+        default=None,
+        description="a text encoding, e.g. gbk, gb18030 or utf-8",
+        json_schema_extra=_doc("the encoding of a layer's text when it has no .cpg (default: detected)"),
+    )
 
 
 _INPUT = "a file path (text) or a mapping with path and options"

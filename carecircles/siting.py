@@ -25,12 +25,12 @@ from scipy.spatial import cKDTree
 from carecircles import assessment
 from carecircles._crs import project_lonlat
 from carecircles._errors import DataIssues, InputError
-from carecircles._tables import column_lookup, find_column, read_table
+from carecircles._tables import find_column
 from carecircles.analysis import OPEN_STATUSES, Engine, StudyInputs, StudyResult, assess
-from carecircles.coords import parse_datum, to_wgs84
 from carecircles.covering import exact_max_cover, exact_set_cover, greedy_max_cover
-from carecircles.facilities import DATUM_NAMES, LAT_NAMES, LON_NAMES, NAME_NAMES
+from carecircles.facilities import NAME_NAMES
 from carecircles.network import Network
+from carecircles.points import read_points
 from carecircles.schema import CANDIDATE_KINDS, SitingOptions
 from carecircles.standards import FACILITY_TYPES, Standard
 from carecircles.traveltime import offroad_cost_per_metre
@@ -223,7 +223,7 @@ def candidate_sites(
             raise InputError(f"unknown candidate kind {kind!r}; known: {', '.join(CANDIDATE_KINDS)}")
         pieces.append(_CANDIDATE_MAKERS[kind](inputs, network, options))
     if options.candidate_file is not None:
-        pieces.append(read_candidates(options.candidate_file))
+        pieces.append(read_candidates(options.candidate_file, inputs.issues))
     frame = pd.concat([p for p in pieces if len(p)], ignore_index=True) if pieces else pd.DataFrame()
     if frame.empty:
         raise InputError("no candidate sites: choose candidate kinds or give a candidate file")
@@ -310,32 +310,19 @@ _CANDIDATE_MAKERS = {
 }
 
 
-def read_candidates(path: Path) -> pd.DataFrame:
-    """Read user candidate sites: lon/lat (any datum column) or points, and an optional name."""
-    path = Path(path)
-    table, offset, lonlat = read_table(path, "candidate")
-    lookup = column_lookup(table.columns)
-    if lonlat is None:
-        lon_col = find_column(lookup, None, LON_NAMES, path, "lon")
-        lat_col = find_column(lookup, None, LAT_NAMES, path, "lat")
-        lon = pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=float)
-        lat = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=float)
-        bad = np.flatnonzero(~np.isfinite(lon) | ~np.isfinite(lat))
-        if len(bad):
-            raise InputError(
-                "candidate coordinate missing or not a number",
-                path=path,
-                row=int(bad[0]) + offset,
-                field=lon_col,
-            )
-        datum_col = find_column(lookup, None, DATUM_NAMES, path, "datum", required=False)
-        datum = [parse_datum(v) or "wgs84" for v in table[datum_col]] if datum_col else "wgs84"
-        lon, lat = to_wgs84(lon, lat, np.asarray(datum, dtype=object))
-    else:
-        lon, lat = lonlat
-    name_col = find_column(lookup, None, NAME_NAMES, path, "name", required=False)
+def read_candidates(path: Path, issues: DataIssues | None = None) -> pd.DataFrame:
+    """Read user candidate sites: lon/lat (any datum column) or points, and an optional name.
+
+    Read by the shared point reader (:func:`carecircles.points.read_points`); rows without
+    a usable position are excluded and recorded in ``issues``.
+    """
+    issues = DataIssues() if issues is None else issues
+    points = read_points(path, issues, what="candidate")
+    table, offset = points.table, int(points.rows[0])
+    name_col = find_column(points.lookup, None, NAME_NAMES, points.path, "name", required=False)
     names = table[name_col].astype(str) if name_col else [f"候选点 {i + offset}" for i in range(len(table))]
-    return pd.DataFrame({"name": list(names), "source": "file", "lon": lon, "lat": lat})
+    frame = pd.DataFrame({"name": list(names), "source": "file", "lon": points.lon, "lat": points.lat})
+    return frame[points.keep].reset_index(drop=True)
 
 
 def coverage_matrix(

@@ -1,0 +1,234 @@
+"""One reader for point tables (facilities, villages, candidate sites): CSV or vector points.
+
+Column lookup, datum conversion (WGS-84 / GCJ-02 / BD-09, per row or a default), range
+checks, swapped-coordinate repair, row numbering, empty-file and CRS checks happen here
+once, so every point input is read by the same rules. Rows are numbered as a planner sees
+them: for a CSV, the line in the file (header = 1); for a vector file, the feature number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from carecircles._errors import DataIssues, InputError
+from carecircles._tables import column_lookup, find_column, read_table, report_mojibake
+from carecircles.coords import parse_datum, to_wgs84
+
+LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "东经", "wgs84_lon", "gcj_lon")
+LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬", "wgs84_lat", "gcj_lat")
+DATUM_NAMES = ("crs", "datum", "coord_sys", "coordsys", "coordinate_system", "坐标系")
+
+
+@dataclass(frozen=True)
+class PointTable:
+    """A point table as read: every row, with WGS-84 positions for the usable ones.
+
+    Attributes
+    ----------
+    table
+        The attribute table, every row (text columns for CSV).
+    lon, lat
+        WGS-84 degrees; ``nan`` for excluded rows.
+    keep
+        Rows with a usable position (the others are in the data issues).
+    rows
+        Row number of each record as a planner counts it.
+    datum
+        Datum each row was given in (``wgs84``, ``gcj02``, ``bd09``).
+    lookup
+        Lower-cased column name → column, for further column lookups.
+    path
+        The file.
+    hint
+        What to add to a "column not found" message when the text looks garbled.
+    """
+
+    table: pd.DataFrame
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    keep: NDArray[np.bool_]
+    rows: NDArray[np.int64]
+    datum: NDArray[np.object_]
+    lookup: dict[str, str]
+    path: Path
+    hint: str = ""
+
+
+def read_points(
+    path: str | Path,
+    issues: DataIssues,
+    *,
+    what: str,
+    lon_column: str | None = None,
+    lat_column: str | None = None,
+    datum_column: str | None = None,
+    default_datum: str = "wgs84",
+    study_area: shapely.Geometry | None = None,
+    encoding: str | None = None,
+) -> PointTable:
+    """Read a CSV with lon/lat columns, or a vector point layer, into WGS-84 positions.
+
+    Parameters
+    ----------
+    path
+        CSV (UTF-8 or GB18030, as Chinese Excel saves it), GeoJSON, GPKG, Shapefile or any
+        vector file. A vector file's geometry is used unless lon/lat columns are named.
+    issues
+        Collector for repaired and excluded rows.
+    what
+        What the rows are ("facility", "village", "candidate"), for messages.
+    lon_column, lat_column, datum_column
+        Columns to use; found by common names when not given.
+    default_datum
+        Datum of rows without a datum column value (``wgs84``, ``gcj02``, ``bd09``).
+    study_area
+        WGS-84 polygon: a point outside it whose swapped lat/lon falls inside is swapped back.
+    encoding
+        Text encoding of the file (default: UTF-8 or GB18030 for CSV, the layer's own for
+        vector files).
+
+    Returns
+    -------
+    PointTable
+
+    Raises
+    ------
+    InputError
+        For a missing, empty or unreadable file, no coordinate columns, a vector layer whose
+        coordinates are not degrees, or a table in which no row has a position in range.
+    """
+    path = Path(path)
+    table, offset, geometry_lonlat = read_table(path, what, encoding=encoding, issues=issues)
+    if table.empty:
+        raise InputError(f"the {what} table has no rows", path=path)
+    hint = report_mojibake(table, path, issues, what) if geometry_lonlat is not None else ""
+    lookup = column_lookup(table.columns)
+    use_columns = geometry_lonlat is None or lon_column is not None or lat_column is not None
+    if use_columns:
+        lon_col = find_column(lookup, lon_column, LON_NAMES, path, "lon", hint=hint)
+        lat_col = find_column(lookup, lat_column, LAT_NAMES, path, "lat", hint=hint)
+        lon = pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=float)
+        lat = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=float)
+    else:
+        lon, lat = (np.asarray(v, dtype=float).copy() for v in geometry_lonlat)
+        lon_col = lat_col = "geometry"
+    rows = np.arange(len(table), dtype=np.int64) + offset
+
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    for i in np.flatnonzero(bad):
+        field = lon_col if not np.isfinite(lon[i]) else lat_col
+        raw = table[field].iloc[i] if field in table else None
+        issues.add(
+            "error",
+            path,
+            f"{what} coordinate missing or not a number",
+            row=int(rows[i]),
+            field=field,
+            value=raw,
+            action="excluded",
+        )
+    keep = ~bad
+    datum = _datums(table, lookup, datum_column, default_datum, rows, path, issues)
+    lon, lat = _fix_ranges(lon, lat, keep, study_area, rows, path, issues, (lon_col, lat_col))
+    if keep.any() and not np.isfinite(lon[keep]).any():
+        raise InputError(
+            f"no {what} has a longitude/latitude in range (±180/±90): are the coordinates "
+            f"projected metres? give degrees (columns {lon_col}, {lat_col})",
+            path=path,
+            field=lon_col,
+        )
+    keep &= np.isfinite(lon) & np.isfinite(lat)
+    w_lon, w_lat = np.full(len(lon), np.nan), np.full(len(lat), np.nan)
+    w_lon[keep], w_lat[keep] = to_wgs84(lon[keep], lat[keep], datum[keep])
+    return PointTable(table, w_lon, w_lat, keep, rows, datum, lookup, path, hint)
+
+
+def _datums(
+    table: pd.DataFrame,
+    lookup: dict[str, str],
+    wanted: str | None,
+    default: str,
+    rows: NDArray,
+    path: Path,
+    issues: DataIssues,
+) -> NDArray[np.object_]:
+    default_datum = parse_datum(default)
+    if default_datum is None:
+        raise InputError(
+            f"unknown default datum {default!r} (wgs84, gcj02 or bd09)", path=path, field="datum"
+        )
+    col = find_column(lookup, wanted, DATUM_NAMES, path, "datum", required=False)
+    if col is None:
+        return np.full(len(table), default_datum, dtype=object)
+    values = table[col].to_numpy(dtype=object)
+    parsed = np.array(
+        [parse_datum(v) if not pd.isna(v) and str(v).strip() else default_datum for v in values],
+        dtype=object,
+    )
+    for i in np.flatnonzero(pd.isna(parsed)):
+        issues.add(
+            "warning",
+            path,
+            f"unknown datum; read as {default_datum}",
+            row=int(rows[i]),
+            field=col,
+            value=values[i],
+            action="repaired",
+        )
+        parsed[i] = default_datum
+    return parsed
+
+
+def _fix_ranges(
+    lon: NDArray,
+    lat: NDArray,
+    keep: NDArray,
+    study_area: shapely.Geometry | None,
+    rows: NDArray,
+    path: Path,
+    issues: DataIssues,
+    fields: tuple[str, str],
+) -> tuple[NDArray, NDArray]:
+    """Swap lat/lon back where that is clearly what happened; exclude out-of-range rows."""
+    lon, lat = lon.copy(), lat.copy()
+    in_range = (np.abs(lon) <= 180) & (np.abs(lat) <= 90) & ~((lon == 0) & (lat == 0))
+    swapped_ok = (np.abs(lat) <= 180) & (np.abs(lon) <= 90)
+    if study_area is not None:
+        box = shapely.box(*shapely.buffer(study_area, 0.5).bounds)
+        inside = shapely.contains_xy(box, lon, lat)
+        swapped_inside = shapely.contains_xy(box, lat, lon)
+        swap = keep & ~inside & swapped_inside
+    else:
+        swap = keep & ~in_range & swapped_ok
+    for i in np.flatnonzero(swap):
+        issues.add(
+            "warning",
+            path,
+            f"longitude and latitude look swapped ({lon[i]}, {lat[i]}); swapped back",
+            row=int(rows[i]),
+            field=f"{fields[0]}/{fields[1]}",
+            value=f"{lon[i]}, {lat[i]}",
+            action="repaired",
+        )
+    lon[swap], lat[swap] = lat[swap], lon[swap].copy()
+    in_range = (np.abs(lon) <= 180) & (np.abs(lat) <= 90) & ~((lon == 0) & (lat == 0))
+    for i in np.flatnonzero(keep & ~in_range):
+        field = fields[0] if abs(lon[i]) > 180 or lon[i] == 0 else fields[1]
+        issues.add(
+            "error",
+            path,
+            "coordinate out of range (longitude -180..180, latitude -90..90, not 0,0)",
+            row=int(rows[i]),
+            field=field,
+            value=f"{lon[i]}, {lat[i]}",
+            action="excluded",
+        )
+    lon[~in_range] = np.nan
+    lat[~in_range] = np.nan
+    return lon, lat
