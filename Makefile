@@ -23,6 +23,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check carecircles tests scripts
 	$(BIN)/ruff format --check carecircles tests scripts
+	$(BIN)/mypy
 
 # The browser tests need Debian's chromium and chromedriver (and CJK fonts for screenshots):
 # installed here when missing and we are root (as in CI); otherwise those tests skip.

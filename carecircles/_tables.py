@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,9 +14,9 @@ from numpy.typing import NDArray
 from carecircles._errors import DataIssues, InputError
 
 
-def column_lookup(columns: object) -> dict[str, str]:
+def column_lookup(columns: Iterable[object]) -> dict[str, str]:
     """Lower-cased, stripped column name → actual column name."""
-    return {str(c).strip().lower(): c for c in columns}
+    return {str(c).strip().lower(): str(c) for c in columns}
 
 
 def find_column(

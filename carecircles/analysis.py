@@ -27,7 +27,7 @@ from carecircles.population import (
     report_zone_overlaps,
 )
 from carecircles.roads import RoadEdges, read_roads
-from carecircles.traveltime import NodeCosts, PlaceCosts, nearest_facility_costs, place_costs
+from carecircles.traveltime import NodeCosts, PlaceCosts, Weight, nearest_facility_costs, place_costs
 
 if TYPE_CHECKING:
     from carecircles.config import StudyConfig
@@ -331,7 +331,7 @@ class Engine:
         )
 
     def node_costs(
-        self, mode: str, types: frozenset[str], weight: str, limit: float
+        self, mode: str, types: frozenset[str], weight: Weight, limit: float
     ) -> tuple[NodeCosts, np.ndarray]:
         """Node costs to the nearest open facility of ``types`` (cached per set)."""
         key = (mode, types, weight, limit)
@@ -373,7 +373,7 @@ class Engine:
         x: np.ndarray,
         y: np.ndarray,
         *,
-        weight: str = "seconds",
+        weight: Weight = "seconds",
         limit: float | None = None,
         mode: str | None = None,
         direct_walk: bool = True,

@@ -98,6 +98,7 @@ def read_zones(
     lookup = column_lookup(frame.columns)
 
     code_col = find_column(lookup, code_column, CODE_NAMES, path, "zone code", hint=hint)
+    assert code_col is not None  # a required column: found or raised
     name_col = find_column(lookup, name_column, NAME_NAMES, path, "zone name", required=False)
     codes = _codes(frame[code_col], path, code_col)
     names = frame[name_col].astype(str) if name_col else codes

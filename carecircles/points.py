@@ -113,9 +113,11 @@ def read_points(
     if use_columns:
         lon_col = find_column(lookup, lon_column, LON_NAMES, path, "lon", hint=hint)
         lat_col = find_column(lookup, lat_column, LAT_NAMES, path, "lat", hint=hint)
+        assert lon_col is not None and lat_col is not None  # required columns: found or raised
         lon = pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=float)
         lat = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=float)
     else:
+        assert geometry_lonlat is not None  # use_columns is true otherwise
         lon, lat = (np.asarray(v, dtype=float).copy() for v in geometry_lonlat)
         lon_col = lat_col = "geometry"
     rows = np.arange(len(table), dtype=np.int64) + offset

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -215,13 +217,14 @@ def read_osm(path: str | Path, issues: DataIssues) -> RoadEdges:
     try:
         for way in processor:
             tags = way.tags
-            highway = tags.get("highway", "")
+            highway = tags.get("highway") or ""
             if highway in _NOT_ROADS or tags.get("area") == "yes" or tags.get("access") == "no":
                 continue
             oneway = _parse_oneway(tags.get("oneway"), highway, tags.get("junction"))
             speed = parse_speed(tags.get("maxspeed"))
             # a way leaving the extract is split into its runs of located vertices
-            for run in _located_runs(way.nodes):
+            nodes = way.nodes  # type: ignore[union-attr]  # a WayProcessor yields ways only
+            for run in _located_runs(nodes):
                 if len(run) < 2:
                     continue
                 refs.extend(ref for ref, _, _ in run)
@@ -231,7 +234,7 @@ def read_osm(path: str | Path, issues: DataIssues) -> RoadEdges:
                 highways.append(highway)
                 oneways.append(oneway)
                 speeds.append(speed)
-            missing_locations += sum(not n.location.valid() for n in way.nodes)
+            missing_locations += sum(not n.location.valid() for n in nodes)
     except RuntimeError as exc:  # libosmium reports unreadable files this way
         raise InputError(f"cannot read OSM file: {exc}", path=path) from exc
     if missing_locations:
@@ -254,7 +257,7 @@ def read_osm(path: str | Path, issues: DataIssues) -> RoadEdges:
     )
 
 
-def _located_runs(nodes: object) -> list[list[tuple[int, float, float]]]:
+def _located_runs(nodes: Iterable[Any]) -> list[list[tuple[int, float, float]]]:
     """Split a way's node list at nodes without a location."""
     runs: list[list[tuple[int, float, float]]] = [[]]
     for node in nodes:

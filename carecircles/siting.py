@@ -33,7 +33,7 @@ from carecircles.network import Network
 from carecircles.points import read_points
 from carecircles.schema import CANDIDATE_KINDS, SitingOptions
 from carecircles.standards import FACILITY_TYPES, Standard
-from carecircles.traveltime import offroad_cost_per_metre
+from carecircles.traveltime import Weight, offroad_cost_per_metre
 
 _EPS = 1e-6
 _CHUNK_CELLS = 10_000_000  # Dijkstra rows × nodes held at once (80 MB of float64)
@@ -349,7 +349,7 @@ def coverage_matrix(
             output_type="coo_matrix",
         )
         return _boolean(pairs.row, pairs.col, (n_c, n_d))
-    weight = "seconds" if standard.metric == "time" else "metres"
+    weight: Weight = "seconds" if standard.metric == "time" else "metres"
     budget = (standard.threshold_seconds if standard.metric == "time" else standard.threshold) + _EPS
     per_m = offroad_cost_per_metre(weight)
     snap = getattr(options, "snap_radius_m", 2000.0)
@@ -496,7 +496,7 @@ def _scenarios(
     existing = assess(inputs, _locked(facilities, False), polygons=False, issues=quiet)
     planned = assess(inputs, _locked(facilities, True), polygons=False, issues=quiet)
     columns = ["zone_code", "zone_name", "zone_type", "population"]
-    out = None
+    out: pd.DataFrame | None = None
     for label, result in (("existing", existing), ("planned", planned), ("proposed", after)):
         rows = result.zone_results[result.zone_results["standard"] == standard.id]
         part = rows[[*columns, "covered_population", "covered_share", "passes"]].rename(
@@ -507,6 +507,7 @@ def _scenarios(
             }
         )
         out = part if out is None else out.merge(part, on=columns, how="outer", sort=False)
+    assert out is not None
     out["gain_from_planned"] = out["covered_planned"] - out["covered_existing"]
     out["gain_from_proposed"] = out["covered_proposed"] - out["covered_planned"]
     out.insert(0, "standard", standard.id)
@@ -542,6 +543,7 @@ def _outreach(
     zone_names = inputs.zones["zone_name"].to_numpy()
     if standard.metric == "distance":
         villages = inputs.villages
+        assert villages is not None  # distance standards are sited on village points
         idx = np.flatnonzero(left)
         return pd.DataFrame(
             {
