@@ -30,6 +30,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~<>&$=-])")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def text(value: object) -> str:
@@ -97,6 +98,11 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def terminal_text(value: object) -> str:
-    """Show a value on a terminal line: control characters (escape sequences) made visible."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text(value))
+def terminal_text(value: object, *, lines: bool = False) -> str:
+    """Show a value on a terminal: control characters (escape sequences) made visible.
+
+    With ``lines``, line breaks are kept (a message of several lines); otherwise they are
+    shown as ``\\x0a`` too, so a name cannot break a table row.
+    """
+    pattern = _CONTROL_BUT_NEWLINE if lines else _CONTROL
+    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", text(value))

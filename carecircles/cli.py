@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"run": _run, "site": _site, "check": _check, "batch": _batch}[args.command](args)
     except CareCirclesError as exc:
-        print(f"carecircles: error: {terminal_text(exc)}", file=sys.stderr)
+        print(f"carecircles: error: {terminal_text(exc, lines=True)}", file=sys.stderr)
         return 2
 
 

@@ -340,3 +340,10 @@ def test_terminal_escape_sequences_in_names_are_made_visible(capsys):
     assert main(["run", "/nonexistent/\x1b[31mred.yml", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\\x1b[31mred.yml" in err
+
+
+def test_error_messages_keep_their_lines_but_not_escape_sequences():
+    from carecircles._encode import terminal_text
+
+    assert terminal_text("a\nb\x1b[2J", lines=True) == "a\nb\\x1b[2J"
+    assert terminal_text("a\\x0a") == "a\\x0a"  # text that looks like an escape stays as typed
