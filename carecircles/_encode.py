@@ -99,10 +99,10 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def terminal_text(value: object, *, lines: bool = False) -> str:
-    """Show a value on a terminal: control characters (escape sequences) made visible.
+    r"""Show a value on a terminal: control characters (escape sequences) made visible.
 
     With ``lines``, line breaks are kept (a message of several lines); otherwise they are
-    shown as ``\\x0a`` too, so a name cannot break a table row.
+    shown as ``\x0a`` too, so a name cannot break a table row.
     """
     pattern = _CONTROL_BUT_NEWLINE if lines else _CONTROL
     return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", text(value))
