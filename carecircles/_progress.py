@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from carecircles._encode import terminal_text
+
 
 @dataclass
 class Progress:
@@ -34,22 +36,23 @@ class Progress:
     def step(self, label: str) -> Iterator[None]:
         """Time one step and report it."""
         self._done += 1
+        shown = terminal_text(label)  # a label may carry a standard id from the config
         counter = f"[{self._done}/{self.total}]" if self.total else f"[{self._done}]"
         interactive = self.stream is not None and getattr(self.stream, "isatty", lambda: False)()
         if interactive:
-            self._write(f"{counter} {label} …")
+            self._write(f"{counter} {shown} …")
         start = time.perf_counter()
         yield
         elapsed = time.perf_counter() - start
         self.timings[label] = round(elapsed, 3)
-        self._write(("\r\033[K" if interactive else "") + f"{counter} {label}: {elapsed:.1f} s\n")
+        self._write(("\r\033[K" if interactive else "") + f"{counter} {shown}: {elapsed:.1f} s\n")
         for note in self._notes:
             self._write(f"      {note}\n")
         self._notes.clear()
 
     def note(self, text: str) -> None:
         """Add a line of detail, printed under the current step when it ends."""
-        self._notes.append(text)
+        self._notes.append(terminal_text(text))
 
     def _write(self, text: str) -> None:
         if self.stream is not None:

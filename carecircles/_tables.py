@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -125,6 +125,40 @@ def _read_csv(path: Path, sep: str, encoding: str | None) -> pd.DataFrame:
     raise InputError("CSV is neither UTF-8 nor GB18030 text", path=path)
 
 
+#: Root elements of GDAL files that point at other data (a URL, any local file, a web service).
+_INDIRECTION = re.compile(
+    rb"<\s*(OGRVRTDataSource|VRTDataset|GDAL_WMS|GDAL_WMTS|OGRWFSDataSource|WFS_Capabilities|"
+    rb"GDAL_WCS|WCS_GDAL|WMS_Capabilities|WMT_MS_Capabilities)\b",
+    re.IGNORECASE,
+)
+
+
+def ensure_local_data(path: Path, what: str) -> None:
+    """Refuse an input that would make GDAL read elsewhere: a URL, a virtual file, a VRT.
+
+    carecircles reads the files it is given and nothing else: a ``/vsicurl/`` or other
+    ``/vsi…`` path, or a VRT / WMS / WFS description (GDAL opens those by content, whatever
+    the file is called) could make an offline run fetch a URL or pull in any local file.
+
+    Raises
+    ------
+    InputError
+        For such a path or file.
+    """
+    text = str(path)
+    if "/vsi" in text.lower() or "://" in text:
+        raise InputError(f"the {what} input must be a local file, not a GDAL virtual path or URL", path=path)
+    if path.is_file():
+        with path.open("rb") as f:
+            head = f.read(4096)
+        if _INDIRECTION.search(head):
+            raise InputError(
+                f"the {what} file is a GDAL VRT or web-service description that points at other data: "
+                "give the data file itself",
+                path=path,
+            )
+
+
 def read_layer(
     path: Path, what: str, issues: DataIssues | None, *, encoding: str | None = None
 ) -> gpd.GeoDataFrame:
@@ -152,6 +186,7 @@ def read_layer(
         If the file cannot be read, or its coordinates are outside ±180/±90 in a CRS that
         is (or is assumed to be) degrees.
     """
+    ensure_local_data(path, what)
     try:
         frame = gpd.read_file(path, **({"encoding": encoding} if encoding else {}))
     except LookupError as exc:
@@ -270,3 +305,41 @@ def _redecode(text: str) -> tuple[str, str] | None:
         if re.search("[\u4e00-\u9fff]", decoded):
             return name, decoded
     return None
+
+
+def text_values(
+    values: pd.Series,
+    fallback: Sequence[str] | pd.Series,
+    *,
+    issues: DataIssues | None = None,
+    path: Path | None = None,
+    rows: Sequence[int] | NDArray | None = None,
+    field: str | None = None,
+    what: str = "name",  # e.g. "zone name", "facility name"
+    strip: bool = False,
+) -> NDArray[np.object_]:
+    """Text of a column, with missing or blank cells replaced by ``fallback`` (e.g. the code).
+
+    Missing cells never become the text ``nan``. Names keep their text exactly as written;
+    ``strip`` trims identifiers. With ``issues``, one info row says how many were filled and
+    where the first one is.
+    """
+    raw = values.to_numpy(dtype=object)
+    missing = np.array([v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) for v in raw])
+    text = np.array(["" if m else str(v) for v, m in zip(raw, missing, strict=True)], dtype=object)
+    if strip:
+        text = np.array([t.strip() for t in text], dtype=object)
+    blank = np.array([not t.strip() for t in text], dtype=bool)
+    filled = np.asarray(fallback, dtype=object)
+    text[blank] = filled[blank]
+    if issues is not None and blank.any():
+        first = int(np.flatnonzero(blank)[0])
+        issues.add(
+            "info",
+            path,
+            f"{int(blank.sum())} {what} value(s) missing or blank: shown as {filled[first]!r} and the like",
+            row=None if rows is None else int(rows[first]),
+            field=field,
+            action="repaired",
+        )
+    return text

@@ -16,6 +16,8 @@ from typing import TextIO
 
 import pandas as pd
 
+from carecircles._encode import terminal_text
+
 
 @dataclass
 class BatchResult:
@@ -146,7 +148,7 @@ def run_batch(
             records.append(record)
             if stream is not None:
                 state = "ok" if record["status"] == "ok" else f"FAILED: {record['error']}"
-                stream.write(f"[{done}/{len(futures)}] {record['study']}: {state}\n")
+                stream.write(terminal_text(f"[{done}/{len(futures)}] {record['study']}: {state}") + "\n")
                 stream.flush()
     finally:
         client.close()

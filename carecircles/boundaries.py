@@ -13,7 +13,14 @@ from pyproj import CRS
 
 from carecircles._crs import utm_crs
 from carecircles._errors import DataIssues, InputError
-from carecircles._tables import column_lookup, find_column, is_empty_file, read_layer, report_mojibake
+from carecircles._tables import (
+    column_lookup,
+    find_column,
+    is_empty_file,
+    read_layer,
+    report_mojibake,
+    text_values,
+)
 
 CODE_NAMES = ("zone_code", "code", "adcode", "xzqdm", "区划代码", "代码", "id")
 NAME_NAMES = ("zone_name", "name", "xzqmc", "名称", "乡镇", "街道")
@@ -101,7 +108,12 @@ def read_zones(
     assert code_col is not None  # a required column: found or raised
     name_col = find_column(lookup, name_column, NAME_NAMES, path, "zone name", required=False)
     codes = _codes(frame[code_col], path, code_col)
-    names = frame[name_col].astype(str) if name_col else codes
+    names = codes
+    if name_col:
+        filled = text_values(
+            frame[name_col], codes, issues=issues, path=path, field=name_col, what="zone name"
+        )
+        names = pd.Series(filled, index=frame.index)
 
     types = _zone_types(frame, lookup, type_column, type_rule, names, path, issues)
     geometry = _repaired(frame.geometry, names, path, issues)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from carecircles._errors import CareCirclesError, DataIssues, InputError
-from carecircles._tables import column_lookup, find_column, read_table
+from carecircles._tables import column_lookup, ensure_local_data, find_column, read_table
 from carecircles._yaml import load_yaml
 from carecircles.config import SAMPLE_CONFIG, StudyConfig, study_config
 from carecircles.schema import validate_config
@@ -174,6 +174,10 @@ def _file_item(what: str, path: Path) -> CheckItem:
         return _item(
             what, "file", "fail", f"文件是空的（0 字节）：{path}", f"the file is empty (0 bytes): {path}"
         )
+    try:
+        ensure_local_data(path, what)
+    except InputError as exc:
+        return _item(what, "file", "fail", f"不是本地数据文件（VRT或网络地址）：{path}", exc.message)
     size = path.stat().st_size / 1e6
     return _item(what, "file", "ok", f"{path.name}（{size:.1f} MB）", f"{path.name} ({size:.1f} MB)")
 

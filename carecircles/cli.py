@@ -131,9 +131,9 @@ def _run(args: argparse.Namespace) -> int:
     print(summary_table(result, lang=args.lang))
     counts = result.issues.to_frame()["severity"].value_counts().to_dict()
     print()
-    print(f"map:         {map_path}")
+    print(f"map:         {terminal_text(map_path)}")
     for name, path in paths.items():
-        print(f"{name + ':':<13}{path}")
+        print(f"{name + ':':<13}{terminal_text(path)}")
     print(
         f"data issues: {counts.get('error', 0)} errors, {counts.get('warning', 0)} warnings, "
         f"{counts.get('info', 0)} notes (see data_issues.csv)"
@@ -194,10 +194,10 @@ def _write_issues_on_stop(issues: DataIssues, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         write_csv(issues.to_frame(), path)
     except OSError as exc:
-        print(f"carecircles: could not write {path}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"carecircles: could not write {terminal_text(path)}: {exc.strerror or exc}", file=sys.stderr)
         return
     print(
-        f"carecircles: the run stopped; {len(issues)} data issues found before it are in {path}",
+        f"carecircles: the run stopped; {len(issues)} data issues found so far are in {terminal_text(path)}",
         file=sys.stderr,
     )
 
@@ -225,8 +225,8 @@ def _report_siting(siting: SitingResult, out_dir: Path, map_path: Path, lang: st
     paths = write_siting(siting, out_dir)
     write_siting_map(siting, map_path, lang=lang)
     print(siting_summary(siting, lang=lang))
-    print(f"siting map:  {map_path}")
-    print(f"siting:      {paths['sites'].parent}")
+    print(f"siting map:  {terminal_text(map_path)}")
+    print(f"siting:      {terminal_text(paths['sites'].parent)}")
 
 
 def _site(args: argparse.Namespace) -> int:
@@ -283,7 +283,8 @@ def _batch(args: argparse.Namespace) -> int:
 
     missing = [str(c) for c in args.configs if not c.exists()]
     if missing:
-        print(f"carecircles: error: config files not found: {', '.join(missing)}", file=sys.stderr)
+        missing_text = terminal_text(", ".join(missing))
+        print(f"carecircles: error: config files not found: {missing_text}", file=sys.stderr)
         return 2
     result = run_batch(
         args.configs, scheduler=args.scheduler, workers=args.workers, write_outputs=args.outputs
@@ -297,10 +298,11 @@ def _batch(args: argparse.Namespace) -> int:
     totals = result.zones[result.zones["zone_code"] == "ALL"] if not result.zones.empty else result.zones
     for row in totals.itertuples():
         share, uncovered = row.covered_share, row.uncovered_population
-        print(f"  {row.study:<24} {row.standard:<16} {share:7.1%}  uncovered {uncovered:>9,.0f}")
+        study, standard = terminal_text(row.study), terminal_text(row.standard)
+        print(f"  {study:<24} {standard:<16} {share:7.1%}  uncovered {uncovered:>9,.0f}")
     for row in result.failures.itertuples():
-        print(f"  FAILED {row.study}: {row.error}")
-    print(f"merged:      {zones_path}\nstudies:     {studies_path}")
+        print(f"  FAILED {terminal_text(row.study)}: {terminal_text(row.error, lines=True)}")
+    print(f"merged:      {terminal_text(zones_path)}\nstudies:     {terminal_text(studies_path)}")
     return 0 if ok else 1
 
 

@@ -17,7 +17,7 @@ import shapely
 from numpy.typing import NDArray
 
 from carecircles._errors import DataIssues, InputError
-from carecircles._tables import find_column
+from carecircles._tables import find_column, text_values
 from carecircles.points import DATUM_NAMES, LAT_NAMES, LON_NAMES, read_points
 from carecircles.standards import FACILITY_TYPES, classify_facility_type
 
@@ -124,7 +124,19 @@ def read_facilities(
     out["datum"] = points.datum
     out["facility_id"] = _ids(table, lookup, columns.id, rows, path, issues)
     name_col = find_column(lookup, columns.name, NAME_NAMES, path, "name", required=False)
-    out["name"] = table[name_col].astype(str) if name_col else out["facility_id"]
+    out["name"] = (
+        text_values(
+            table[name_col],
+            out["facility_id"],
+            issues=issues,
+            path=path,
+            rows=rows,
+            field=name_col,
+            what="facility name",
+        )
+        if name_col
+        else out["facility_id"]
+    )
     out["type_label"], out["type"] = _types(table, lookup, columns.type, name_col, rows, path, issues)
     out["status"] = _statuses(table, lookup, columns.status, rows, path, issues)
     frame = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(points.lon, points.lat), crs=4326)
@@ -146,10 +158,10 @@ def _ids(
     if col is None:
         issues.add("info", path, "no id column: facilities numbered F0001… by row", field="id")
         return np.array([f"F{r:04d}" for r in rows], dtype=object)
-    ids = table[col].astype(str).str.strip().to_numpy(dtype=object)
+    ids = text_values(table[col], [""] * len(table), strip=True)
     seen: dict[str, int] = {}
     for i, value in enumerate(ids):
-        if value in ("", "nan"):
+        if value == "":
             ids[i] = value = f"F{rows[i]:04d}"
             issues.add(
                 "warning", path, f"empty id; set to {value}", row=int(rows[i]), field=col, action="repaired"

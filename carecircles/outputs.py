@@ -109,9 +109,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write a table for Excel: UTF-8 with a byte-order mark, formula-like text neutralised.
 
     A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written
-    with a leading apostrophe (see :func:`carecircles._encode.spreadsheet_cell`).
+    with a leading apostrophe (see :func:`carecircles._encode.spreadsheet_cell`). Rows end in
+    CR LF, so a cell holding a line break or a lone CR is quoted: a spreadsheet reads it as one
+    cell, never as the end of a row that would start a new, unneutralised one.
     """
-    spreadsheet_safe(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    spreadsheet_safe(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def sha256(path: Path) -> str:

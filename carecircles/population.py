@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 
 from carecircles._errors import DataIssues, InputError
-from carecircles._tables import find_column
+from carecircles._tables import ensure_local_data, find_column, text_values
 from carecircles.boundaries import zone_overlaps
 from carecircles.points import read_points
 
@@ -119,6 +119,7 @@ def read_population_raster(
     path = Path(path)
     if not path.exists():
         raise InputError("population raster not found", path=path)
+    ensure_local_data(path, "population raster")
     try:
         source = rasterio.open(path)
     except rasterio.errors.RasterioIOError as exc:
@@ -380,6 +381,10 @@ def read_villages(
     )
     name_col = find_column(lookup, name_column, VILLAGE_NAME_NAMES, path, "village name", required=False)
     id_col = find_column(lookup, id_column, VILLAGE_ID_NAMES, path, "village id", required=False)
+    numbered = [f"V{r:04d}" for r in rows]
+    village_ids = (
+        text_values(table[id_col], numbered, strip=True) if id_col else np.array(numbered, dtype=object)
+    )
     population = pd.to_numeric(table[pop_col], errors="coerce")
     for i in np.flatnonzero(population.isna() | (population < 0)):
         issues.add(
@@ -393,10 +398,20 @@ def read_villages(
         )
     out = gpd.GeoDataFrame(
         {
-            "village_id": (
-                table[id_col].astype(str) if id_col else pd.Series([f"V{r:04d}" for r in rows])
-            ).to_numpy(),
-            "name": (table[name_col].astype(str) if name_col else table.index.astype(str)).to_numpy(),
+            "village_id": village_ids,
+            "name": (
+                text_values(
+                    table[name_col],
+                    village_ids,
+                    issues=issues,
+                    path=path,
+                    rows=rows,
+                    field=name_col,
+                    what="village name",
+                )
+                if name_col
+                else village_ids
+            ),
             "population": population.fillna(0).clip(lower=0).to_numpy(),
             "row": rows,
         },

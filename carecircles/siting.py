@@ -25,7 +25,7 @@ from scipy.spatial import cKDTree
 from carecircles import assessment
 from carecircles._crs import project_lonlat
 from carecircles._errors import DataIssues, InputError
-from carecircles._tables import find_column
+from carecircles._tables import find_column, text_values
 from carecircles.analysis import OPEN_STATUSES, Engine, StudyInputs, StudyResult, assess
 from carecircles.covering import exact_max_cover, exact_set_cover, greedy_max_cover
 from carecircles.facilities import NAME_NAMES
@@ -320,7 +320,8 @@ def read_candidates(path: Path, issues: DataIssues | None = None) -> pd.DataFram
     points = read_points(path, issues, what="candidate")
     table, offset = points.table, int(points.rows[0])
     name_col = find_column(points.lookup, None, NAME_NAMES, points.path, "name", required=False)
-    names = table[name_col].astype(str) if name_col else [f"候选点 {i + offset}" for i in range(len(table))]
+    numbered = [f"候选点 {i + offset}" for i in range(len(table))]
+    names = text_values(table[name_col], numbered) if name_col else numbered
     frame = pd.DataFrame({"name": list(names), "source": "file", "lon": points.lon, "lat": points.lat})
     return frame[points.keep].reset_index(drop=True)
 

@@ -670,7 +670,7 @@ def test_data_issues_written_when_run_stops(tmp_path, capsys):
     code, _, err = run_cli("run", str(path), "--quiet", capsys=capsys)
     assert code == 2
     issues_csv = tmp_path / "out" / "data_issues.csv"
-    assert f"the run stopped; 1 data issues found before it are in {issues_csv}" in err
+    assert f"the run stopped; 1 data issues found so far are in {issues_csv}" in err
     assert "carecircles: error:" in err and str(empty) in err
     frame = gpd.pd.read_csv(issues_csv, encoding="utf-8-sig")
     assert frame["message"].str.contains("longitude and latitude look swapped").any()
