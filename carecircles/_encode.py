@@ -106,3 +106,25 @@ def terminal_text(value: object, *, lines: bool = False) -> str:
     """
     pattern = _CONTROL_BUT_NEWLINE if lines else _CONTROL
     return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", text(value))
+
+
+def percent(share: float, digits: int = 1) -> str:
+    """Format a share as a percentage that is honest at its rounding.
+
+    A share above 0 never shows as ``0.0%`` and a share below 1 never as ``100.0%``: they read
+    ``<0.1%`` and ``>99.9%`` (at one decimal), so a reader never sees "everyone" or "no one"
+    where that is not so.
+
+    Examples
+    --------
+    >>> percent(0.0004), percent(0.99996), percent(1.0), percent(0.5)
+    ('<0.1%', '>99.9%', '100.0%', '50.0%')
+    """
+    step = 10.0**-digits
+    value = share * 100
+    shown = f"{value:.{digits}f}"
+    if value > 0 and float(shown) == 0:
+        return f"<{step:.{digits}f}%"
+    if value < 100 and float(shown) == 100:
+        return f">{100 - step:.{digits}f}%"
+    return f"{shown}%"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from carecircles._encode import percent
 from carecircles._errors import CareCirclesError, DataIssues, InputError
 from carecircles._tables import column_lookup, ensure_local_data, find_column, read_table
 from carecircles._yaml import load_yaml
@@ -485,8 +486,8 @@ def _check_raster(path: Path, zone_bounds: tuple[float, ...] | None) -> list[Che
                 "population",
                 "coverage",
                 "fail",
-                f"只覆盖区域范围的 {share:.0%}",
-                f"covers only {share:.0%} of the zones' extent",
+                f"只覆盖区域范围的 {percent(share, 0)}",
+                f"covers only {percent(share, 0)} of the zones' extent",
             )
         )
     return items

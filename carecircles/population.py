@@ -16,6 +16,7 @@ from affine import Affine
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 
+from carecircles._encode import percent
 from carecircles._errors import DataIssues, InputError
 from carecircles._tables import ensure_local_data, find_column, text_values
 from carecircles.boundaries import zone_overlaps
@@ -165,7 +166,7 @@ def read_population_raster(
         issues.add(
             "warning" if share > NODATA_WARNING_SHARE else "info",
             path,
-            f"{inside_nodata} nodata cells inside the zones ({share:.1%} of their cells) counted as "
+            f"{inside_nodata} nodata cells inside the zones ({percent(share)} of their cells) counted as "
             "no population",
             field="nodata",
             value=f"{share:.4f}",
@@ -205,12 +206,12 @@ def _report_outside(
         return
     total = outside_km2.sum() / max(area_km2.sum(), 1e-12)
     listed = ", ".join(
-        f"{zones['zone_code'].iloc[i]} {zones['zone_name'].iloc[i]} {share[i]:.0%}" for i in affected
+        f"{zones['zone_code'].iloc[i]} {zones['zone_name'].iloc[i]} {percent(share[i], 0)}" for i in affected
     )
     issues.add(
         "warning",
         path,
-        f"the raster covers only part of the zones: {total:.1%} of the zone area "
+        f"the raster covers only part of the zones: {percent(total)} of the zone area "
         f"({outside_km2.sum():,.1f} km²) is outside it and counts no one; zones affected "
         f"(share of their area outside): {listed}",
         field="extent",

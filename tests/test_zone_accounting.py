@@ -31,3 +31,23 @@ def test_uncovered_includes_unreachable_and_the_file_adds_up(sample_result, tmp_
     for _, rows in zones.groupby("standard"):
         total, parts = rows[rows["zone_code"] == "ALL"].iloc[0], rows[rows["zone_code"] != "ALL"]
         assert abs(total["population"] - parts["population"].sum()) <= len(parts) / 2
+
+
+@pytest.mark.parametrize(
+    ("share", "digits", "shown"),
+    [
+        (0.0, 1, "0.0%"),
+        (0.0004, 1, "<0.1%"),
+        (0.0006, 1, "0.1%"),
+        (0.5, 1, "50.0%"),
+        (0.99949, 1, "99.9%"),
+        (0.99996, 1, ">99.9%"),
+        (1.0, 1, "100.0%"),
+        (0.996, 0, ">99%"),
+        (0.004, 0, "<1%"),
+    ],
+)
+def test_percent_never_rounds_to_everyone_or_no_one(share, digits, shown):
+    from carecircles._encode import percent
+
+    assert percent(share, digits) == shown
