@@ -124,11 +124,16 @@ def check_config(path: str | Path | None = None) -> list[CheckItem]:
         "zones": (config.zones, zones),
         "facilities": (
             config.facilities,
-            lambda p: _check_points("facilities", p, _facility_columns(config)),
+            lambda p: _check_points(
+                "facilities", p, _facility_columns(config), _encoding(config, "facilities")
+            ),
         ),
         "roads": (config.roads, lambda p: _check_roads(p, config.road_options)),
         "population": (config.population, lambda p: _check_raster(p, zone_bounds)),
-        "villages": (config.villages, lambda p: _check_points("villages", p, _village_columns(config))),
+        "villages": (
+            config.villages,
+            lambda p: _check_points("villages", p, _village_columns(config), _encoding(config, "villages")),
+        ),
     }
     for what, (file, run) in checks.items():
         if file is None:
@@ -183,6 +188,11 @@ def _file_item(what: str, path: Path) -> CheckItem:
     return _item(what, "file", "ok", f"{path.name}（{size:.1f} MB）", f"{path.name} ({size:.1f} MB)")
 
 
+def _encoding(config: StudyConfig, what: str) -> str | None:
+    """Return the ``encoding`` option of an input (``None``: detected, as a run does)."""
+    return config.reader_options.get(what, {}).get("encoding")
+
+
 def _text_encoding(path: Path) -> str | None:
     data = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
@@ -216,7 +226,7 @@ def degrees_problem(crs: object, bounds: tuple[float, float, float, float] | Non
     )
 
 
-def _vector_items(what: str, path: Path) -> tuple[list[CheckItem], bool]:
+def _vector_items(what: str, path: Path, encoding: str | None = None) -> tuple[list[CheckItem], bool]:
     """CRS sanity and text encoding of a vector layer; ``False`` when it cannot be used."""
     import pyogrio
 
@@ -231,7 +241,11 @@ def _vector_items(what: str, path: Path) -> tuple[list[CheckItem], bool]:
     crs = info.get("crs") or "无（按 WGS-84 读取）"
     crs_en = info.get("crs") or "none (read as WGS-84)"
     items.append(_item(what, "crs", "ok" if info.get("crs") else "warn", f"{crs}", f"{crs_en}"))
-    if path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists():
+    if encoding is not None:
+        items.append(
+            _item(what, "encoding", "ok", f"{encoding}（配置指定）", f"{encoding} (set in the config)")
+        )
+    elif path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists():
         items.append(
             _item(
                 what,
@@ -251,7 +265,8 @@ def _check_zones(config: StudyConfig) -> tuple[list[CheckItem], tuple[float, ...
     from carecircles.boundaries import CODE_NAMES, NAME_NAMES, TYPE_NAMES, read_zones
 
     path = config.zones
-    items, usable = _vector_items("zones", path)
+    encoding = _encoding(config, "zones")
+    items, usable = _vector_items("zones", path, encoding)
     if not usable:
         return items, None
     columns = config.zone_columns
@@ -263,10 +278,11 @@ def _check_zones(config: StudyConfig) -> tuple[list[CheckItem], tuple[float, ...
             name_column=columns.get("name"),
             type_column=columns.get("type"),
             type_rule=config.zone_type_rule,
+            encoding=encoding,
         )
         import pyogrio
 
-        lookup = column_lookup(pyogrio.read_info(path)["fields"])
+        lookup = column_lookup(pyogrio.read_info(path, encoding=encoding)["fields"])
         found = {
             role: find_column(lookup, columns.get(role), names, path, role, required=False)
             for role, names in (("code", CODE_NAMES), ("name", NAME_NAMES), ("type", TYPE_NAMES))
@@ -319,16 +335,19 @@ def _village_columns(config: StudyConfig) -> dict[str, tuple[str | None, tuple[s
 
 
 def _check_points(
-    what: str, path: Path, roles: dict[str, tuple[str | None, tuple[str, ...], bool]]
+    what: str,
+    path: Path,
+    roles: dict[str, tuple[str | None, tuple[str, ...], bool]],
+    encoding: str | None = None,
 ) -> list[CheckItem]:
     import numpy as np
     import pandas as pd
 
     items: list[CheckItem] = []
     is_csv = path.suffix.lower() in (".csv", ".txt", ".tsv")
-    if is_csv:
-        encoding = _text_encoding(path)
-        if encoding is None:
+    if is_csv and encoding is None:
+        found_encoding = _text_encoding(path)
+        if found_encoding is None:
             return [
                 _item(
                     what,
@@ -338,14 +357,14 @@ def _check_points(
                     "neither UTF-8 nor GB18030 text",
                 )
             ]
-        items.append(_item(what, "encoding", "ok", encoding))
-    else:
-        vector_items, usable = _vector_items(what, path)
+        items.append(_item(what, "encoding", "ok", found_encoding))
+    elif not is_csv:
+        vector_items, usable = _vector_items(what, path, encoding)
         items.extend(vector_items)
         if not usable:
             return items
     try:
-        table, _, lonlat = read_table(path, what)
+        table, _, lonlat = read_table(path, what, encoding=encoding)
         if table.empty:
             raise InputError("the table has no rows", path=path)
         lookup = column_lookup(table.columns)
@@ -417,10 +436,10 @@ def _check_road_layer(path: Path, options: Mapping[str, Any]) -> list[CheckItem]
 
     from carecircles.roads import _CLASS_COLUMNS, _SPEED_COLUMNS
 
-    items, usable = _vector_items("roads", path)
+    items, usable = _vector_items("roads", path, options.get("encoding"))
     if not usable:
         return items
-    info = pyogrio.read_info(path)
+    info = pyogrio.read_info(path, encoding=options.get("encoding"))
     geometry = str(info.get("geometry_type"))
     if "line" not in geometry.lower() and geometry != "Unknown":  # Unknown: mixed types (lines are kept)
         return [*items, _item("roads", "format", "fail", f"not a line layer: {geometry}")]

@@ -186,18 +186,24 @@ def _check_output_folders(
 
 
 def _write_issues_on_stop(issues: DataIssues, out_dir: Path) -> None:
-    """Write the data issues found before a run stopped, and say where."""
-    from carecircles.outputs import write_csv
+    """Write the data issues found before a run stopped, and say where.
 
-    path = out_dir / "data_issues.csv"
+    They go to ``data_issues-stopped.csv``, not ``data_issues.csv``: the folder may hold the
+    tables and report of an earlier, finished run, which must not seem to go with these issues.
+    """
+    from carecircles.outputs import STOPPED_ISSUES, write_csv
+
+    path = out_dir / STOPPED_ISSUES
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         write_csv(issues.to_frame(), path)
     except OSError as exc:
         print(f"carecircles: could not write {terminal_text(path)}: {exc.strerror or exc}", file=sys.stderr)
         return
+    earlier = " (the other files in that folder, if any, are from an earlier run)"
     print(
-        f"carecircles: the run stopped; {len(issues)} data issues found so far are in {terminal_text(path)}",
+        f"carecircles: the run stopped; {len(issues)} data issues found so far are in "
+        f"{terminal_text(path)}{earlier}",
         file=sys.stderr,
     )
 
@@ -230,12 +236,21 @@ def _report_siting(siting: SitingResult, out_dir: Path, map_path: Path, lang: st
 
 
 def _site(args: argparse.Namespace) -> int:
+    from carecircles._schema_walk import suggest
     from carecircles.analysis import load_inputs
     from carecircles.config import load_config
     from carecircles.schema import make_siting_options
 
     start = time.perf_counter()
     config = load_config(args.config)
+    ids = [s.id for s in config.standards]
+    if args.standard not in ids:  # before any path is built from it or any input is read
+        raise InputError(
+            f"--standard {args.standard!r} is not one of the study's standards "
+            f"({', '.join(ids)}){suggest(args.standard, ids)}",
+            path=config.source,
+            field="standards",
+        )
     options = make_siting_options(
         {
             "standard": args.standard,

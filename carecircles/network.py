@@ -184,6 +184,7 @@ def build_network(
     x_all, y_all = project_lonlat(roads.node_lon, roads.node_lat, crs)
     length = np.hypot(x_all[roads.u] - x_all[roads.v], y_all[roads.u] - y_all[roads.v])
     kmh = _edge_speeds(roads, mode, table, issues)
+    _report_unused_speeds(roads, mode, speeds or {}, issues)
     usable = kmh > 0
     if not usable.any():
         raise InputError(f"no road in the network is usable by mode {mode!r}", path=roads.source)
@@ -249,6 +250,33 @@ def _edge_speeds(
         capped = np.isfinite(roads.maxspeed_kmh) & (kmh > 0)
         kmh = np.where(capped, np.minimum(kmh, roads.maxspeed_kmh), kmh)
     return kmh
+
+
+def _report_unused_speeds(
+    roads: RoadEdges, mode: str, overrides: Mapping[str, float], issues: DataIssues
+) -> None:
+    """Warn about a speed set in the config for a road class no road of the network has."""
+    present = {p for c in np.unique(roads.highway.astype(str)) for p in c.split(";")}
+    for road_class in overrides:
+        if road_class == "*" or road_class in present:
+            continue
+        from carecircles.roads import CHINESE_ROAD_CLASSES
+
+        osm = CHINESE_ROAD_CLASSES.get(road_class)
+        hint = (
+            f"; Chinese road classes are read as OSM classes ({road_class} → {osm}): set speeds.{mode}.{osm}"
+            if osm
+            else ""
+        )
+        issues.add(
+            "warning",
+            roads.source,
+            f"speeds.{mode}.{road_class}: no road of class '{road_class}' in the network, so this speed "
+            f"is not used{hint}",
+            field=f"speeds.{mode}.{road_class}",
+            value=overrides[road_class],
+            action="skipped",
+        )
 
 
 _ALL_KNOWN_CLASSES = frozenset(

@@ -18,6 +18,9 @@ from carecircles._encode import spreadsheet_safe, terminal_text
 from carecircles.analysis import StudyResult
 from carecircles.siting import SitingResult
 
+#: Where a run that stopped with an error writes the data issues it had found.
+STOPPED_ISSUES = "data_issues-stopped.csv"
+
 _PACKAGES = (
     "carecircles",
     "numpy",
@@ -43,6 +46,7 @@ def write_outputs(result: StudyResult, out_dir: Path) -> dict[str, Path]:
         Output name → path.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / STOPPED_ISSUES).unlink(missing_ok=True)  # a stopped earlier run's issues: superseded
     paths = {
         "zones": out_dir / "zones.csv",
         "villages": out_dir / "villages.csv",

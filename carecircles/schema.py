@@ -13,6 +13,7 @@ value that was probably meant. Nothing is coerced silently: ``"false"`` is not a
 from __future__ import annotations
 
 import codecs
+import difflib
 import re
 import typing
 import unicodedata
@@ -764,11 +765,15 @@ def _check_consistency(config: ConfigFile, path: Path, lines: dict) -> None:
                 f"{suggest(mode, MODES)} (modes: {', '.join(MODES)}; a new mode must be a standard's mode)",
             )
         for road_class in table:
-            if road_class not in classes:
+            # a class of the user's own line layer is welcome (a run warns if no road has it);
+            # one a letter or two away from a known class is a typo
+            near = difflib.get_close_matches(road_class, classes, n=1, cutoff=0.8)
+            if road_class not in classes and near:
                 stop(
                     ("speeds", mode, road_class),
                     f"unknown road class '{road_class}' under speeds.{mode}",
-                    f"{suggest(road_class, classes)} (road classes: {', '.join(classes)})",
+                    f"; did you mean '{near[0]}'? (road classes: {', '.join(classes)}; a class of your "
+                    "own road layer is accepted when it is not this close to a known one)",
                 )
     ids: list[str] = []
     for i, entry in enumerate(config.standards):

@@ -669,7 +669,7 @@ def test_data_issues_written_when_run_stops(tmp_path, capsys):
     path = write_study(tmp_path, inputs__roads=str(empty), output={"dir": str(tmp_path / "out")})
     code, _, err = run_cli("run", str(path), "--quiet", capsys=capsys)
     assert code == 2
-    issues_csv = tmp_path / "out" / "data_issues.csv"
+    issues_csv = tmp_path / "out" / "data_issues-stopped.csv"
     assert f"the run stopped; 1 data issues found so far are in {issues_csv}" in err
     assert "carecircles: error:" in err and str(empty) in err
     frame = gpd.pd.read_csv(issues_csv, encoding="utf-8-sig")
@@ -709,3 +709,87 @@ def test_check_command_road_line_layer_and_raster_elsewhere(tmp_path, capsys):
     assert code == 2
     assert "✓ roads · format: line layer; class=highway, speed=max_speed" in out
     assert "✗ population raster · coverage: does not overlap the zones (wrong file or CRS?)" in out
+
+
+def test_check_command_uses_the_encoding_option_of_a_gbk_shapefile(tmp_path, capsys):
+    # a GBK shapefile without .cpg, with Chinese column names: `run` reads it with encoding: gbk,
+    # so `check` must read it the same way (found by review: check ignored the option)
+    zones = gpd.read_file(DATA / "boundaries" / "synthetic_jingyu_zones.geojson")
+    zones = zones.rename(columns={"zone_code": "区划代码", "zone_name": "名称", "zone_type": "类型"})
+    path = tmp_path / "zones.shp"
+    zones.to_file(path, encoding="gbk")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    entry = {
+        "path": str(path),
+        "encoding": "gbk",
+        "columns": {"code": "区划代码", "name": "名称", "type": "类型"},
+    }
+    study = write_study(tmp_path, inputs__zones=entry)
+    code, out, _ = run_cli("check", str(study), "--lang", "en", capsys=capsys)
+    assert code == 0, out
+    line = next(x for x in out.splitlines() if x.startswith("✓ zones · columns"))
+    assert "code=区划代码, name=名称, type=类型" in line
+    assert "✓ zones · encoding: gbk (set in the config)" in out
+    without = write_study(tmp_path, inputs__zones={k: v for k, v in entry.items() if k != "encoding"})
+    code, out, _ = run_cli("check", str(without), "--lang", "en", capsys=capsys)
+    assert code == 2 and "encoding: gbk" in out
+
+
+@pytest.mark.parametrize("standard", ["rural-30mn", "../../x"])
+def test_site_with_an_unknown_standard_stops_before_reading_or_writing(
+    tmp_path, capsys, monkeypatch, standard
+):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli("site", "--standard", standard, capsys=capsys)
+    assert code == 2
+    assert f"--standard '{standard}' is not one of the study's standards (urban-15min, rural-30min" in err
+    assert ("did you mean 'rural-30min'?" in err) == (standard == "rural-30mn")
+    assert list(tmp_path.iterdir()) == []  # no folder made, nothing read
+
+
+def test_a_stopped_run_does_not_mix_its_issues_with_an_earlier_runs_outputs(tmp_path, capsys):
+    out = tmp_path / "out"
+    good = write_study(tmp_path, output={"dir": str(out), "map": str(tmp_path / "m.html")})
+    assert run_cli("run", str(good), "--quiet", capsys=capsys)[0] == 0
+    before = (out / "data_issues.csv").read_bytes()
+    empty = tmp_path / "roads.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    bad = write_study(tmp_path, inputs__roads=str(empty), output={"dir": str(out)})
+    bad = bad.rename(tmp_path / "bad.yml")
+    good = write_study(tmp_path, output={"dir": str(out), "map": str(tmp_path / "m.html")})
+    code, _, err = run_cli("run", str(bad), "--quiet", capsys=capsys)
+    assert code == 2 and "are from an earlier run" in err
+    assert (out / "data_issues.csv").read_bytes() == before  # the finished run's file is untouched
+    assert (out / "data_issues-stopped.csv").exists()
+    assert run_cli("run", str(good), "--quiet", capsys=capsys)[0] == 0
+    assert not (out / "data_issues-stopped.csv").exists()  # superseded by the finished run
+
+
+def test_speed_for_a_class_of_ones_own_road_layer_is_used(tmp_path):
+    # found by review: every class outside the OSM list was refused, so a line layer's own
+    # classes (expressway, 1, 2 …) could get no speed; now only near-misses of a known class stop
+    from carecircles._crs import utm_crs
+    from carecircles.network import build_network
+
+    path = tmp_path / "lines.geojson"
+    path.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"class":"expressway"},'
+        '"geometry":{"type":"LineString","coordinates":[[126.8,42.4],[126.9,42.4]]}}]}',
+        encoding="utf-8",
+    )
+    config = load_config(write_study(tmp_path, speeds={"car": {"expressway": 80}}), output_root=tmp_path)
+    issues = DataIssues()
+    roads = read_roads(path, issues)
+    network = build_network(roads, "car", utm_crs(126.85, 42.4), issues, speeds=config.speeds["car"])
+    np.testing.assert_allclose(network.metres.data / network.seconds.data, 80 / 3.6)
+    assert not issues.to_frame()["message"].str.contains("speeds.car").any()
+
+
+def test_speed_for_a_class_no_road_has_is_a_warning_with_the_osm_class_to_use(tmp_path):
+    from carecircles.analysis import load_inputs
+
+    config = load_config(write_study(tmp_path, speeds={"car": {"县道": 40}}), output_root=tmp_path)
+    table = load_inputs(config).issues.to_frame()
+    row = table[table["field"] == "speeds.car.县道"].iloc[0]
+    assert row["severity"] == "warning" and row["action"] == "skipped"
+    assert "no road of class '县道'" in row["message"] and "set speeds.car.secondary" in row["message"]
