@@ -150,7 +150,7 @@ def ensure_local_data(path: Path, what: str) -> None:
         raise InputError(f"the {what} input must be a local file, not a GDAL virtual path or URL", path=path)
     if path.is_file():
         with path.open("rb") as f:
-            head = f.read(4096)
+            head = f.read(1 << 16)  # the root element comes after any XML prolog and comments
         if _INDIRECTION.search(head):
             raise InputError(
                 f"the {what} file is a GDAL VRT or web-service description that points at other data: "

@@ -19,7 +19,6 @@ from carecircles.boundaries import read_zones
 from carecircles.facilities import read_facilities
 from carecircles.network import Network, build_network
 from carecircles.population import (
-    MAX_CELL_POPULATION,
     PopulationCells,
     population_from_villages,
     read_population_raster,
@@ -269,7 +268,7 @@ def _population(
             zones,
             crs,
             issues,
-            max_cell_population=MAX_CELL_POPULATION if limit is None else float(limit),
+            max_cell_population=None if limit is None else float(limit),
         )
     else:
         assert villages is not None  # the config guarantees one of the two

@@ -179,7 +179,7 @@ def _repaired(geometry: gpd.GeoSeries, names: pd.Series, path: Path, issues: Dat
     return repaired
 
 
-def zone_overlaps(zones: gpd.GeoDataFrame, crs: CRS, *, min_area_m2: float = 0.0) -> gpd.GeoDataFrame:
+def zone_overlaps(zones: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
     """Pairs of zones whose areas overlap, with the overlap's area.
 
     Parameters
@@ -188,8 +188,6 @@ def zone_overlaps(zones: gpd.GeoDataFrame, crs: CRS, *, min_area_m2: float = 0.0
         Zones as returned by :func:`read_zones` (EPSG:4326).
     crs
         Local metric CRS for areas.
-    min_area_m2
-        Overlaps smaller than this are left out (0: every overlap with an area).
 
     Returns
     -------
@@ -204,7 +202,7 @@ def zone_overlaps(zones: gpd.GeoDataFrame, crs: CRS, *, min_area_m2: float = 0.0
     shared = shapely.intersection(local[left], local[right])
     shared = np.array([_polygonal(g) for g in shared], dtype=object)
     area = shapely.area(shared)
-    big = (area > 0) & (area >= min_area_m2)
+    big = area > 0
     codes = zones["zone_code"].to_numpy()
     return gpd.GeoDataFrame(
         {

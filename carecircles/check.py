@@ -154,10 +154,12 @@ def format_checklist(items: list[CheckItem], lang: str = "zh") -> str:
         label = f"{_LABELS[item.what][0 if zh else 1]} · {_ASPECTS[item.aspect][0 if zh else 1]}"
         lines.append(f"{_MARK[item.status]} {label}: {item.zh if zh else item.en}")
     failed = sum(not item.ok for item in items)
+    warned = sum(item.status == "warn" for item in items)
+    look = (f"，{warned} 项值得一看（!）" if zh else f", {warned} worth a look (!)") if warned else ""
     if failed:
-        lines.append(f"{failed} 项未通过" if zh else f"{failed} of {len(items)} checks failed")
+        lines.append((f"{failed} 项未通过" if zh else f"{failed} of {len(items)} checks failed") + look)
     else:
-        lines.append(f"全部 {len(items)} 项通过" if zh else f"all {len(items)} checks passed")
+        lines.append((f"全部 {len(items)} 项通过" if zh else f"all {len(items)} checks passed") + look)
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -98,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return {"run": _run, "site": _site, "check": _check, "batch": _batch}[args.command](args)
+    except BrokenPipeError:  # output piped into `head` or a pager that closed: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except CareCirclesError as exc:
         print(f"carecircles: error: {terminal_text(exc, lines=True)}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from carecircles._encode import spreadsheet_safe, terminal_text
+from carecircles._encode import percent, spreadsheet_safe, terminal_text
 from carecircles.analysis import StudyResult
 from carecircles.siting import SitingResult
 
@@ -213,11 +213,11 @@ def summary_table(result: StudyResult, lang: str = "zh") -> str:
         zones = rows[rows["zone_code"] != "ALL"]
         passed = int(zones["passes"].fillna(False).sum())
         lines.append(
-            "{:<16} {:>9} {:>12,.0f} {:>7.1%} {:>6.0%} {:>10} {:>11,.0f}".format(
+            "{:<16} {:>9} {:>12,.0f} {:>7} {:>6.0%} {:>10} {:>11,.0f}".format(
                 terminal_text(standard.id),
                 standard.label,
                 total["covered_population"],
-                total["covered_share"],
+                percent(total["covered_share"]),
                 standard.target_share,
                 f"{passed}/{len(zones)}",
                 total["uncovered_population"],
@@ -297,7 +297,7 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
     s = siting.standard
     total, before = siting.total_population, siting.baseline_covered
     after = before + float(siting.sites["newly_covered"].sum())
-    share = f"{before:,.0f} / {total:,.0f} ({before / total:.1%})"
+    share = f"{before:,.0f} / {total:,.0f} ({percent(before / total)})"
     lines = [
         f"{terminal_text(s.title_zh)} {s.label}: 现有及规划机构覆盖 {share}"
         if zh
@@ -319,10 +319,10 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
     for row in siting.sites.itertuples():
         where = f"{terminal_text(row.name)} ({row.lon:.5f}, {row.lat:.5f})"
         lines.append(
-            f"{row.rank:>4} {row.newly_covered:>10,.0f} {row.cumulative_share:>10.1%}  "
+            f"{row.rank:>4} {row.newly_covered:>10,.0f} {percent(row.cumulative_share):>10}  "
             f"{_pad(terminal_text(row.zone_name), 10, left=True)} {where}"
         )
-    change = f"{after:,.0f} ({after / total:.1%}, +{(after - before) / total:.1%})"
+    change = f"{after:,.0f} ({percent(after / total)}, +{percent((after - before) / total)})"
     n = len(siting.sites)
     lines.append(
         f"新增 {n} 处后覆盖 {change}; 停止原因: {siting.stop_reason}"
@@ -333,8 +333,8 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
     changed = scenarios[(scenarios["gain_from_proposed"] > 0.5) & (scenarios["zone_code"] != "ALL")]
     for row in changed.itertuples():
         lines.append(
-            f"  {_pad(terminal_text(row.zone_name), 10, left=True)} {row.share_planned:6.1%} → "
-            f"{row.share_proposed:6.1%}  (+{row.gain_from_proposed:,.0f})"
+            f"  {_pad(terminal_text(row.zone_name), 10, left=True)} {percent(row.share_planned):>6} → "
+            f"{percent(row.share_proposed):>6}  (+{row.gain_from_proposed:,.0f})"
         )
     if len(siting.outreach):
         people = siting.outreach["population"].sum()

@@ -28,7 +28,11 @@ VILLAGE_ID_NAMES = ("village_id", "id", "code", "编码", "区划代码")
 
 #: Default largest plausible population of one raster cell (a 1 km cell of the densest
 #: city blocks); more is taken as an undeclared nodata value or a wrong unit.
-MAX_CELL_POPULATION = 100_000.0
+MAX_CELL_POPULATION = 100_000.0  # people in one cell: kept for callers; the default is by density
+#: Most people per km² a populated cell can plausibly hold (the densest city blocks in the world,
+#: e.g. Mong Kok, hold about 130,000): a cell above it is an undeclared nodata value such as
+#: 32767 or 65535, or a wrong unit. The limit for a cell is this density times the cell's area.
+MAX_DENSITY_PER_KM2 = 150_000.0
 
 #: Share of the zones' cells that may be nodata (lakes, reservoirs) before a warning says so.
 NODATA_WARNING_SHARE = 0.05
@@ -82,7 +86,7 @@ def read_population_raster(
     local_crs: CRS,
     issues: DataIssues,
     *,
-    max_cell_population: float = MAX_CELL_POPULATION,
+    max_cell_population: float | None = None,
 ) -> PopulationCells:
     """Read the populated cells of a raster that fall in the zones (by cell centre).
 
@@ -110,7 +114,8 @@ def read_population_raster(
     issues
         Collector for the data issues above.
     max_cell_population
-        Largest plausible count in one cell (default 100,000).
+        Largest plausible count in one cell; by default :data:`MAX_DENSITY_PER_KM2` times the
+        cell's area (1,500 people for a 100 m cell), so 32767 or 65535 is caught.
 
     Raises
     ------
@@ -146,6 +151,8 @@ def read_population_raster(
         window = _zone_window(source, zones_r.total_bounds, path)
         band = source.read(1, window=window, masked=True)
         transform = source.window_transform(window)
+        if max_cell_population is None:
+            max_cell_population = MAX_DENSITY_PER_KM2 * _cell_area_km2(source, zones)
         _report_outside(zones, zones_r, shapely.box(*source.bounds), local_crs, path, issues)
     values = np.ma.filled(band.astype(float), np.nan)
     nodata_cells = int(np.ma.getmaskarray(band).sum())
@@ -217,6 +224,17 @@ def _report_outside(
         field="extent",
         value=f"{total:.4f}",
     )
+
+
+def _cell_area_km2(source: rasterio.io.DatasetReader, zones: gpd.GeoDataFrame) -> float:
+    """Area of one raster cell in km², at the zones' latitude for a raster in degrees."""
+    width, height = abs(source.res[0]), abs(source.res[1])
+    crs = CRS.from_user_input(source.crs)
+    if crs.is_geographic:
+        lat = float(zones.geometry.union_all().centroid.y)
+        return width * height * 111.32**2 * np.cos(np.radians(lat))
+    metres = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+    return width * height * metres**2 / 1e6
 
 
 def _report_implausible(

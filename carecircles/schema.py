@@ -325,11 +325,14 @@ class PopulationInput(BaseModel):
     model_config = _FORBID
 
     path: Text = Field(description="a file path (text), relative to the config file")
-    max_cell_population: Number = Field(
-        default=100_000.0,
+    max_cell_population: Number | None = Field(
+        default=None,
         gt=0,
         description="a number of people (more than 0)",
-        json_schema_extra=_doc("cells above this are counted as 0 and reported (an undeclared nodata value)"),
+        json_schema_extra={
+            **_doc("cells above this are counted as 0 and reported (an undeclared nodata value)"),
+            "default_text": "150,000 per km² times the cell area (1,500 for a 100 m cell)",
+        },
     )
 
 

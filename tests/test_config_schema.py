@@ -538,7 +538,7 @@ def test_check_command_passes_on_sample(capsys, monkeypatch):
     ) in out
     assert "! 医疗机构 · 坐标系: 1 行经纬度似乎互换" in out  # the sample's swapped row
     assert "✓ 人口栅格 · 覆盖范围: 覆盖全部区域" in out
-    assert out.rstrip().endswith("项通过") and "✗" not in out
+    assert out.rstrip().endswith("全部 18 项通过，1 项值得一看（!）") and "✗" not in out  # the swapped row
 
 
 def test_check_command_english(capsys):
@@ -547,7 +547,9 @@ def test_check_command_english(capsys):
     assert (
         "✓ facilities · columns: 121 rows; lon=lon, lat=lat, type=type, name=name, status=status, datum=crs"
     ) in out
-    assert "✓ roads · format: OSM XML" in out and out.rstrip().endswith("checks passed")
+    assert "✓ roads · format: OSM XML" in out and out.rstrip().endswith(
+        "all 18 checks passed, 1 worth a look (!)"
+    )
 
 
 def test_check_command_bad_config(tmp_path, capsys):
@@ -629,7 +631,10 @@ def test_check_command_unwritable_output(tmp_path):
     items = check_config(path)
     bad = [i for i in items if not i.ok]
     assert [(i.what, i.aspect) for i in bad] == [("output", "writable")]
-    assert format_checklist(items, "en").splitlines()[-1] == f"1 of {len(items)} checks failed"
+    assert (
+        format_checklist(items, "en").splitlines()[-1]
+        == f"1 of {len(items)} checks failed, 1 worth a look (!)"
+    )
 
 
 # --- the CLI: output folders first, data issues on stop ---------------------------------------

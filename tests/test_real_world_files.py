@@ -305,11 +305,27 @@ def test_negative_and_implausible_raster_cells_are_counted_and_reported(tmp_path
     table = issues.to_frame().set_index("field")
     negative = table[table["message"].str.contains("negative")].iloc[0]
     assert negative["message"].startswith("3 cells") and negative["value"] == "-7"
-    huge = table[table["message"].str.contains("more than 100,000")].iloc[0]
+    # the default limit is 150,000 people per km² times the cell's area (0.01° cells here)
+    limit = 150_000 * 0.01 * 0.01 * 111.32**2 * np.cos(np.radians(42.45))
+    huge = table[table["message"].str.contains(f"more than {limit:,.0f} people")].iloc[0]
     assert huge["message"].startswith("1 cells") and huge["value"] == "2.5e+06"
     # a higher limit keeps it
     kept = read_population_raster(path, zones, utm_crs(126.85, 42.45), DataIssues(), max_cell_population=3e6)
     assert kept.total == pytest.approx(5.0 * 96 + 2.5e6)
+
+
+def test_undeclared_nodata_32767_in_a_100m_raster_is_caught_by_the_default_limit(tmp_path):
+    # found by review: a fixed 100,000 per cell let 32767 and 65535 through in a 100 m raster
+    zones, issues = local_zones(tmp_path, [shapely.box(126.80, 42.40, 126.81, 42.41)], ["1"], ["甲镇"])
+    values = np.full((12, 12), 20.0)
+    values[3, 4], values[6, 7] = 32767.0, 65535.0
+    path = raster_file(tmp_path, values, 126.80, 42.41, 1 / 1200)  # WorldPop's 3 arc-second grid
+    cells = read_population_raster(path, zones, utm_crs(126.85, 42.45), issues)
+    assert len(cells.population) == 12 * 12 - 2 and cells.total == pytest.approx(20.0 * 142)
+    huge = issues.to_frame().query("field == 'value'").iloc[0]
+    # a 3 arc-second cell at 42.4° N is 93 m × 68 m: 0.0064 km², so the limit is 953 people
+    assert huge["message"].startswith("2 cells inside the zones hold more than 953 people")
+    assert huge["value"] == "65535"
 
 
 def test_raster_with_nodata_over_much_of_the_zones_is_a_warning_with_the_share(tmp_path):
