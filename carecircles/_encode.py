@@ -26,8 +26,11 @@ _SCRIPT_ESCAPES = {
 #: A cell starting with one of these is read as a formula by Excel, LibreOffice or WPS.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-#: ASCII punctuation that Markdown (CommonMark and GitHub tables) may read as syntax.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~<>&$=-])")
+#: ASCII punctuation that Markdown (CommonMark, GitHub tables, template-driven site builders) may
+#: read as syntax inside a heading or a table cell. Characters that matter only at the start of a
+#: line (``-``, ``+``, ``=``, ``1.``) or after one of these (``(`` after ``]``, ``!`` before ``[``)
+#: are left as they are, so codes like ``rural-30min`` stay readable in the raw file.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~<>&$])")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
