@@ -24,6 +24,7 @@ from carecircles.population import (
     read_population_raster,
     read_villages,
     report_zone_overlaps,
+    report_zone_repairs,
 )
 from carecircles.roads import RoadEdges, read_roads
 from carecircles.traveltime import NodeCosts, PlaceCosts, Weight, nearest_facility_costs, place_costs
@@ -280,6 +281,7 @@ def _population(
         )
         cells = population_from_villages(villages, zones, crs)
     report_zone_overlaps(zones, cells, crs, config.zones, issues)
+    report_zone_repairs(zones, cells, crs, config.zones, issues)
     if cells.total <= 0:
         raise InputError("no population inside the zones", path=config.population or config.villages)
     return cells

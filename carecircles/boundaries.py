@@ -121,11 +121,20 @@ def read_zones(
     if not is_area.all():
         bad = int((~is_area).idxmax())
         raise InputError("zone geometry is not a polygon", path=path, row=bad + 1, field="geometry")
-    return gpd.GeoDataFrame(
+    zones = gpd.GeoDataFrame(
         {"zone_code": codes.to_numpy(), "zone_name": names.to_numpy(), "zone_type": types},
         geometry=geometry.to_numpy(),
         crs=4326,
     )
+    invalid = np.flatnonzero(~frame.geometry.is_valid.to_numpy())
+    # polygons as drawn before repair, by zone position: population.report_zone_repairs counts
+    # the people the repair moved
+    zones.attrs[AS_DRAWN] = {int(i): frame.geometry.iloc[i] for i in invalid}
+    return zones
+
+
+#: Key of ``zones.attrs`` holding the invalid polygons as drawn, by zone position.
+AS_DRAWN = "carecircles_as_drawn"
 
 
 def _codes(column: pd.Series, path: Path, field: str) -> pd.Series:

@@ -267,6 +267,37 @@ def _report_implausible(
         )
 
 
+def report_zone_repairs(
+    zones: gpd.GeoDataFrame, cells: PopulationCells, local_crs: CRS, source: object, issues: DataIssues
+) -> None:
+    """Report how many people an invalid zone polygon's repair moved in or out of the zone.
+
+    A place counts as moved when its centre lies inside the polygon as drawn (even-odd rule, as
+    a rasteriser fills it) but not inside the repaired one, or the reverse. Only places inside
+    the study are known: people a repair leaves outside every zone are not counted.
+    """
+    from carecircles.boundaries import AS_DRAWN
+
+    drawn: dict[int, object] = zones.attrs.get(AS_DRAWN, {})
+    for position, geometry in drawn.items():
+        as_drawn = gpd.GeoSeries([geometry], crs=4326).to_crs(local_crs).iloc[0]
+        repaired = zones.geometry.iloc[[position]].to_crs(local_crs).iloc[0]
+        inside_drawn = shapely.contains_xy(as_drawn, cells.x, cells.y)
+        inside_now = shapely.contains_xy(repaired, cells.x, cells.y)
+        gained = float(cells.population[inside_now & ~inside_drawn].sum())
+        lost = float(cells.population[inside_drawn & ~inside_now].sum())
+        issues.add(
+            "warning" if gained + lost >= 0.5 else "info",
+            source,
+            f"zone {zones['zone_code'].iloc[position]} {zones['zone_name'].iloc[position]}: repairing its "
+            f"polygon moved {gained:,.0f} people into the zone and {lost:,.0f} out of it into another zone",
+            row=position + 1,
+            field="geometry",
+            value=f"+{gained:.0f} / -{lost:.0f}",
+            action="repaired",
+        )
+
+
 def report_zone_overlaps(
     zones: gpd.GeoDataFrame,
     cells: PopulationCells,

@@ -459,6 +459,28 @@ def test_invalid_zone_polygon_repair_reports_the_area_changed(tmp_path):
     assert after > 40  # both lobes of 0.1° x 0.05°
 
 
+def test_invalid_zone_polygon_repair_reports_the_people_it_moved(tmp_path):
+    from carecircles.population import report_zone_repairs
+
+    # a hole reaching outside its shell: make_valid keeps the hole's outer part as zone
+    shell, hole = shapely.box(126.8, 42.4, 126.9, 42.5), shapely.box(126.85, 42.45, 126.95, 42.55)
+    zone = shapely.Polygon(shell.exterior.coords, [hole.exterior.coords])
+    assert not zone.is_valid
+    issues = DataIssues()
+    zones = read_zones(zones_file(tmp_path, ["1"], ["甲镇"], [zone]), issues)
+    path = raster_file(tmp_path, np.full((20, 20), 10.0), 126.80, 42.60, 0.01)
+    local = utm_crs(126.85, 42.45)
+    cells = read_population_raster(path, zones, local, issues)
+    report_zone_repairs(zones, cells, local, "zones.geojson", issues)
+    row = issues.to_frame().query("value.str.startswith('+')", engine="python").iloc[0]
+    # the hole's L-shaped part outside the shell (0.1° x 0.05° + 0.05° x 0.05°: 75 cells of 10
+    # people) came in; none went out
+    assert row["message"] == (
+        "zone 1 甲镇: repairing its polygon moved 750 people into the zone and 0 out of it into another zone"
+    )
+    assert row["severity"] == "warning" and row["row"] == 1 and row["value"] == "+750 / -0"
+
+
 # --- 11. one point-table reader ------------------------------------------------------------------
 
 
