@@ -124,6 +124,22 @@ Encoding = Annotated[
 ]
 
 
+def _column(what: str) -> Any:
+    """Return a column-name option (``None``: the column is found by common names)."""
+    return Field(
+        default=None, description="a column name (text)", json_schema_extra=_doc(f"the {what} column")
+    )
+
+
+def _encoding_field() -> Any:
+    """Return the ``encoding`` option of a layer read by GDAL or pandas."""
+    return Field(
+        default=None,
+        description="a text encoding, e.g. gbk, gb18030 or utf-8",
+        json_schema_extra=_doc("the encoding of a layer's text when it has no .cpg (default: detected)"),
+    )
+
+
 def _path_only(value: object) -> object:
     """Read an input given as a bare path string as ``{path: ...}``."""
     return {"path": value} if isinstance(value, str) else value
@@ -201,15 +217,9 @@ class ZoneColumns(BaseModel):
 
     model_config = _FORBID
 
-    code: Text | None = Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc("the zone-code column")
-    )
-    name: Text | None = Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc("the zone-name column")
-    )
-    type: Text | None = Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc("the urban/rural column")
-    )
+    code: Text | None = _column("zone-code")
+    name: Text | None = _column("zone-name")
+    type: Text | None = _column("urban/rural")
 
 
 class ZonesInput(BaseModel):
@@ -225,11 +235,7 @@ class ZonesInput(BaseModel):
         default=None,
         description="a mapping from the end of a zone name to urban or rural, e.g. {街道: urban, 镇: rural}",
     )
-    encoding: Encoding | None = Field(
-        default=None,
-        description="a text encoding, e.g. gbk, gb18030 or utf-8",
-        json_schema_extra=_doc("the encoding of a layer's text when it has no .cpg (default: detected)"),
-    )
+    encoding: Encoding | None = _encoding_field()
 
 
 class FacilityColumnsSpec(BaseModel):
@@ -237,27 +243,13 @@ class FacilityColumnsSpec(BaseModel):
 
     model_config = _FORBID
 
-    lon: Text | None = Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc("the longitude column")
-    )
-    lat: Text | None = Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc("the latitude column")
-    )
-    datum: Text | None = Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc("the per-row datum column")
-    )
-    type: Text | None = Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc("the facility-type column")
-    )
-    id: Text | None = Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc("the facility-id column")
-    )
-    name: Text | None = Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc("the facility-name column")
-    )
-    status: Text | None = Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc("the status column")
-    )
+    lon: Text | None = _column("longitude")
+    lat: Text | None = _column("latitude")
+    datum: Text | None = _column("per-row datum")
+    type: Text | None = _column("facility-type")
+    id: Text | None = _column("facility-id")
+    name: Text | None = _column("facility-name")
+    status: Text | None = _column("status")
 
 
 _DATUM_WORDS = (
@@ -279,11 +271,7 @@ class FacilitiesInput(BaseModel):
     datum: Annotated[StrictStr, AfterValidator(_datum), Allowed(_DATUM_ALIASES)] = Field(
         default="wgs84", description=f"a datum: {_DATUM_WORDS}"
     )
-    encoding: Encoding | None = Field(
-        default=None,
-        description="a text encoding, e.g. gbk, gb18030 or utf-8",
-        json_schema_extra=_doc("the encoding of a layer's text when it has no .cpg (default: detected)"),
-    )
+    encoding: Encoding | None = _encoding_field()
 
 
 class RoadsInput(BaseModel):
@@ -312,11 +300,7 @@ class RoadsInput(BaseModel):
         ge=0,
         description="a distance in metres (a number, 0 or more) within which line ends are joined",
     )
-    encoding: Encoding | None = Field(
-        default=None,
-        description="a text encoding, e.g. gbk, gb18030 or utf-8",
-        json_schema_extra=_doc("the encoding of a layer's text when it has no .cpg (default: detected)"),
-    )
+    encoding: Encoding | None = _encoding_field()
 
 
 class PopulationInput(BaseModel):
@@ -341,17 +325,9 @@ class VillageColumns(BaseModel):
 
     model_config = _FORBID
 
-    id: Text | None = Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc("the village-id column")
-    )
-    name: Text | None = Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc("the village-name column")
-    )
-    population: Text | None = Field(
-        default=None,
-        description="a column name (text)",
-        json_schema_extra=_doc("the village-population column"),
-    )
+    id: Text | None = _column("village-id")
+    name: Text | None = _column("village-name")
+    population: Text | None = _column("village-population")
 
 
 class VillagesInput(BaseModel):
@@ -364,11 +340,7 @@ class VillagesInput(BaseModel):
     datum: Annotated[StrictStr, AfterValidator(_datum), Allowed(_DATUM_ALIASES)] = Field(
         default="wgs84", description=f"a datum: {_DATUM_WORDS}"
     )
-    encoding: Encoding | None = Field(
-        default=None,
-        description="a text encoding, e.g. gbk, gb18030 or utf-8",
-        json_schema_extra=_doc("the encoding of a layer's text when it has no .cpg (default: detected)"),
-    )
+    encoding: Encoding | None = _encoding_field()
 
 
 _INPUT = "a file path (text) or a mapping with path and options"
