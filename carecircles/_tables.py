@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -188,7 +189,9 @@ def read_layer(
     """
     ensure_local_data(path, what)
     try:
-        frame = gpd.read_file(path, **({"encoding": encoding} if encoding else {}))
+        with warnings.catch_warnings():  # GDAL renumbering duplicate feature ids is no news to a user
+            warnings.filterwarnings("ignore", "Several features with id", RuntimeWarning)
+            frame = gpd.read_file(path, **({"encoding": encoding} if encoding else {}))
     except LookupError as exc:
         raise InputError(f"unknown encoding {encoding!r}", path=path, field="encoding") from exc
     except Exception as exc:  # pyogrio raises several error types
