@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from carecircles._encode import text as display_text
 from carecircles._errors import DataIssues, InputError
 
 
@@ -327,9 +328,7 @@ def text_values(
     ``strip`` trims identifiers. With ``issues``, one info row says how many were filled and
     where the first one is.
     """
-    raw = values.to_numpy(dtype=object)
-    missing = np.array([v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) for v in raw])
-    text = np.array(["" if m else str(v) for v, m in zip(raw, missing, strict=True)], dtype=object)
+    text = np.array([display_text(v) for v in values.to_numpy(dtype=object)], dtype=object)
     if strip:
         text = np.array([t.strip() for t in text], dtype=object)
     blank = np.array([not t.strip() for t in text], dtype=bool)

@@ -66,6 +66,8 @@ _FORBID_DC = ConfigDict(extra="forbid")
 
 Number = Annotated[float, Strict(), AllowInfNan(False)]
 Text = Annotated[StrictStr, Field(min_length=1)]
+#: An input file, relative to the config file.
+FilePath = Annotated[Text, Field(description="a file path (text), relative to the config file")]
 
 
 _UNSAFE = re.compile(r'[/\\:*?"<>|]')
@@ -227,7 +229,7 @@ class ZonesInput(BaseModel):
 
     model_config = _FORBID
 
-    path: Text = Field(description="a file path (text), relative to the config file")
+    path: FilePath
     columns: ZoneColumns = Field(default=ZoneColumns(), description="a mapping: code, name, type")
     type_rule: (
         dict[Text, Annotated[Literal["urban", "rural"], Field(description="urban or rural")]] | None
@@ -259,18 +261,22 @@ _DATUM_WORDS = (
 )
 
 
+#: A datum name: WGS-84, GCJ-02 or BD-09 in any spelling ``coords.parse_datum`` knows.
+Datum = Annotated[
+    StrictStr, AfterValidator(_datum), Allowed(_DATUM_ALIASES), Field(description=f"a datum: {_DATUM_WORDS}")
+]
+
+
 class FacilitiesInput(BaseModel):
     """``inputs.facilities``."""
 
     model_config = _FORBID
 
-    path: Text = Field(description="a file path (text), relative to the config file")
+    path: FilePath
     columns: FacilityColumnsSpec = Field(
         default=FacilityColumnsSpec(), description="a mapping: lon, lat, datum, type, id, name, status"
     )
-    datum: Annotated[StrictStr, AfterValidator(_datum), Allowed(_DATUM_ALIASES)] = Field(
-        default="wgs84", description=f"a datum: {_DATUM_WORDS}"
-    )
+    datum: Datum = "wgs84"
     encoding: Encoding | None = _encoding_field()
 
 
@@ -279,7 +285,7 @@ class RoadsInput(BaseModel):
 
     model_config = _FORBID
 
-    path: Text = Field(description="a file path (text), relative to the config file")
+    path: FilePath
     class_column: Text | None = Field(
         default=None,
         description="a column name (text)",
@@ -308,7 +314,7 @@ class PopulationInput(BaseModel):
 
     model_config = _FORBID
 
-    path: Text = Field(description="a file path (text), relative to the config file")
+    path: FilePath
     max_cell_population: Number | None = Field(
         default=None,
         gt=0,
@@ -335,11 +341,9 @@ class VillagesInput(BaseModel):
 
     model_config = _FORBID
 
-    path: Text = Field(description="a file path (text), relative to the config file")
+    path: FilePath
     columns: VillageColumns = Field(default=VillageColumns(), description="a mapping: id, name, population")
-    datum: Annotated[StrictStr, AfterValidator(_datum), Allowed(_DATUM_ALIASES)] = Field(
-        default="wgs84", description=f"a datum: {_DATUM_WORDS}"
-    )
+    datum: Datum = "wgs84"
     encoding: Encoding | None = _encoding_field()
 
 
