@@ -183,8 +183,7 @@ def build_network(
     table = speed_profile(mode, speeds)
     x_all, y_all = project_lonlat(roads.node_lon, roads.node_lat, crs)
     length = np.hypot(x_all[roads.u] - x_all[roads.v], y_all[roads.u] - y_all[roads.v])
-    kmh = _edge_speeds(roads, mode, table, issues)
-    _report_unused_speeds(roads, mode, speeds or {}, issues)
+    kmh = _edge_speeds(roads, mode, table, issues, overrides=speeds or {})
     usable = kmh > 0
     if not usable.any():
         raise InputError(f"no road in the network is usable by mode {mode!r}", path=roads.source)
@@ -229,13 +228,19 @@ def build_network(
 
 
 def _edge_speeds(
-    roads: RoadEdges, mode: str, table: Mapping[str, float], issues: DataIssues
+    roads: RoadEdges,
+    mode: str,
+    table: Mapping[str, float],
+    issues: DataIssues,
+    *,
+    overrides: Mapping[str, float],
 ) -> NDArray[np.float64]:
     classes, inverse = np.unique(roads.highway.astype(str), return_inverse=True)
     default = table.get("*", 0.0)
     # an edge merging several classes ("primary;residential") takes the slowest of them
     per_class = np.array([min(table.get(p, default) for p in c.split(";")) for c in classes], dtype=float)
     parts = sorted({p for c in classes for p in c.split(";")})
+    _report_unused_speeds(set(parts), roads.source, mode, overrides, issues)
     unknown = [c for c in parts if c not in table and c not in _ALL_KNOWN_CLASSES]
     if unknown:
         issues.add(
@@ -253,10 +258,9 @@ def _edge_speeds(
 
 
 def _report_unused_speeds(
-    roads: RoadEdges, mode: str, overrides: Mapping[str, float], issues: DataIssues
+    present: set[str], source: object, mode: str, overrides: Mapping[str, float], issues: DataIssues
 ) -> None:
     """Warn about a speed set in the config for a road class no road of the network has."""
-    present = {p for c in np.unique(roads.highway.astype(str)) for p in c.split(";")}
     for road_class in overrides:
         if road_class == "*" or road_class in present:
             continue
@@ -270,7 +274,7 @@ def _report_unused_speeds(
         )
         issues.add(
             "warning",
-            roads.source,
+            source,
             f"speeds.{mode}.{road_class}: no road of class '{road_class}' in the network, so this speed "
             f"is not used{hint}",
             field=f"speeds.{mode}.{road_class}",

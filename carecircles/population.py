@@ -227,11 +227,12 @@ def _report_outside(
 
 
 def _cell_area_km2(source: rasterio.io.DatasetReader, zones: gpd.GeoDataFrame) -> float:
-    """Area of one raster cell in km², at the zones' latitude for a raster in degrees."""
+    """Area of one raster cell in km², at the middle of the zones' extent for a raster in degrees."""
     width, height = abs(source.res[0]), abs(source.res[1])
     crs = CRS.from_user_input(source.crs)
     if crs.is_geographic:
-        lat = float(zones.geometry.union_all().centroid.y)
+        south, north = zones.total_bounds[1], zones.total_bounds[3]  # no dissolve of every zone
+        lat = float(south + north) / 2
         return width * height * 111.32**2 * np.cos(np.radians(lat))
     metres = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
     return width * height * metres**2 / 1e6
