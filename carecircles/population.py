@@ -26,9 +26,6 @@ VILLAGE_POP_NAMES = ("population", "pop", "人口", "户籍人口", "常住人�
 VILLAGE_NAME_NAMES = ("name", "village_name", "名称", "村名", "行政村")
 VILLAGE_ID_NAMES = ("village_id", "id", "code", "编码", "区划代码")
 
-#: Default largest plausible population of one raster cell (a 1 km cell of the densest
-#: city blocks); more is taken as an undeclared nodata value or a wrong unit.
-MAX_CELL_POPULATION = 100_000.0  # people in one cell: kept for callers; the default is by density
 #: Most people per km² a populated cell can plausibly hold (the densest city blocks in the world,
 #: e.g. Mong Kok, hold about 130,000): a cell above it is an undeclared nodata value such as
 #: 32767 or 65535, or a wrong unit. The limit for a cell is this density times the cell's area.
