@@ -6,17 +6,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
 
 from carecircles import assessment
-from carecircles._crs import project_lonlat, utm_crs
+from carecircles._crs import utm_crs
 from carecircles._errors import DataIssues, InputError
 from carecircles._progress import Progress
 from carecircles.boundaries import read_zones
-from carecircles.facilities import read_facilities
+from carecircles.facilities import open_mask, read_facilities
+from carecircles.nearest import NearestFacilities
 from carecircles.network import Network, build_network
 from carecircles.population import (
     PopulationCells,
@@ -27,14 +27,9 @@ from carecircles.population import (
     report_zone_repairs,
 )
 from carecircles.roads import RoadEdges, read_roads
-from carecircles.traveltime import NodeCosts, PlaceCosts, Weight, nearest_facility_costs, place_costs
 
 if TYPE_CHECKING:
     from carecircles.config import StudyConfig
-    from carecircles.standards import Standard
-
-#: Statuses that count as open facilities.
-OPEN_STATUSES = ("existing", "relocating")
 
 
 @dataclass
@@ -150,8 +145,7 @@ def load_inputs(
             outside_buffer_m=config.options.facility_outside_buffer_m,
             encoding=config.reader_options.get("facilities", {}).get("encoding"),
         )
-        open_statuses = OPEN_STATUSES + (("planned",) if config.options.include_planned else ())
-        facilities["used"] = facilities["status"].isin(open_statuses).to_numpy()
+        facilities["used"] = open_mask(facilities["status"], include_planned=config.options.include_planned)
         progress.note(f"{len(facilities)} facilities, {int(facilities['used'].sum())} open")
     with progress.step("Reading roads"):
         roads = read_roads(config.roads, issues, **config.road_options)
@@ -195,8 +189,12 @@ def assess(
     facilities = (inputs.facilities if facilities is None else facilities).copy()
     villages = inputs.villages
     with progress.step("Travel times (one Dijkstra pass per facility set)"):
-        engine = Engine(inputs.networks, zones, facilities, inputs.crs, config, issues)
-        place = {s.id: engine.cells(s, cells) for s in config.standards if s.metric == "time"}
+        nearest = nearest_facilities(inputs, facilities, issues)
+        place = {}
+        for s in config.standards:
+            if s.metric == "time":
+                place[s.id] = nearest.times(s, cells.x, cells.y)
+                nearest.report_if_none(s)
     with progress.step("Assessing standards"):
         tables, areas = [], []
         for standard in config.standards:
@@ -213,7 +211,13 @@ def assess(
                     action="skipped",
                 )
         if villages is not None and not villages.empty:
-            villages, village_tables = engine.villages(villages)
+            villages, village_tables = assessment.village_results(
+                nearest,
+                villages,
+                zones,
+                config.standards,
+                road_distance_limit_m=config.options.road_distance_limit_m,
+            )
             tables.extend(village_tables)
     zone_results = (
         pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=assessment.ZONE_COLUMNS)
@@ -223,8 +227,8 @@ def assess(
         if areas
         else gpd.GeoDataFrame(columns=["standard", "status", "geometry"], crs=4326)
     )
-    facilities["road_distance_m"] = engine.facility_road_distance()
-    facilities["counted"] = facilities["used"] & ~facilities["facility_id"].isin(engine.unsnapped)
+    facilities["road_distance_m"] = nearest.road_distance_of_facilities()
+    facilities["counted"] = facilities["used"] & ~facilities["facility_id"].isin(nearest.unsnapped)
     return StudyResult(
         config=config,
         crs=inputs.crs,
@@ -236,6 +240,34 @@ def assess(
         issues=issues,
         timings=dict(progress.timings),
         counts={**inputs.counts, "facilities_open": int(facilities["used"].sum())},
+    )
+
+
+def report_horizon_s(config: StudyConfig) -> float:
+    """Return the search limit of travel times (seconds).
+
+    ``options.report_horizon_min``, else twice the largest time threshold; never less than
+    any threshold.
+    """
+    thresholds = [s.threshold_seconds for s in config.standards if s.metric == "time"] or [0.0]
+    horizon = config.options.report_horizon_min
+    return max(max(thresholds), 2.0 * max(thresholds) if horizon is None else 60.0 * horizon)
+
+
+def nearest_facilities(
+    inputs: StudyInputs, facilities: gpd.GeoDataFrame | None = None, issues: DataIssues | None = None
+) -> NearestFacilities:
+    """Build the nearest-facility costs of a study's inputs for a facility set (default: the one read)."""
+    options = inputs.config.options
+    return NearestFacilities(
+        inputs.networks,
+        inputs.facilities if facilities is None else facilities,
+        inputs.crs,
+        snap_radius_m=options.snap_radius_m,
+        facility_snap_radius_m=options.facility_snap_radius_m,
+        horizon_s=report_horizon_s(inputs.config),
+        issues=inputs.issues if issues is None else issues,
+        source=inputs.config.facilities,
     )
 
 
@@ -292,226 +324,3 @@ def _networks(config: StudyConfig, roads: RoadEdges, crs: CRS, issues: DataIssue
     if any(s.metric == "distance" for s in config.standards):
         modes.add("walk")
     return {m: build_network(roads, m, crs, issues, speeds=config.speeds.get(m)) for m in sorted(modes)}
-
-
-class Engine:
-    """Costs for each facility set, computed once and shared by the standards that use it."""
-
-    def __init__(
-        self,
-        networks: dict[str, Network],
-        zones: gpd.GeoDataFrame,
-        facilities: gpd.GeoDataFrame,
-        crs: CRS,
-        config: StudyConfig,
-        issues: DataIssues,
-    ) -> None:
-        self.networks = networks
-        self.zones = zones
-        self.facilities = facilities
-        self.fx, self.fy = project_lonlat(facilities.geometry.x, facilities.geometry.y, crs)
-        self.config = config
-        self.issues = issues
-        self.crs = crs
-        self._node_costs: dict[tuple, tuple[NodeCosts, np.ndarray]] = {}
-        self._limits = self._search_limits(config.standards)
-        self.unsnapped: set[str] = set()  # ids of facilities too far from any usable road
-        self._no_facility_reported: set[str] = set()  # standards with no usable facility
-
-    def _search_limits(self, standards: tuple[Standard, ...]) -> dict[tuple, float]:
-        limits: dict[tuple, float] = {}
-        for s in standards:
-            if s.metric == "time":
-                key = (s.mode, frozenset(s.facility_types))
-                limits[key] = max(limits.get(key, 0.0), s.threshold_seconds)
-        return limits
-
-    def _selection(self, types: frozenset[str]) -> np.ndarray:
-        return np.flatnonzero(
-            self.facilities["used"].to_numpy() & self.facilities["type"].isin(types).to_numpy()
-        )
-
-    def node_costs(
-        self, mode: str, types: frozenset[str], weight: Weight, limit: float
-    ) -> tuple[NodeCosts, np.ndarray]:
-        """Node costs to the nearest open facility of ``types`` (cached per set)."""
-        key = (mode, types, weight, limit)
-        if key not in self._node_costs:
-            chosen = self._selection(types)
-            costs = nearest_facility_costs(
-                self.networks[mode],
-                self.fx[chosen],
-                self.fy[chosen],
-                limit=limit,
-                snap_radius_m=self.config.options.facility_snap_radius_m,
-                weight=weight,
-            )
-            self._report_unsnapped(chosen[costs.facility_node < 0], mode)
-            self._node_costs[key] = (costs, chosen)
-        return self._node_costs[key]
-
-    def _report_unsnapped(self, rows: np.ndarray, mode: str) -> None:
-        radius = self.config.options.facility_snap_radius_m
-        for i in rows:
-            fid = self.facilities["facility_id"].iloc[i]
-            if fid in self.unsnapped:
-                continue
-            self.unsnapped.add(fid)
-            self.issues.add(
-                "warning",
-                self.config.facilities,
-                f"facility is more than {radius:g} m from any road usable by {mode}: left out of "
-                "travel times and road distances (straight-line distances still count it)",
-                row=int(self.facilities["row"].iloc[i]),
-                field="geometry",
-                value=self.facilities["name"].iloc[i],
-                action="excluded",
-            )
-
-    def place(
-        self,
-        standard: Standard,
-        x: np.ndarray,
-        y: np.ndarray,
-        *,
-        weight: Weight = "seconds",
-        limit: float | None = None,
-        mode: str | None = None,
-        direct_walk: bool = True,
-        types: frozenset[str] | None = None,
-    ) -> PlaceCosts:
-        """Costs from places to the nearest facility of a standard (or of ``types``)."""
-        mode = mode or standard.mode
-        types = frozenset(standard.facility_types) if types is None else types
-        limit = limit if limit is not None else self._limits[(mode, types)]
-        costs, chosen = self.node_costs(mode, types, weight, limit)
-        result = place_costs(
-            self.networks[mode],
-            costs,
-            x,
-            y,
-            self.fx[chosen],
-            self.fy[chosen],
-            snap_radius_m=self.config.options.snap_radius_m,
-            direct_walk=direct_walk,
-        )
-        facility = np.full(len(result.facility), -1, dtype=np.int64)
-        found = result.facility >= 0
-        facility[found] = chosen[result.facility[found]]
-        return PlaceCosts(
-            cost=result.cost, facility=facility, offroad_m=result.offroad_m, unreachable=result.unreachable
-        )
-
-    def cells(self, standard: Standard, cells: PopulationCells) -> PlaceCosts:
-        """Travel time of every population place for a time standard.
-
-        A standard none of whose facility types has an open facility near a usable road is
-        not an error that stops the run: every place is uncovered (0 %), and an error-level
-        data issue names the standard and its facility types.
-        """
-        costs = self.place(standard, cells.x, cells.y)
-        self._report_no_facility(standard)
-        return costs
-
-    def _report_no_facility(self, standard: Standard) -> None:
-        """Record once per standard that it has no open, reachable facility."""
-        if standard.id in self._no_facility_reported:
-            return
-        types = frozenset(standard.facility_types)
-        chosen = self._selection(types)
-        if standard.metric == "time":
-            costs, _ = self.node_costs(standard.mode, types, "seconds", self._limits[(standard.mode, types)])
-            reachable = int((costs.facility_node >= 0).sum())
-        else:
-            reachable = len(chosen)
-        if reachable:
-            return
-        self._no_facility_reported.add(standard.id)
-        why = (
-            "no open facility of these types"
-            if len(chosen) == 0
-            else f"its {len(chosen)} open facilities of these types are all too far from a road "
-            f"usable by {standard.mode}"
-        )
-        self.issues.add(
-            "error",
-            self.config.facilities,
-            f"standard {standard.id}: {why}; every zone fails and everyone is counted uncovered "
-            "(0 % covered). Check the facility rows of these types (coordinates, status, type)",
-            field="type",
-            value=", ".join(sorted(types)),
-            action="kept",
-        )
-
-    def villages(self, villages: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[pd.DataFrame]]:
-        """Village table (times per time standard, distances and status per distance standard)."""
-        vx, vy = project_lonlat(villages.geometry.x, villages.geometry.y, self.crs)
-        out = villages.copy()
-        ids = self.facilities["facility_id"].to_numpy()
-        names = self.facilities["name"].to_numpy()
-        tables = []
-        zone_types = out["zone_type"].to_numpy()
-        for s in self.config.standards:
-            if s.metric == "time":
-                costs = self.place(s, vx, vy)
-                minutes = np.round(costs.cost / 60.0, 1)
-                applies = assessment.applies(s, zone_types)
-                out[f"{s.id}_minutes"] = np.where(applies & np.isfinite(minutes), minutes, np.nan)
-                covered = pd.Series(assessment.covered_mask(s, costs.cost), index=out.index)
-                out[f"{s.id}_covered"] = covered.astype("boolean").where(applies, pd.NA)
-                continue
-            self._report_no_facility(s)
-            distances = self._village_distances(s, vx, vy)
-            status = assessment.village_status(s, distances)
-            out["nearest_clinic_id"] = distances.fixed_id
-            out["nearest_clinic_name"] = _lookup(names, ids, distances.fixed_id)
-            out["clinic_straight_m"] = np.round(distances.fixed_straight_m)
-            out["clinic_road_m"] = np.round(distances.fixed_road_m)
-            out["nearest_outreach_id"] = distances.outreach_id
-            out["outreach_straight_m"] = np.round(distances.outreach_straight_m)
-            out["outreach_road_m"] = np.round(distances.outreach_road_m)
-            out[f"{s.id}_status"] = status
-            tables.append(assessment.village_zone_table(s, self.zones, out, status))
-        return out, tables
-
-    def _village_distances(self, s: Standard, vx: np.ndarray, vy: np.ndarray) -> assessment.VillageDistances:
-        limit = max(self.config.options.road_distance_limit_m, s.threshold)
-        ids = self.facilities["facility_id"].to_numpy()
-        found = {}
-        for kind, types in (
-            ("fixed", frozenset(s.facility_types)),
-            ("outreach", frozenset(s.outreach_types)),
-        ):
-            chosen = self._selection(types)
-            straight, nearest = assessment.nearest_straight(vx, vy, self.fx[chosen], self.fy[chosen])
-            road = (
-                self.place(
-                    s, vx, vy, weight="metres", limit=limit, mode="walk", direct_walk=False, types=types
-                )
-                if len(chosen)
-                else None
-            )
-            found[kind] = (
-                np.where(nearest >= 0, ids[chosen[np.maximum(nearest, 0)]] if len(chosen) else "", ""),
-                straight,
-                road.cost if road is not None else np.full(len(vx), np.inf),
-            )
-        return assessment.VillageDistances(
-            fixed_id=found["fixed"][0],
-            fixed_straight_m=found["fixed"][1],
-            fixed_road_m=found["fixed"][2],
-            outreach_id=found["outreach"][0],
-            outreach_straight_m=found["outreach"][1],
-            outreach_road_m=found["outreach"][2],
-        )
-
-    def facility_road_distance(self) -> np.ndarray:
-        """Straight distance from each facility to the nearest walkable road node."""
-        network = self.networks.get("walk") or next(iter(self.networks.values()))
-        _, dist = network.snap(self.fx, self.fy, np.inf)
-        return np.round(dist, 1)
-
-
-def _lookup(values: np.ndarray, keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    index = pd.Index(keys).get_indexer(wanted)
-    return np.where(index >= 0, values[np.maximum(index, 0)], "")

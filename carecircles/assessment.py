@@ -18,6 +18,8 @@ from numpy.typing import NDArray
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from carecircles._crs import project_lonlat
+from carecircles.nearest import NearestFacilities, Route
 from carecircles.population import PopulationCells
 from carecircles.standards import Standard
 from carecircles.traveltime import PlaceCosts
@@ -180,6 +182,124 @@ def village_zone_table(
     for column in ("villages", "villages_fixed", "villages_outreach_only", "villages_none"):
         frame[column] = frame[column].astype("Int64")
     return frame
+
+
+def tenths_up(seconds: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Minutes rounded *up* to the tenth, so a time shown within a threshold is within it.
+
+    (A village at 30 min 2 s shows 30.1, not 30.0 beside "not covered".) ``nan`` stays.
+    """
+    return np.ceil(np.asarray(seconds, dtype=float) / 6.0 - 1e-6) / 10.0
+
+
+def route_minutes(route: Route) -> dict[str, NDArray[np.float64]]:
+    """Split each trip into minutes (tenths) that add up exactly to the total shown.
+
+    The total is :func:`tenths_up` of the whole trip; its tenths are shared among the walk to
+    the road, the network and the walk to the door by largest remainder.
+    """
+    total = tenths_up(route.total)
+    parts = np.column_stack([route.walk_to_road, route.network, route.walk_to_door]) / 6.0
+    reached = np.isfinite(total) & np.isfinite(parts).all(axis=1)
+    tenths = np.zeros(parts.shape)
+    if reached.any():
+        p = parts[reached]
+        floor = np.floor(p + 1e-9)
+        short = np.round(total[reached] * 10).astype(np.int64) - floor.sum(axis=1).astype(np.int64)
+        order = np.argsort(-(p - floor), axis=1, kind="stable")
+        rank = np.argsort(order, axis=1)  # 0 for the largest remainder
+        floor += rank < short[:, None]
+        tenths[reached] = floor
+    out = {"total": np.where(reached, total, np.nan)}
+    for i, name in enumerate(("walk_to_road", "network", "walk_to_door")):
+        out[name] = np.where(reached, tenths[:, i] / 10.0, np.nan)
+    return out
+
+
+def village_results(
+    nearest: NearestFacilities,
+    villages: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    standards: tuple[Standard, ...],
+    *,
+    road_distance_limit_m: float,
+) -> tuple[gpd.GeoDataFrame, list[pd.DataFrame]]:
+    """Village table and per-zone village tables of the distance standards.
+
+    Per time standard: minutes up to the horizon (blank only beyond it or where the standard
+    does not apply), covered flag, the facility reached and how the minutes split (walk to
+    the road, network, walk to the door) and the mode. Per distance standard: nearest fixed
+    clinic and outreach point, straight and by road, and the 2.5 km status.
+    """
+    vx, vy = project_lonlat(villages.geometry.x, villages.geometry.y, nearest.crs)
+    out = villages.copy()
+    ids = nearest.facilities["facility_id"].to_numpy()
+    names = nearest.facilities["name"].to_numpy()
+    tables = []
+    zone_types = out["zone_type"].to_numpy()
+    for s in standards:
+        if s.metric == "time":
+            costs = nearest.times(s, vx, vy)
+            on = applies(s, zone_types) & np.isfinite(costs.cost)
+            minutes = route_minutes(nearest.route(s, costs))
+            facility = np.where(on, costs.facility, -1)
+            out[f"{s.id}_minutes"] = np.where(on, minutes["total"], np.nan)
+            covered = pd.Series(covered_mask(s, costs.cost), index=out.index)
+            out[f"{s.id}_covered"] = covered.astype("boolean").where(applies(s, zone_types), pd.NA)
+            out[f"{s.id}_facility_id"] = np.where(facility >= 0, ids[np.maximum(facility, 0)], "")
+            out[f"{s.id}_facility_name"] = np.where(facility >= 0, names[np.maximum(facility, 0)], "")
+            for part in ("walk_to_road", "network", "walk_to_door"):
+                out[f"{s.id}_{part}_minutes"] = np.where(on, minutes[part], np.nan)
+            out[f"{s.id}_mode"] = np.where(on, np.where(costs.direct, "walk", s.mode), "")
+            continue
+        nearest.report_if_none(s)
+        distances = _village_distances(nearest, s, vx, vy, road_distance_limit_m)
+        status = village_status(s, distances)
+        out["nearest_clinic_id"] = distances.fixed_id
+        out["nearest_clinic_name"] = _lookup(names, ids, distances.fixed_id)
+        out["clinic_straight_m"] = np.round(distances.fixed_straight_m)
+        out["clinic_road_m"] = np.round(distances.fixed_road_m)
+        out["nearest_outreach_id"] = distances.outreach_id
+        out["outreach_straight_m"] = np.round(distances.outreach_straight_m)
+        out["outreach_road_m"] = np.round(distances.outreach_road_m)
+        out[f"{s.id}_status"] = status
+        tables.append(village_zone_table(s, zones, out, status))
+    return out, tables
+
+
+def _village_distances(
+    nearest: NearestFacilities, s: Standard, vx: NDArray, vy: NDArray, road_limit_m: float
+) -> VillageDistances:
+    limit = max(road_limit_m, s.threshold)
+    ids = nearest.facilities["facility_id"].to_numpy()
+    found = {}
+    for kind, types in (("fixed", frozenset(s.facility_types)), ("outreach", frozenset(s.outreach_types))):
+        chosen = nearest.selection(types)
+        straight, near = nearest_straight(vx, vy, nearest.fx[chosen], nearest.fy[chosen])
+        road = np.full(len(vx), np.inf)
+        if len(chosen):
+            by_road = nearest.place(
+                vx, vy, mode="walk", types=types, weight="metres", limit=limit, direct_walk=False
+            )
+            road = by_road.cost
+        found[kind] = (
+            np.where(near >= 0, ids[chosen[np.maximum(near, 0)]] if len(chosen) else "", ""),
+            straight,
+            road,
+        )
+    return VillageDistances(
+        fixed_id=found["fixed"][0],
+        fixed_straight_m=found["fixed"][1],
+        fixed_road_m=found["fixed"][2],
+        outreach_id=found["outreach"][0],
+        outreach_straight_m=found["outreach"][1],
+        outreach_road_m=found["outreach"][2],
+    )
+
+
+def _lookup(values: NDArray, keys: NDArray, wanted: NDArray) -> NDArray:
+    index = pd.Index(keys).get_indexer(wanted)
+    return np.where(index >= 0, values[np.maximum(index, 0)], "")
 
 
 def area_polygons(

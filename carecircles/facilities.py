@@ -50,6 +50,16 @@ _STATUS = {
 }
 
 
+#: Statuses that count as open facilities (``planned`` too when a study or scenario says so).
+OPEN_STATUSES = ("existing", "relocating")
+
+
+def open_mask(status: pd.Series, *, include_planned: bool) -> NDArray[np.bool_]:
+    """Which facilities are open: existing or relocating, and planned ones when asked."""
+    statuses = OPEN_STATUSES + (("planned",) if include_planned else ())
+    return status.isin(statuses).to_numpy()
+
+
 @dataclass(frozen=True)
 class FacilityColumns:
     """Column names to use; ``None`` means find them by common names."""

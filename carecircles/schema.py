@@ -410,6 +410,9 @@ class Options:
         Count facilities with status ``planned`` as if they existed.
     road_distance_limit_m
         Search limit for road distances to village clinics (reported up to this).
+    report_horizon_min
+        Travel times are searched (and reported) up to this many minutes; default twice the
+        largest time threshold of the study.
     """
 
     snap_radius_m: Number = Field(
@@ -440,6 +443,15 @@ class Options:
         gt=0,
         description="a distance in metres greater than 0",
         json_schema_extra=_doc("road distances to village clinics are searched up to this"),
+    )
+    report_horizon_min: Number | None = Field(
+        default=None,
+        gt=0,
+        description="a number of minutes greater than 0",
+        json_schema_extra={
+            "default_text": "2 × the largest threshold",
+            **_doc("travel times are reported up to this (blank only beyond it)"),
+        },
     )
 
 

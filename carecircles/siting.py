@@ -26,14 +26,14 @@ from carecircles import assessment
 from carecircles._crs import project_lonlat
 from carecircles._errors import DataIssues, InputError
 from carecircles._tables import find_column, text_values
-from carecircles.analysis import OPEN_STATUSES, Engine, StudyInputs, StudyResult, assess
+from carecircles.analysis import StudyInputs, StudyResult, assess, nearest_facilities
 from carecircles.covering import exact_max_cover, exact_set_cover, greedy_max_cover
-from carecircles.facilities import NAME_NAMES
+from carecircles.facilities import NAME_NAMES, open_mask
 from carecircles.network import Network
 from carecircles.points import read_points
 from carecircles.schema import CANDIDATE_KINDS, SitingOptions
 from carecircles.standards import FACILITY_TYPES, Standard
-from carecircles.traveltime import Weight, offroad_cost_per_metre
+from carecircles.traveltime import Weight, access_cost, offroad_cost_per_metre
 
 _EPS = 1e-6
 _CHUNK_CELLS = 10_000_000  # Dijkstra rows × nodes held at once (80 MB of float64)
@@ -163,21 +163,20 @@ def _first_cover(
 
 
 def _locked(facilities: gpd.GeoDataFrame, lock_planned: bool) -> gpd.GeoDataFrame:
-    statuses = OPEN_STATUSES + (("planned",) if lock_planned else ())
     out = facilities.copy()
-    out["used"] = out["status"].isin(statuses).to_numpy()
+    out["used"] = open_mask(out["status"], include_planned=lock_planned)
     return out
 
 
 def _demand(
     inputs: StudyInputs, standard: Standard, locked: gpd.GeoDataFrame, options: SitingOptions
 ) -> _Demand:
-    engine = Engine(inputs.networks, inputs.zones, locked, inputs.crs, inputs.config, DataIssues())
+    nearest = nearest_facilities(inputs, locked, DataIssues())
     zone_types = inputs.zones["zone_type"].to_numpy()
     if standard.metric == "time":
         cells = inputs.cells
         in_scope = np.flatnonzero(assessment.applies(standard, zone_types)[cells.zone])
-        costs = engine.place(standard, cells.x[in_scope], cells.y[in_scope])
+        costs = nearest.times(standard, cells.x[in_scope], cells.y[in_scope])
         population = cells.population[in_scope]
         return _Demand(
             x=cells.x[in_scope],
@@ -191,7 +190,13 @@ def _demand(
     villages = inputs.villages
     if villages is None or villages.empty:
         raise InputError(f"{standard.id} needs village points (inputs.villages)", path=inputs.config.source)
-    table, _ = engine.villages(villages)
+    table, _ = assessment.village_results(
+        nearest,
+        villages,
+        inputs.zones,
+        (standard,),
+        road_distance_limit_m=inputs.config.options.road_distance_limit_m,
+    )
     x, y = project_lonlat(villages.geometry.x, villages.geometry.y, inputs.crs)
     population = villages["population"].to_numpy(dtype=float)
     return _Demand(
@@ -370,14 +375,14 @@ def _network_pairs(
     cx: NDArray[np.float64],
     cy: NDArray[np.float64],
     demand: _Demand,
-    weight: str,
+    weight: Weight,
     budget: float,
     per_m: float,
     snap: float,
     fac_snap: float,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     cnode, cdist = network.snap(cx, cy, fac_snap)
-    access = np.maximum(cdist * per_m, 1e-6)
+    access = access_cost(cdist, weight)
     dnode, doff = network.snap(demand.x, demand.y, snap)
     dcost = doff * per_m
     usable = np.flatnonzero((dnode >= 0) & (dcost <= budget))
@@ -657,8 +662,7 @@ def upgrade_ranking(
     frame = centres.copy()
     frame["x"], frame["y"] = project_lonlat(centres.geometry.x, centres.geometry.y, inputs.crs)
     reach = coverage_matrix(standard, network, frame, demand, inputs.config.options) @ demand.population
-    engine = Engine(inputs.networks, inputs.zones, facilities, inputs.crs, inputs.config, DataIssues())
-    costs = engine.place(standard, demand.x, demand.y)
+    costs = nearest_facilities(inputs, facilities, DataIssues()).times(standard, demand.x, demand.y)
     nearest = facilities["facility_id"].to_numpy()[np.maximum(costs.facility, 0)]
     served = assessment.covered_mask(standard, costs.cost) & (costs.facility >= 0)
     catchment = pd.Series(demand.population[served]).groupby(nearest[served]).sum()

@@ -63,17 +63,32 @@ class PlaceCosts:
     unreachable
         True where the place is farther than the snap radius from every road and no
         facility is within walking reach: such places are reported, never dropped.
+    direct
+        True where the place walks straight to its facility (no road).
+    door_m
+        Straight distance from the facility reached to its own road node (the walk from the
+        road to the door); ``nan`` where none is reached.
     """
 
     cost: NDArray[np.float64]
     facility: NDArray[np.int64]
     offroad_m: NDArray[np.float64]
     unreachable: NDArray[np.bool_]
+    direct: NDArray[np.bool_]
+    door_m: NDArray[np.float64]
 
 
 def offroad_cost_per_metre(weight: Weight) -> float:
     """Cost of one metre of off-road walking: seconds at walking speed, or one metre."""
     return 3.6 / OFFROAD_WALK_KMH if weight == "seconds" else 1.0
+
+
+def access_cost(distance_m: NDArray[np.float64], weight: Weight) -> NDArray[np.float64]:
+    """Cost of the walk between a facility's door and its road node.
+
+    Never exactly 0, so a facility on a node still counts as the source that reached it.
+    """
+    return np.maximum(np.asarray(distance_m) * offroad_cost_per_metre(weight), 1e-6)
 
 
 def nearest_facility_costs(
@@ -113,7 +128,7 @@ def nearest_facility_costs(
         matrix = network.seconds if weight == "seconds" else network.metres
         reverse = matrix.T.tocoo()  # patients travel node → facility
         k = len(snapped)
-        access = np.maximum(dist[snapped] * offroad_cost_per_metre(weight), 1e-6)
+        access = access_cost(dist[snapped], weight)
         rows = np.concatenate([reverse.row, np.arange(n, n + k)])
         cols = np.concatenate([reverse.col, node[snapped]])
         data = np.concatenate([reverse.data, access])
@@ -165,6 +180,7 @@ def place_costs(
     facility[on_net] = node_costs.facility[node[on_net]]
     usable = np.flatnonzero(node_costs.facility_node >= 0)
     walked = np.zeros(len(node), dtype=bool)
+    better = np.zeros(len(node), dtype=bool)
     if direct_walk and len(usable) and len(node):
         tree = cKDTree(np.column_stack([facility_x[usable], facility_y[usable]]))
         straight, which = tree.query(
@@ -178,4 +194,14 @@ def place_costs(
     cost[cost > node_costs.limit] = np.inf
     facility[~np.isfinite(cost)] = -1
     unreachable = ~on_net & ~walked
-    return PlaceCosts(cost=cost, facility=facility, offroad_m=offroad, unreachable=unreachable)
+    reached = facility >= 0
+    door = np.full(len(node), np.nan)
+    door[reached] = node_costs.facility_offroad_m[facility[reached]]
+    return PlaceCosts(
+        cost=cost,
+        facility=facility,
+        offroad_m=offroad,
+        unreachable=unreachable,
+        direct=better & reached,
+        door_m=door,
+    )

@@ -223,14 +223,12 @@ def test_cli_reports_bad_config_without_traceback(tmp_path):
 
 def test_covered_bands_match_cell_times(sample_result, sample_config):
     """Each band polygon's people are the cells whose time falls in that band (0-10-20-30 min)."""
-    from carecircles.analysis import Engine, load_inputs
+    from carecircles.analysis import load_inputs, nearest_facilities
 
     inputs = load_inputs(sample_config)
     standard = next(s for s in sample_config.standards if s.id == "rural-30min")
-    engine = Engine(
-        inputs.networks, inputs.zones, sample_result.facilities, inputs.crs, sample_config, DataIssues()
-    )
-    costs = engine.place(standard, inputs.cells.x, inputs.cells.y)
+    engine = nearest_facilities(inputs, sample_result.facilities, DataIssues())
+    costs = engine.times(standard, inputs.cells.x, inputs.cells.y)
     rural = (inputs.zones["zone_type"].to_numpy() == "rural")[inputs.cells.zone]
     minutes = costs.cost[rural] / 60
     people = inputs.cells.population[rural]

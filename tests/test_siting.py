@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy import sparse
 
 from carecircles._errors import DataIssues, InputError
-from carecircles.analysis import Engine, assess, load_inputs
+from carecircles.analysis import assess, load_inputs, nearest_facilities
 from carecircles.covering import exact_max_cover, exact_set_cover, greedy_max_cover
 from carecircles.siting import SitingOptions, _demand, _locked, candidate_sites, coverage_matrix, site
 
@@ -115,8 +115,8 @@ def test_coverage_matrix_rows_equal_the_engine(inputs, standard_id):
             geometry=candidates.geometry.to_numpy()[[c]],
             crs=4326,
         )
-        engine = Engine(inputs.networks, inputs.zones, alone, inputs.crs, inputs.config, DataIssues())
-        costs = engine.place(standard, demand.x, demand.y)
+        engine = nearest_facilities(inputs, alone, DataIssues())
+        costs = engine.times(standard, demand.x, demand.y)
         expected = np.flatnonzero(costs.cost <= standard.threshold_seconds + 1e-6)
         row = np.sort(matrix.indices[matrix.indptr[c] : matrix.indptr[c + 1]])
         np.testing.assert_array_equal(row, expected)
@@ -282,9 +282,9 @@ def test_upgrade_ranking_reach_equals_engine_alone(inputs):
     assert (ranking["catchment_population"] <= ranking["reach_population"] + 0.5).all()
     top = ranking.iloc[0]
     alone = locked[locked["facility_id"] == top["facility_id"]]
-    engine = Engine(inputs.networks, inputs.zones, alone, inputs.crs, inputs.config, DataIssues())
+    engine = nearest_facilities(inputs, alone, DataIssues())
     cells = inputs.cells
     rural = (inputs.zones["zone_type"].to_numpy() == "rural")[cells.zone]
-    costs = engine.place(standard, cells.x[rural], cells.y[rural])
+    costs = engine.times(standard, cells.x[rural], cells.y[rural])
     reach = cells.population[rural][costs.cost <= standard.threshold_seconds + 1e-6].sum()
     assert top["reach_population"] == pytest.approx(reach, abs=0.5)
