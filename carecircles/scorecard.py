@@ -13,6 +13,9 @@ import math
 
 import pandas as pd
 
+from carecircles._encode import percent
+from carecircles.standards import Standard
+
 #: Groups of indicators, in the order the scorecard lists them.
 GROUPS = ("circle", "distance", "presence", "ratio", "load", "capacity")
 
@@ -120,3 +123,121 @@ def _number(value: float | None) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else value
+
+
+def circle_rows(
+    zone_results: pd.DataFrame, standards: tuple[Standard, ...], lang: str = "zh"
+) -> list[dict[str, object]]:
+    """Rows of the access standards (time circles and the village distance rule).
+
+    Pass/fail is the county row's, from people (never from a rounded share); zones passing
+    counts the zones the standard applies to.
+    """
+    rows = []
+    for s in standards:
+        table = zone_results[zone_results["standard"] == s.id]
+        total = table[table["zone_code"] == "ALL"]
+        if total.empty:
+            continue
+        county = total.iloc[0]
+        zones = table[table["zone_code"] != "ALL"]
+        share = county["covered_share"]
+        uncovered = county["population"] - county["covered_population"]
+        if s.metric == "time":
+            note = f"未覆盖 {uncovered:,.0f} 人" if lang == "zh" else f"{uncovered:,.0f} people outside"
+        else:
+            n, fixed = int(county["villages"]), int(county["villages_fixed"])
+            outreach, none = int(county["villages_outreach_only"]), int(county["villages_none"])
+            note = (
+                f"{n} 个村: {fixed} 个有固定村卫生室, {outreach} 个仅有巡诊点, {none} 个都没有"
+                if lang == "zh"
+                else f"{n} villages: {fixed} with a fixed clinic, {outreach} outreach only, {none} neither"
+            )
+        rows.append(
+            indicator_row(
+                "circle" if s.metric == "time" else "distance",
+                s.id,
+                name_zh=f"{s.title_zh}（{s.label}）",
+                name_en=f"{s.title_en} ({s.label})",
+                target=f"≥ {percent(s.target_share, 0)}",
+                actual="—" if pd.isna(share) else percent(float(share)),
+                target_value=s.target_share,
+                actual_value=None if pd.isna(share) else float(share),
+                unit="share of people" if s.metric == "time" else "share of village people",
+                passes=None if pd.isna(county["passes"]) else bool(county["passes"]),
+                zones_passing=int(zones["passes"].fillna(False).sum()),
+                zones_assessed=int(zones["passes"].notna().sum()),
+                source=s.source,
+                wording=s.rule,
+                note=note,
+            )
+        )
+    return rows
+
+
+_LOAD_SOURCE = "002 靖宇县“十四五”医疗卫生服务体系规划 (seeds/002_96557450fec43a1c.txt)"
+_LOAD_WORDING = "加快推进紧密型县域医共体建设 … 着力推动一般疾病在本县解决"
+
+
+def load_rows(table: pd.DataFrame, load_factor: float, lang: str = "zh") -> list[dict[str, object]]:
+    """Rows of the catchment load: centres whose people per bed or doctor exceed the rule.
+
+    No plan gives a load figure: the rule (``load_factor`` × the county figure of the level)
+    is this tool's, stated in the note; the plans ask for the 医共体 catchments themselves.
+    """
+    names = {
+        "township": ("乡镇级中心服务负荷", "township-level centre load"),
+        "hospital": ("县级医院服务负荷", "county hospital load"),
+    }
+    rows = []
+    for level, part in table.groupby("level", sort=False):
+        assessed = part[part["load"] != "not assessed"]
+        high = part[part["load"] == "high"]
+        zh, en = names.get(str(level), (str(level), str(level)))
+        listed = "、".join(
+            f"{n}（每床 {p:,.0f} 人）" for n, p in zip(high["name"], high["people_per_bed"], strict=True)
+        )
+        rows.append(
+            indicator_row(
+                "load",
+                f"load.{level}",
+                name_zh=zh,
+                name_en=en,
+                target=f"0 个超过全县 {load_factor:g} 倍",
+                actual=f"{len(high)} / {len(assessed)}" if len(assessed) else "—",
+                target_value=0.0,
+                actual_value=float(len(high)) if len(assessed) else None,
+                unit="facilities above the load rule",
+                passes=(len(high) == 0) if len(assessed) else None,
+                source=_LOAD_SOURCE,
+                wording=_LOAD_WORDING,
+                note=_load_note(part, listed, load_factor, lang) if len(assessed) else _NOT_ASSESSED[lang],
+            )
+        )
+    return rows
+
+
+_NOT_ASSESSED = {"zh": "未评估：无床位数和医师数", "en": "not assessed: no beds or doctors figures"}
+
+
+def _load_note(part: pd.DataFrame, listed: str, factor: float, lang: str) -> str:
+    per_bed = part["county_people_per_bed"].iloc[0]
+    per_doctor = part["county_people_per_doctor"].iloc[0]
+    county = [
+        (f"每床 {v:,.0f} 人" if lang == "zh" else f"{v:,.0f} people per bed")
+        if i == 0
+        else (f"每名医师 {v:,.0f} 人" if lang == "zh" else f"{v:,.0f} people per doctor")
+        for i, v in enumerate((per_bed, per_doctor))
+        if pd.notna(v)
+    ]
+    if lang == "zh":
+        text = (
+            f"规则（本工具设定，规划无此数字）：每床或每名医师服务人口超过全县同级 {factor:g} 倍；"
+            f"全县 {'，'.join(county)}"
+        )
+        return text + (f"；超过：{listed}" if listed else "")
+    text = (
+        f"rule (this tool's; no plan figure): people per bed or per doctor above {factor:g} × the county "
+        f"figure of the level; county: {', '.join(county)}"
+    )
+    return text + (f"; above: {listed}" if listed else "")

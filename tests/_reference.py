@@ -82,3 +82,34 @@ def costs_to_facilities(
         walk, _ = cKDTree(np.column_stack([fx[usable], fy[usable]])).query(np.column_stack([px, py]))
         cost = np.where(walk <= snap_radius, np.minimum(cost, walk * per_m), cost)
     return cost
+
+
+def costs_by_facility(
+    roads, mode, fac_lon, fac_lat, place_lon, place_lat, crs, *, snap_radius, fac_snap_radius
+):
+    """Travel time (s) from each place to each facility alone: a places × facilities matrix.
+
+    The same route rules as :func:`costs_to_facilities` (walk to the nearest node, network,
+    walk to the door; or straight within the snap radius), one networkx Dijkstra per facility.
+    Facilities beyond the snap radius of every node have an ``inf`` column.
+    """
+    graph, nodes = reference_graph(roads, mode)
+    to_xy = Transformer.from_crs(4326, crs, always_xy=True)
+    nx_, ny_ = to_xy.transform(roads.node_lon[nodes], roads.node_lat[nodes])
+    tree = cKDTree(np.column_stack([nx_, ny_]))
+    fx, fy = to_xy.transform(np.asarray(fac_lon), np.asarray(fac_lat))
+    px, py = to_xy.transform(np.asarray(place_lon), np.asarray(place_lat))
+    per_m = 3.6 / OFFROAD_WALK_KMH
+    reverse = graph.reverse(copy=False)
+    d_place, i_place = tree.query(np.column_stack([px, py]))
+    out = np.full((len(px), len(fx)), np.inf)
+    for f in range(len(fx)):
+        d, i = tree.query([fx[f], fy[f]])
+        if d > fac_snap_radius:
+            continue
+        lengths = nx.single_source_dijkstra_path_length(reverse, int(nodes[i]), weight="t")
+        node_cost = np.array([lengths.get(int(n), np.inf) for n in nodes]) + d * per_m
+        by_road = np.where(d_place <= snap_radius, d_place * per_m + node_cost[i_place], np.inf)
+        walk = np.hypot(px - fx[f], py - fy[f])
+        out[:, f] = np.where(walk <= snap_radius, np.minimum(by_road, walk * per_m), by_road)
+    return out

@@ -1,0 +1,110 @@
+"""Catchments and load against an independent reference (networkx Dijkstra per facility)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carecircles._errors import DataIssues
+from carecircles.analysis import load_inputs, nearest_facilities
+from carecircles.catchments import LEVELS, catchments
+from carecircles.roads import read_roads
+
+from _reference import costs_by_facility
+
+
+@pytest.fixture(scope="module")
+def inputs(sample_config):
+    return load_inputs(sample_config)
+
+
+def _resources(facilities):
+    beds = pd.to_numeric(facilities["beds"], errors="coerce")
+    return pd.DataFrame({"beds": beds, "doctors": np.nan}, index=facilities.index)
+
+
+@pytest.fixture(scope="module")
+def result(inputs):
+    nearest = nearest_facilities(inputs, issues=DataIssues())
+    return catchments(
+        nearest,
+        inputs.cells,
+        inputs.zones,
+        _resources(inputs.facilities),
+        mode="ebike",
+        villages=inputs.villages,
+    )
+
+
+@pytest.mark.parametrize("level", list(LEVELS))
+def test_villages_go_to_the_nearest_centre_by_networkx(inputs, sample_config, result, level):
+    facilities = inputs.facilities
+    rows = np.flatnonzero(facilities["used"] & facilities["type"].isin(LEVELS[level]))
+    villages = inputs.villages
+    reference = costs_by_facility(
+        read_roads(sample_config.roads, DataIssues()),
+        "ebike",
+        facilities.geometry.x.to_numpy()[rows],
+        facilities.geometry.y.to_numpy()[rows],
+        villages.geometry.x,
+        villages.geometry.y,
+        inputs.crs,
+        snap_radius=sample_config.options.snap_radius_m,
+        fac_snap_radius=sample_config.options.facility_snap_radius_m,
+    )
+    ours = result.village_facility[level]
+    best = np.sort(reference, axis=1)
+    # geodesic (reference) and UTM (ours) lengths differ by ~1e-4: skip near-ties
+    clear = (best[:, 1] - best[:, 0]) > 1e-3 * best[:, 0] + 1.0
+    expected = rows[np.argmin(reference, axis=1)]
+    assert clear.sum() > 0.9 * len(villages)
+    np.testing.assert_array_equal(ours[clear], expected[clear])
+    served = result.table[result.table["level"] == level].set_index("facility_id")["villages"]
+    counts = pd.Series(facilities["facility_id"].to_numpy()[ours]).value_counts()
+    assert served.sum() == len(villages) == counts.sum()
+    pd.testing.assert_series_equal(
+        served[served > 0].sort_index(), counts.sort_index(), check_names=False, check_dtype=False
+    )
+
+
+@pytest.mark.parametrize("level", list(LEVELS))
+def test_every_person_is_counted_once_and_polygons_carry_the_figures(inputs, result, level):
+    table = result.table[result.table["level"] == level]
+    assert table["population"].sum() + result.unassigned[level] == pytest.approx(
+        inputs.cells.total, rel=1e-12
+    )
+    owner = result.cell_facility[level]
+    expected = (
+        pd.Series(inputs.cells.population[owner >= 0])
+        .groupby(inputs.facilities["facility_id"].to_numpy()[owner[owner >= 0]])
+        .sum()
+    )
+    ours = table.set_index("facility_id")["population"]
+    pd.testing.assert_series_equal(
+        ours[ours > 0].sort_index(), expected.sort_index(), check_names=False, rtol=1e-12
+    )
+    shapes = result.polygons[result.polygons["level"] == level].set_index("facility_id")["population"]
+    pd.testing.assert_series_equal(shapes.sort_index(), expected.sort_index(), check_names=False, rtol=1e-9)
+
+
+def test_load_flag_follows_the_documented_rule(result):
+    for _, table in result.table.groupby("level"):
+        beds = table["beds"].to_numpy(dtype=float)
+        known = np.isfinite(beds) & (beds > 0)
+        county = table["population"].to_numpy()[known].sum() / beds[known].sum()
+        np.testing.assert_allclose(table["county_people_per_bed"], county)
+        for row in table.itertuples():
+            if not (np.isfinite(row.beds) and row.beds > 0):
+                assert row.load == "not assessed" and np.isnan(row.people_per_bed)
+                continue
+            assert row.people_per_bed == pytest.approx(row.population / row.beds)
+            assert row.load == ("high" if row.population / row.beds > 1.5 * county else "ok")
+    assert (result.table["load"] == "high").any()  # the sample has overloaded centres to show
+
+
+def test_missing_beds_are_not_assessed_never_zero(inputs):
+    nearest = nearest_facilities(inputs, issues=DataIssues())
+    resources = pd.DataFrame({"beds": np.nan, "doctors": np.nan}, index=inputs.facilities.index)
+    found = catchments(nearest, inputs.cells, inputs.zones, resources, mode="ebike", polygons=False)
+    assert (found.table["load"] == "not assessed").all()
+    assert found.table["people_per_bed"].isna().all()
+    assert found.table["county_people_per_bed"].isna().all()
