@@ -244,14 +244,15 @@ def assess(
 
 
 def report_horizon_s(config: StudyConfig) -> float:
-    """Return the search limit of travel times (seconds).
+    """Return the report horizon of travel times (seconds).
 
-    ``options.report_horizon_min``, else twice the largest time threshold; never less than
-    any threshold.
+    ``options.report_horizon_min``, else twice the largest time threshold. Each standard
+    searches to the horizon or its own threshold, whichever is larger.
     """
-    thresholds = [s.threshold_seconds for s in config.standards if s.metric == "time"] or [0.0]
     horizon = config.options.report_horizon_min
-    return max(max(thresholds), 2.0 * max(thresholds) if horizon is None else 60.0 * horizon)
+    if horizon is not None:
+        return 60.0 * horizon
+    return 2.0 * max([s.threshold_seconds for s in config.standards if s.metric == "time"] or [0.0])
 
 
 def nearest_facilities(
