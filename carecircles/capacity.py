@@ -8,8 +8,8 @@ catchment threshold weighs the pair by a distance decay ``W`` (:class:`Decay`). 
 * step 2, the access of each place: ``A_j = Σ_i W(t_ij) R_i``.
 
 Both are reported in **resources per 1,000 residents** (``R`` and ``A`` times 1,000). With all
-weights 1 this is the two-step floating catchment (2SFCA) of Luo & Wang (2003), and
-``Σ_j A_j P_j / 1000`` equals the supply of the facilities that reach anyone.
+weights 1 this is the two-step floating catchment (2SFCA) of Luo & Wang (2003). For any decay,
+``Σ_j A_j P_j / 1000`` is the supply of the facilities whose catchment holds anyone.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class Decay:
     sigma_s: float | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "threshold_s", float(self.threshold_s))
         object.__setattr__(self, "bounds_s", tuple(float(x) for x in np.atleast_1d(self.bounds_s)))
         object.__setattr__(self, "weights", tuple(float(x) for x in np.atleast_1d(self.weights)))
         b, w = np.asarray(self.bounds_s, float), np.asarray(self.weights, float)
@@ -117,7 +118,8 @@ class Decay:
         """Weight of each travel time ``cost_s`` in seconds (0 beyond the threshold and for ``inf``)."""
         t = np.asarray(cost_s, dtype=float)
         if self.sigma_s is not None:
-            return np.where(t <= self.threshold_s, np.exp(-(t**2) / (2 * self.sigma_s**2)), 0.0)
+            inside = np.minimum(t, self.threshold_s)
+            return np.where(t <= self.threshold_s, np.exp(-(inside**2) / (2 * self.sigma_s**2)), 0.0)
         # side="left" counts the bounds strictly below t: t equal to a bound stays in that band.
         band = np.searchsorted(np.asarray(self.bounds_s, float), t, side="left")
         return np.append(np.asarray(self.weights, float), 0.0)[band]
@@ -148,7 +150,7 @@ def _pair_weights(
     return sparse.csr_array((w[sel], (r[sel], c[sel])), shape=(n_facilities, n_places))
 
 
-def _check_weights(values: ArrayLike, name: str, *, allow_nan: bool) -> NDArray[np.float64]:
+def _nonnegative(values: ArrayLike, name: str, *, allow_nan: bool) -> NDArray[np.float64]:
     x = np.asarray(values, dtype=float)
     if x.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {x.shape}")
@@ -162,8 +164,8 @@ def _steps(
     supply: ArrayLike, demand: ArrayLike, rows: ArrayLike, cols: ArrayLike, cost: ArrayLike, decay: Decay
 ) -> tuple[sparse.csr_array, NDArray[np.float64]]:
     """Return the weight matrix and the ratios per 1,000 residents (NaN where undefined)."""
-    s = _check_weights(supply, "supply", allow_nan=True)
-    p = _check_weights(demand, "demand", allow_nan=False)
+    s = _nonnegative(supply, "supply", allow_nan=True)
+    p = _nonnegative(demand, "demand", allow_nan=False)
     w = _pair_weights(s.size, p.size, rows, cols, cost, decay)
     weighted_demand = w @ p
     ratio = np.full(s.size, np.nan)
@@ -232,18 +234,10 @@ def e2sfca(
 
 @dataclass(frozen=True)
 class ZoneAccess:
-    """Population-weighted access by zone and for the county (all places given).
+    """Access by zone (arrays) and for the county (all places given).
 
-    Attributes
-    ----------
-    people : numpy.ndarray
-        People per zone.
-    mean : numpy.ndarray
-        Population-weighted mean access per zone, per 1,000 residents (NaN for an empty zone).
-    share_zero : numpy.ndarray
-        Share (0–1) of each zone's people whose access is 0 (NaN for an empty zone).
-    county_mean, county_share_zero : float
-        The same over all places.
+    ``mean`` is the population-weighted mean access per 1,000 residents, ``share_zero`` the share
+    (0–1) of people whose access is 0; both are NaN where there are no people.
     """
 
     people: NDArray[np.float64]
@@ -273,7 +267,7 @@ def zone_access(access: ArrayLike, population: ArrayLike, zone: ArrayLike, n_zon
         The figures per zone and for the county.
     """
     a = np.asarray(access, dtype=float)
-    p = _check_weights(population, "population", allow_nan=False)
+    p = _nonnegative(population, "population", allow_nan=False)
     z = np.asarray(zone)
     if not (a.shape == p.shape == z.shape):
         raise ValueError(
