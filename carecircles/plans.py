@@ -374,6 +374,14 @@ def plan_targets(plan: str, overrides: Mapping[str, float] | None = None) -> dic
 # ---------------------------------------------------------------------------------------------
 # presence rules (STANDARDS.md §2)
 
+#: Default distance (m) within which a village clinic with no village id serves a village point.
+#: A village point is the village seat (村委会), and 002 asks that the clinic be built beside it
+#: (村卫生室与农村养老大院…毗邻建设); 1 km allows for geocoding at village level (a few hundred
+#: metres for Amap/Baidu addresses) and stays well under the spacing of village seats implied by
+#: the 2.5 km service radius; a clinic serves only its nearest village, so none counts twice.
+VILLAGE_MATCH_M = 1000.0
+
+
 
 @dataclass(frozen=True)
 class PresenceRule:

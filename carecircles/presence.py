@@ -26,15 +26,9 @@ from scipy.spatial import cKDTree
 
 from carecircles._crs import project_lonlat, utm_crs
 from carecircles._errors import DataIssues
-from carecircles.plans import PRESENCE_RULES, PresenceRule
+from carecircles.plans import PRESENCE_RULES, VILLAGE_MATCH_M, PresenceRule
 from carecircles.standards import FACILITY_TYPES
 
-#: Default distance (m) within which a village clinic without a village value serves a village
-#: point. A village point is the village seat (村委会); 002 asks that the clinic be built beside
-#: it (村卫生室与农村养老大院…毗邻建设); 1 km allows for geocoding at village level (a few hundred
-#: metres for Amap/Baidu addresses) and stays well under the spacing of village seats implied
-#: by the 2.5 km service radius, and a clinic serves only its nearest village.
-VILLAGE_MATCH_M = 1000.0
 #: An open emergency centre this close to a central township health centre is its station.
 COLOCATED_M = 500.0
 
