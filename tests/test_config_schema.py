@@ -396,7 +396,8 @@ def test_schema_imports_no_analysis_modules():
         "import carecircles.schema, sys; print(sorted(m for m in sys.modules if m.startswith('carecircles')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    # constant tables only: standards (facility types), coords (datum names), network (speed tables)
+    # constant tables only: standards (facility types), coords (datum names), network (speed tables),
+    # plans (plan names, indicator ids, resources)
     assert eval(out) == [
         "carecircles",
         "carecircles._crs",
@@ -404,6 +405,7 @@ def test_schema_imports_no_analysis_modules():
         "carecircles._schema_walk",
         "carecircles.coords",
         "carecircles.network",
+        "carecircles.plans",
         "carecircles.schema",
         "carecircles.standards",
     ]
