@@ -288,21 +288,24 @@ def shown(
 ) -> str:
     """Show a ratio at two decimals, honest against its target.
 
-    A value below the target is never shown at or above it (it is cut, not rounded up); a
-    value meeting a target with more decimals gets the decimals it needs; a lower bound is cut
-    and shown as ``≥``. ``meets`` is the decision (default: ``value >= target``), so a figure
-    whose division lost a last bit still shows on the side it was decided on.
+    A value is rounded, except that a value below the target is never shown at or above it
+    (it is cut instead); a value meeting a target with more decimals gets the decimals it
+    needs; a lower bound is always cut and shown as ``≥``. ``meets`` is the decision
+    (default: ``value >= target``), so a figure whose division lost a last bit still shows on
+    the side it was decided on.
 
     Examples
     --------
-    >>> shown(7.2496, 7.25), shown(7.2504, 7.25), shown(7.255, 7.255), shown(4.128, lower_bound=True)
-    ('7.24', '7.25', '7.255', '≥ 4.12')
+    >>> shown(7.2496, 7.25), shown(0.258, 0.54), shown(7.255, 7.255), shown(4.128, lower_bound=True)
+    ('7.24', '0.26', '7.255', '≥ 4.12')
     """
     if not math.isfinite(value):
         return "—"
     if target is not None and meets is None:
         meets = value >= target
-    text = _cut(value, 2) if lower_bound or (target is not None and not meets) else f"{value:.2f}"
+    text = _cut(value, 2) if lower_bound else f"{value:.2f}"
+    if target is not None and not meets and float(text) >= target:
+        text = _cut(value, 2)  # rounding would cross the target: cut instead
     for digits in range(3, 9):
         if target is None or (float(text) >= target) == meets:
             break

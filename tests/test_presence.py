@@ -447,3 +447,36 @@ def test_location_matching_matches_a_geodesic_brute_force(seed):
         assert table.loc[v[0], "has_fixed_clinic"] == bool(expected["fixed"][v[0]])
     assert sum(len(s) for s in expected["fixed"].values()) > 5  # the test has something to check
     assert sum(len(s) for s in expected["fixed"].values()) < len(rows)  # and something left out
+
+
+# --- the sample county ------------------------------------------------------------------------
+
+
+def test_sample_county_presence(sample_config):
+    from carecircles.analysis import _villages
+    from carecircles.boundaries import read_zones
+    from carecircles.facilities import open_mask, read_facilities
+
+    issues = DataIssues()
+    zones = read_zones(
+        sample_config.zones,
+        issues,
+        code_column="zone_code",
+        name_column="zone_name",
+        type_column="zone_type",
+    )
+    facilities = read_facilities(
+        sample_config.facilities, issues, study_area=shapely.union_all(zones.geometry.to_numpy())
+    )
+    facilities["used"] = open_mask(facilities["status"], include_planned=False)
+    villages = _villages(sample_config, zones, issues)
+    result = presence(facilities, zones, villages, issues=DataIssues())
+    card = scorecard_frame(result.rows()).set_index("indicator")
+    for rule in ("township_centre", "community_centre", "county_general_hospital", "county_tcm_hospital"):
+        assert card.loc[f"presence.{rule}", "passes"] == True  # noqa: E712
+    # every clinic of the sample names its village: matched by id, never by location
+    matched = result.villages[result.villages["presence"] != "none"]
+    assert set(matched["matched_by"]) == {"id"}
+    # some central centres host an emergency station, some do not
+    stations = result.detail[result.detail["rule"] == "presence.emergency_station"]
+    assert 0 < stations["passes"].sum() < len(stations)

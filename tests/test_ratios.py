@@ -396,3 +396,52 @@ def test_shown_agrees_with_the_comparison(value, target, lower):
     if lower:
         assert number <= value  # a lower bound is never rounded up
     assert abs(number - value) < 0.01 + 1e-9
+
+
+# --- the sample county ------------------------------------------------------------------------
+
+
+def test_sample_county_ratios_against_the_facility_table(sample_config):
+    from carecircles._crs import utm_crs
+    from carecircles.boundaries import read_zones
+    from carecircles.facilities import open_mask, read_facilities
+    from carecircles.population import read_population_raster
+
+    issues = DataIssues()
+    zones = read_zones(
+        sample_config.zones, issues, code_column="zone_code", name_column="zone_name", type_column="zone_type"
+    )
+    facilities = read_facilities(
+        sample_config.facilities, issues, study_area=shapely.union_all(zones.geometry.to_numpy())
+    )
+    facilities["used"] = open_mask(facilities["status"], include_planned=False)
+    cells = read_population_raster(sample_config.population, zones, utm_crs(126.8, 42.4), DataIssues())
+    people = pd.Series(
+        np.bincount(cells.zone, weights=cells.population, minlength=len(zones)), index=zones["zone_code"]
+    )
+    census = sample_config.scorecard.census_population
+    assert census == 108_478 and sample_config.scorecard.plan == "jingyu"
+    found = DataIssues()
+    ratios = resource_ratios(facilities, zones, people, census_population=census, issues=found)
+    assert len(found) == 0  # every column present, no blank cell, no facility outside the zones
+    # independently: the CSV's open rows (every facility of the sample lies inside the county)
+    table = pd.read_csv(sample_config.facilities, dtype=str, keep_default_na=False)
+    table = table[table["status"] == "existing"]
+    for indicator in INDICATORS.values():
+        rows = ratios.table[ratios.table["indicator"] == indicator.id]
+        county = rows[rows["zone_code"] == "ALL"].iloc[0]
+        amount = table[indicator.resource].astype(float).sum()
+        assert county["amount"] == amount and county["facilities"] == len(table)
+        assert county["value"] == pytest.approx(amount * indicator.per / census)
+        assert rows[rows["zone_code"] != "ALL"]["amount"].sum() == amount  # every facility in one zone
+    card = scorecard_frame(ratios.rows()).set_index("indicator")
+    # the sample misses Jingyu's 2025 targets except the GP one (8.57 ≥ 6.0 per 10,000)
+    assert card["passes"].astype(bool).to_dict() == {
+        "ratio.beds_per_1000": False,
+        "ratio.doctors_per_1000": False,
+        "ratio.nurses_per_1000": False,
+        "ratio.gps_per_10000": True,
+        "ratio.pharmacists_per_1000": False,
+    }
+    assert card.loc["ratio.beds_per_1000", "actual"] == "4.80 / 1000"
+    assert "普查常住人口 108,478" in card.loc["ratio.beds_per_1000", "note"]
