@@ -382,7 +382,6 @@ def plan_targets(plan: str, overrides: Mapping[str, float] | None = None) -> dic
 VILLAGE_MATCH_M = 1000.0
 
 
-
 @dataclass(frozen=True)
 class PresenceRule:
     """One presence rule: which unit must have which facility, and where the rule comes from.
