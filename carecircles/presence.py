@@ -153,7 +153,7 @@ def presence(
     """
     crs = crs or _local_crs(zones)
     where = facility_zones(facilities, zones)
-    used = _open(facilities)
+    used = is_open(facilities)
     detail = [
         _zone_rule(rule, facilities, zones, where, used)
         for rule in PRESENCE_RULES.values()
@@ -174,7 +174,7 @@ def presence(
             facilities, villages, zones, match_m=village_match_m, crs=crs, issues=issues, source=source
         )
         detail.append(_village_detail(rule, village_table))
-    stations, note = emergency_stations(facilities, where, used, crs=crs, issues=issues, source=source)
+    stations, note = _emergency_stations(facilities, where, used, crs=crs, issues=issues, source=source)
     detail.append(stations)
     if note:
         notes["presence.emergency_station"] = note
@@ -203,7 +203,8 @@ def facility_zones(facilities: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.
     return out
 
 
-def _open(facilities: pd.DataFrame) -> np.ndarray:
+def is_open(facilities: pd.DataFrame) -> np.ndarray:
+    """Which facilities count: ``used`` when present, else status existing or relocating."""
     if "used" in facilities:
         return facilities["used"].fillna(False).to_numpy(dtype=bool)
     if "status" in facilities:
@@ -358,7 +359,7 @@ def village_presence(
     """
     fixed_types = PRESENCE_RULES["presence.village_clinic"].facility_types
     kind = np.where(facilities["type"].to_numpy() == "outreach_point", "outreach", "fixed")
-    clinics = np.flatnonzero(_open(facilities) & np.isin(facilities["type"].to_numpy(), fixed_types))
+    clinics = np.flatnonzero(is_open(facilities) & np.isin(facilities["type"].to_numpy(), fixed_types))
     village_of = np.full(len(facilities), -1)
     how = np.full(len(facilities), "", dtype=object)
     _link_by_column(facilities, villages, zones, clinics, village_of, how, issues, source)
@@ -559,7 +560,7 @@ def has_station_words(cell: object) -> bool:
     return any(word in text for word in STATION_WORDS)
 
 
-def emergency_stations(
+def _emergency_stations(
     facilities: gpd.GeoDataFrame,
     where: pd.DataFrame,
     used: np.ndarray,

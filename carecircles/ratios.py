@@ -33,7 +33,7 @@ import pandas as pd
 
 from carecircles._errors import DataIssues
 from carecircles.plans import ABSENT_NOTES, DEFAULT_PLAN, INDICATORS, PLANS, RatioTarget, plan_targets
-from carecircles.presence import facility_zones
+from carecircles.presence import facility_zones, is_open
 from carecircles.resources import RESOURCE_COLUMNS, resource_values
 from carecircles.standards import FACILITY_TYPES
 
@@ -140,7 +140,7 @@ def resource_ratios(
         resources = resource_values(facilities, issues, source)
     missing = list(resources.attrs.get("missing", [r for r in RESOURCE_COLUMNS if r not in resources]))
     chosen = plan_targets(plan, targets)
-    used = _open(facilities)
+    used = is_open(facilities)
     zone_code = facility_zones(facilities, zones)["zone_code"].to_numpy()
     outside = used & (zone_code == "")
     _report(facilities, outside, missing, issues, source)
@@ -173,6 +173,7 @@ def resource_ratios(
             )
     table = pd.DataFrame(rows, columns=RATIO_COLUMNS)
     table["passes"] = table["passes"].astype("boolean")
+    table["lacking"] = table["lacking"].astype("Int64")
     names = facilities["name"].astype(str).to_numpy()[outside].tolist()
     lacking = {
         r: _lacking_types(
@@ -187,14 +188,6 @@ def resource_ratios(
 def _lacking_types(types: np.ndarray) -> dict[str, int]:
     counts = pd.Series(types, dtype=object).value_counts()
     return {str(t): int(n) for t, n in counts.items()}
-
-
-def _open(facilities: pd.DataFrame) -> np.ndarray:
-    if "used" in facilities:
-        return facilities["used"].fillna(False).to_numpy(dtype=bool)
-    if "status" in facilities:
-        return facilities["status"].isin(("existing", "relocating")).to_numpy()
-    return np.ones(len(facilities), dtype=bool)
 
 
 def _report(
