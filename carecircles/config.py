@@ -10,10 +10,18 @@ from typing import Any
 from carecircles._errors import InputError
 from carecircles._yaml import load_yaml
 from carecircles.facilities import FacilityColumns
-from carecircles.schema import ConfigFile, Inputs, Options, SitingOptions, safe_file_name, validate_config
+from carecircles.schema import (
+    ConfigFile,
+    Inputs,
+    Options,
+    ScorecardOptions,
+    SitingOptions,
+    safe_file_name,
+    validate_config,
+)
 from carecircles.standards import Standard, StandardSpec, resolve_standard
 
-__all__ = ["SAMPLE_CONFIG", "Options", "StudyConfig", "load_config", "study_config"]
+__all__ = ["SAMPLE_CONFIG", "Options", "ScorecardOptions", "StudyConfig", "load_config", "study_config"]
 
 #: The bundled synthetic sample county (run by ``carecircles run`` with no argument).
 SAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "data" / "synthetic_jingyu.yml"
@@ -44,6 +52,11 @@ class StudyConfig:
         Where tables and the map go.
     siting
         Siting runs ``carecircles run`` does after the assessment (the ``siting`` section).
+    scorecard
+        The plan indicators' options (the ``scorecard`` section): the plan whose targets
+        count (default ``jingyu``, plan 002, whose table sets all five ratios), a census
+        population, target overrides, the village match distance, the load factor and the
+        capacity-aware access options.
     reader_options
         Per input: ``encoding`` (zones, facilities, villages), ``datum`` (villages) and
         ``max_cell_population`` (population), passed to the readers as given.
@@ -74,6 +87,7 @@ class StudyConfig:
     map_path: Path = Path("maps/study.html")
     source: Path | None = None
     siting: tuple[SitingOptions, ...] = ()
+    scorecard: ScorecardOptions = field(default_factory=ScorecardOptions)
     encoding: str = "utf-8"
     reader_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -156,6 +170,7 @@ def study_config(
         map_path=(root / (spec.output.map or f"maps/{name}.html")).resolve(),
         source=path.resolve(),
         siting=siting,
+        scorecard=spec.scorecard,
         encoding=encoding,
     )
 

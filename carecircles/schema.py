@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import itertools
 import re
 import typing
 import unicodedata
@@ -50,6 +51,7 @@ from carecircles._schema_walk import (
 from carecircles.coords import _DATUM_ALIASES, parse_datum
 from carecircles.network import _ALL_KNOWN_CLASSES as KNOWN_ROAD_CLASSES
 from carecircles.network import DEFAULT_SPEEDS_KMH
+from carecircles.plans import DEFAULT_PLAN, INDICATORS, PLANS, RESOURCES, VILLAGE_MATCH_M
 from carecircles.standards import DEFAULT_STANDARDS, FACILITY_TYPES
 
 #: Travel modes with a default speed table (others may be defined under ``speeds``).
@@ -625,6 +627,168 @@ class SitingOptions:
         return self.k
 
 
+# ---------------------------------------------------------------------------------------------
+# scorecard: the plan whose targets count, and the indicators' options
+
+#: Default factor of the catchment load flag (people per bed or doctor above this × the county's).
+LOAD_FACTOR = 1.5
+#: Luo & Qi (2009) E2SFCA: the catchment cut in thirds of the threshold, weighted by a Gaussian.
+DEFAULT_DECAY_WEIGHTS = (1.0, 0.68, 0.22)
+
+_PLAN_WORDS = ", ".join(f"{k} ({p.code} {p.place.split()[0]})" for k, p in PLANS.items())
+
+
+def _plan_key(value: str) -> str:
+    if value not in PLANS:
+        raise ValueError("unknown plan")
+    return value
+
+
+def _resource(value: str) -> str:
+    if value not in RESOURCES:
+        raise ValueError("unknown resource")
+    return value
+
+
+PlanKey = Annotated[
+    StrictStr,
+    AfterValidator(_plan_key),
+    Allowed(PLANS),
+    Field(description="a plan: " + ", ".join(PLANS)),
+]
+Resource = Annotated[
+    StrictStr,
+    AfterValidator(_resource),
+    Allowed(RESOURCES),
+    Field(description="a resource: " + ", ".join(RESOURCES)),
+]
+IndicatorId = Annotated[StrictStr, Allowed(INDICATORS, name="indicator")]
+TargetFigure = Annotated[
+    Number,
+    Field(gt=0, description="a number greater than 0 (per 1,000 residents; gps_per_10000: per 10,000)"),
+]
+Band = Annotated[
+    tuple[
+        Annotated[Number, Field(gt=0, description="a number of minutes greater than 0")],
+        Annotated[Number, Field(gt=0, le=1, description="a weight greater than 0 and at most 1")],
+    ],
+    Field(description="a band [minutes, weight]"),
+]
+
+
+@dataclass(frozen=True, config=_FORBID_DC)
+class CapacityOptions:
+    """Capacity-aware access (E2SFCA): which resource is the supply, which standard, which decay.
+
+    Attributes
+    ----------
+    resource
+        The supply of each facility (beds, doctors …).
+    standard
+        The id of a time standard of the study whose mode and threshold bound the catchments
+        (``None``: the first time standard).
+    decay
+        ``[minutes, weight]`` bands, upper bounds inclusive, minutes increasing, weights not
+        increasing, the last band ending at the standard's threshold (``None``: Luo & Qi 2009,
+        thirds of the threshold weighted 1.0, 0.68, 0.22; see :meth:`bands`).
+    """
+
+    resource: Resource = Field(
+        default="beds",
+        description="a resource: " + ", ".join(RESOURCES),
+        json_schema_extra=_doc("the supply in capacity-aware access (E2SFCA)"),
+    )
+    standard: Text | None = Field(
+        default=None,
+        description="the id of a time standard listed under standards",
+        json_schema_extra={"default_text": "the first time standard"},
+    )
+    decay: tuple[Band, ...] | None = Field(
+        default=None,
+        description="a list of [minutes, weight] bands: minutes increasing (upper bounds, inclusive), "
+        "weights 0–1 not increasing, the last band ending at the standard's threshold",
+        json_schema_extra={"default_text": "Luo & Qi 2009: thirds of the threshold weighted 1.0, 0.68, 0.22"},
+    )
+
+    def bands(self, threshold_min: float) -> tuple[tuple[float, float], ...]:
+        """Return the decay bands for a standard's threshold (minutes): the given ones or the default.
+
+        Examples
+        --------
+        >>> CapacityOptions().bands(30)
+        ((10.0, 1.0), (20.0, 0.68), (30.0, 0.22))
+        """
+        if self.decay is not None:
+            return tuple((float(m), float(w)) for m, w in self.decay)
+        n = len(DEFAULT_DECAY_WEIGHTS)
+        return tuple((threshold_min * (k + 1) / n, weight) for k, weight in enumerate(DEFAULT_DECAY_WEIGHTS))
+
+
+@dataclass(frozen=True, config=_FORBID_DC)
+class ScorecardOptions:
+    """The ``scorecard`` section: whose targets count, and the options of the plan indicators.
+
+    Attributes
+    ----------
+    plan
+        The plan whose ratio targets (for its target year) the study is held to.
+    census_population
+        People of the county ratios instead of the study's own total (reported with the
+        difference).
+    targets
+        Ratio targets that replace (or add to) the plan's, by indicator id.
+    village_match_m
+        Presence rule: a village clinic with no village id serves the nearest village point
+        within this distance.
+    load_factor
+        Catchments: a facility is flagged when its people per bed or per doctor exceed this
+        times the county figure of its level.
+    capacity
+        Capacity-aware access (E2SFCA).
+    """
+
+    plan: PlanKey = Field(
+        default=DEFAULT_PLAN,
+        description="a plan: " + ", ".join(PLANS),
+        json_schema_extra=_doc(f"whose ratio targets count (its target year): {_PLAN_WORDS}"),
+    )
+    census_population: Number | None = Field(
+        default=None,
+        gt=0,
+        description="a number of people (more than 0)",
+        json_schema_extra={
+            "default_text": "the study's people",
+            **_doc(
+                "people of the county ratios (e.g. the census); the difference to the study's is reported"
+            ),
+        },
+    )
+    targets: dict[IndicatorId, TargetFigure] = Field(
+        default={},
+        description="a mapping {indicator: figure}",
+        json_schema_extra=_doc("replace or add a plan's ratio target"),
+    )
+    village_match_m: Number = Field(
+        default=VILLAGE_MATCH_M,
+        gt=0,
+        description="a distance in metres greater than 0",
+        json_schema_extra=_doc(
+            "presence: a village clinic with no village id serves the nearest village point within this"
+        ),
+    )
+    load_factor: Number = Field(
+        default=LOAD_FACTOR,
+        gt=0,
+        description="a number greater than 0",
+        json_schema_extra=_doc(
+            "catchments: flag a facility whose people per bed or doctor exceed this × the county's"
+        ),
+    )
+    capacity: CapacityOptions = Field(
+        default=CapacityOptions(), description="a mapping: resource, standard, decay"
+    )
+
+
 class ConfigFile(BaseModel):
     """A whole study config as written in YAML, validated (paths not yet resolved)."""
 
@@ -648,12 +812,17 @@ class ConfigFile(BaseModel):
         default=[], description="a list of siting runs (a standard id, or a mapping of siting options)"
     )
     output: Output = Field(default=Output(), description="a mapping: dir, map")
+    scorecard: ScorecardOptions = Field(
+        default=ScorecardOptions(),
+        description="a mapping: plan, census_population, targets, village_match_m, load_factor, capacity",
+        json_schema_extra=_doc("the plan indicators: presence rules, resource ratios, load, capacity"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # validation with planner-readable errors
 
-_OPTIONAL_SECTIONS = ("study", "options", "speeds", "standards", "siting", "output")
+_OPTIONAL_SECTIONS = ("study", "options", "speeds", "standards", "siting", "output", "scorecard")
 
 
 def validate_config(
@@ -715,6 +884,10 @@ def _expected(keys: list[object], expected: str, raw: object) -> str:
     if keys[-1:] == ["threshold"]:
         unit = "metres" if _metric_of(raw, keys) == "distance" else "minutes"
         return f"a number of {unit} greater than 0"
+    if len(keys) == 5 and keys[:3] == ["scorecard", "capacity", "decay"]:
+        return (
+            "a number of minutes greater than 0" if keys[4] == 0 else "a weight greater than 0 and at most 1"
+        )
     return expected
 
 
@@ -779,6 +952,63 @@ def _check_consistency(config: ConfigFile, path: Path, lines: dict) -> None:
                 f"siting[{i}].standard '{run.standard}' is not one of the standards",
                 f"{suggest(run.standard, ids)} (standards: {', '.join(ids)})",
             )
+    _check_scorecard(config, stop)
+
+
+def _check_scorecard(config: ConfigFile, stop: typing.Callable[..., typing.NoReturn]) -> None:
+    scorecard = config.scorecard
+    for key in scorecard.targets:
+        if key not in INDICATORS:
+            stop(
+                ("scorecard", "targets", key),
+                f"unknown indicator '{key}' under scorecard.targets",
+                f"{suggest(key, INDICATORS)} (indicators: {', '.join(INDICATORS)})",
+            )
+    capacity = scorecard.capacity
+    thresholds = _time_thresholds(config.standards)
+    if capacity.standard is not None and capacity.standard not in thresholds:
+        listed = [e.id for e in config.standards]
+        kind = "a distance standard" if capacity.standard in listed else "not one of the standards"
+        stop(
+            ("scorecard", "capacity", "standard"),
+            f"scorecard.capacity.standard '{capacity.standard}' is {kind}; it must be a time standard",
+            f"{suggest(capacity.standard, thresholds)} (time standards: {', '.join(thresholds) or 'none'})",
+        )
+    if capacity.decay is None:
+        return
+    decay = ("scorecard", "capacity", "decay")
+    if not capacity.decay:
+        stop(decay, "scorecard.capacity.decay needs at least one [minutes, weight] band (or null)")
+    if not thresholds:
+        stop(decay, "scorecard.capacity.decay needs a time standard under standards")
+    threshold = thresholds[capacity.standard or next(iter(thresholds))]
+    minutes = [m for m, _ in capacity.decay]
+    weights = [w for _, w in capacity.decay]
+    if any(b <= a for a, b in itertools.pairwise(minutes)):
+        stop(decay, f"scorecard.capacity.decay: the minutes must increase, got {minutes}")
+    if any(b > a for a, b in itertools.pairwise(weights)):
+        stop(decay, f"scorecard.capacity.decay: the weights must not increase with time, got {weights}")
+    if minutes[-1] != threshold:
+        standard = capacity.standard or next(iter(thresholds))
+        stop(
+            decay,
+            f"scorecard.capacity.decay: the last band must end at the threshold of {standard} "
+            f"({threshold:g} min), got {minutes[-1]:g}",
+        )
+
+
+def _time_thresholds(entries: list[StandardEntry]) -> dict[str, float]:
+    """Return the time standards of a config, each with its threshold (minutes), in order."""
+    out = {}
+    for entry in entries:
+        default = DEFAULT_STANDARDS.get(entry.id)
+        metric = entry.metric or (default.metric if default else "time")
+        threshold = (
+            entry.threshold if entry.threshold is not None else (default.threshold if default else None)
+        )
+        if metric == "time" and threshold is not None:
+            out[entry.id] = threshold
+    return out
 
 
 def _check_standard(

@@ -2,7 +2,9 @@
 
 Nothing here is real data: the boundary, roads, villages, population and facility positions
 are invented (seeded random numbers); only the facility names and bed counts follow the
-Jingyu plan (../shared/STANDARDS.md §3). Every file name carries ``synthetic``.
+Jingyu plan (../shared/STANDARDS.md §3). Staff figures are invented too, spread by level so
+the county's totals come near the plan's 2020 ratios (see :data:`STAFF`). Every file name
+carries ``synthetic``.
 
 Run from the repository root::
 
@@ -60,6 +62,35 @@ BEDS = {  # 编制床位 2020 from plan 002
     "燕平卫生院": 2,
 }
 BRANCHES = {"保安卫生院": 1, "西南岔卫生院": 4, "榆树川卫生院": 6, "燕平卫生院": 7}  # township idx
+# Services of the township centres: 004 asks every 中心卫生院 to host a 急救站; in the sample two
+# of the three do, so the scorecard has a pass and a failure to show.
+CENTRE_SERVICES = {
+    "龙泉镇中心卫生院": "急救站;中医馆",
+    "花园口镇中心卫生院": "急救站",
+    "景山镇中心卫生院": "中医馆;发热哨点",
+}
+# Staff per facility type (执业(助理)医师, 注册护士, 全科医生, 药师), jittered ±15 % by a random
+# stream of its own (so positions, types and populations do not change). Chosen so the county's
+# totals come near plan 002's 2020 figures for ~108,000 people: 1.88 doctors and 2.01 nurses
+# per 1,000, 8.45 GPs per 10,000, 0.26 pharmacists per 1,000. Village clinics are staffed by
+# 乡村医生 (village doctors), who are not 执业(助理)医师: they count 0 doctors and 1–2
+# village_doctors; outreach points have no staff of their own (township doctors do the rounds).
+# Facilities without inpatient beds (village clinics, stations, clinics, CDC) have 0 beds.
+STAFF = {
+    "县级综合医院（二级）": (62, 95, 10, 9),
+    "中医医院": (38, 42, 4, 6),
+    "妇幼保健院": (12, 14, 0, 1),
+    "疾控中心": (8, 2, 0, 0),
+    "社区卫生服务中心": (8, 6, 6, 1),
+    "社区卫生服务站": (1, 1, 1, 0),
+    "诊所": (1, 1, 0, 0),
+    "门诊部": (3, 2, 0, 1),
+    "中心卫生院": (8, 6, 7, 1),
+    "乡镇卫生院": (6, 4, 5, 1),
+    "乡镇卫生院分院": (2, 1, 2, 0),
+    "村卫生室": (0, 0, 0, 0),
+    "医疗巡诊点": (0, 0, 0, 0),
+}
 STREETS = [
     ("城东街道", "220622001"),
     ("城北街道", "220622002"),
@@ -450,6 +481,8 @@ def _bounds_lonlat(county: shapely.Polygon, ox: float, oy: float, to_wgs: Transf
 
 def _facilities(rng: np.random.Generator, seats: np.ndarray, villages: list[dict], lonlat) -> list[dict]:
     rows: list[dict] = []
+    for k, v in enumerate(villages):
+        v["id"] = f"V{k + 1:03d}"  # as in the village file
 
     def add(
         name: str,
@@ -459,9 +492,19 @@ def _facilities(rng: np.random.Generator, seats: np.ndarray, villages: list[dict
         beds: int | str = "",
         status: str = "existing",
         services: str = "",
+        village: str = "",
     ) -> None:
         rows.append(
-            {"name": name, "type": kind, "x": x, "y": y, "beds": beds, "status": status, "services": services}
+            {
+                "name": name,
+                "type": kind,
+                "x": x,
+                "y": y,
+                "beds": beds,
+                "status": status,
+                "services": services,
+                "village_id": village,
+            }
         )
 
     add("靖宇县人民医院", "县级综合医院（二级）", 300, 150, 300, services="急诊;发热门诊;急救站")
@@ -478,8 +521,7 @@ def _facilities(rng: np.random.Generator, seats: np.ndarray, villages: list[dict
     add("康泰门诊部", "门诊部", -650, 180)
     for k, (_, _, _, _, centre, kind) in enumerate(TOWNSHIPS):
         x, y = (seats[k] + [2600, 1900]) if k == 0 else seats[k] + rng.normal(0, 120, 2)
-        svc = "急救站" if kind == "中心卫生院" else ""
-        add(centre, kind, x, y, BEDS[centre], services=svc)
+        add(centre, kind, x, y, BEDS[centre], services=CENTRE_SERVICES.get(centre, ""))
     by_township: dict[int, list[dict]] = {}
     for v in villages:
         by_township.setdefault(v["township"], []).append(v)
@@ -494,9 +536,10 @@ def _facilities(rng: np.random.Generator, seats: np.ndarray, villages: list[dict
         v = villages[k]
         chance = 0.55 if v["remote"] else 0.93
         if v.get("branch") or rng.random() < chance:
-            add(f"{v['name']}卫生室", "村卫生室", v["x"] + rng.normal(0, 80), v["y"] + rng.normal(0, 80))
+            x, y = v["x"] + rng.normal(0, 80), v["y"] + rng.normal(0, 80)
+            add(f"{v['name']}卫生室", "村卫生室", x, y, village=v["id"])
         elif v["remote"] and outreach < 5:
-            add(f"{v['name']}医疗巡诊点", "医疗巡诊点", v["x"] + 40, v["y"] + 30)
+            add(f"{v['name']}医疗巡诊点", "医疗巡诊点", v["x"] + 40, v["y"] + 30, village=v["id"])
             outreach += 1
         else:
             lacking += 1
@@ -509,6 +552,7 @@ def _facilities(rng: np.random.Generator, seats: np.ndarray, villages: list[dict
         remote[1]["x"] + 50,
         remote[1]["y"],
         status="planned",
+        village=remote[1]["id"],
     )
     add(
         f"{remote[2]['name']}卫生室（规划）",
@@ -516,7 +560,9 @@ def _facilities(rng: np.random.Generator, seats: np.ndarray, villages: list[dict
         remote[2]["x"] - 50,
         remote[2]["y"],
         status="planned",
+        village=remote[2]["id"],
     )
+    _staff(rows)
     for k, row in enumerate(rows):
         row["id"] = f"SYN-{k + 1:03d}"
         lon, lat = lonlat(row["x"], row["y"])
@@ -537,27 +583,51 @@ def _facilities(rng: np.random.Generator, seats: np.ndarray, villages: list[dict
     return rows
 
 
+def _staff(rows: list[dict]) -> None:
+    """Add doctors, nurses, GPs, pharmacists and village doctors; 0 beds where there are none.
+
+    A random stream of its own (seeded from SEED), so nothing the main stream draws changes.
+    """
+    rng = np.random.default_rng([SEED, 2])
+    for row in rows:
+        base = STAFF[row["type"]]
+        doctors, nurses, gps, pharmacists = (max(0, round(n * rng.uniform(0.85, 1.15))) for n in base)
+        row["doctors"], row["nurses"] = doctors, nurses
+        row["gps"], row["pharmacists"] = min(gps, doctors), pharmacists
+        row["village_doctors"] = int(rng.integers(1, 3)) if row["type"] == "村卫生室" else 0
+        if row["beds"] == "":
+            row["beds"] = 0
+
+
+FACILITY_COLUMNS = [  # services stays just before lon (a test edits the row text there)
+    "id",
+    "name",
+    "type",
+    "beds",
+    "doctors",
+    "nurses",
+    "gps",
+    "pharmacists",
+    "village_doctors",
+    "village_id",
+    "status",
+    "services",
+    "lon",
+    "lat",
+    "crs",
+]
+
+
 def _write_facilities(path: Path, rows: list[dict]) -> None:
     import csv
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["id", "name", "type", "beds", "status", "services", "lon", "lat", "crs"])
+        writer.writerow(FACILITY_COLUMNS)
         for r in rows:
-            writer.writerow(
-                [
-                    r["id"],
-                    r["name"],
-                    r["type"],
-                    r["beds"],
-                    r["status"],
-                    r["services"],
-                    f"{r['lon']:.6f}",
-                    f"{r['lat']:.6f}",
-                    r["crs"],
-                ]
-            )
+            cells = {**r, "lon": f"{r['lon']:.6f}", "lat": f"{r['lat']:.6f}"}
+            writer.writerow([cells[c] for c in FACILITY_COLUMNS])
 
 
 def _write_geojson(path: Path, features: list[dict], precision: int) -> None:

@@ -396,7 +396,8 @@ def test_schema_imports_no_analysis_modules():
         "import carecircles.schema, sys; print(sorted(m for m in sys.modules if m.startswith('carecircles')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    # constant tables only: standards (facility types), coords (datum names), network (speed tables)
+    # constant tables only: standards (facility types), coords (datum names), network (speed tables),
+    # plans (plan names, indicator ids, resources)
     assert eval(out) == [
         "carecircles",
         "carecircles._crs",
@@ -404,6 +405,7 @@ def test_schema_imports_no_analysis_modules():
         "carecircles._schema_walk",
         "carecircles.coords",
         "carecircles.network",
+        "carecircles.plans",
         "carecircles.schema",
         "carecircles.standards",
     ]
@@ -471,6 +473,123 @@ def test_zone_type_error_names_the_real_config_key(tmp_path):
         tmp_path, BASE.replace("zones: z.geojson", "zones: {path: z.geojson, type_rule: {片区: urban}}")
     )
     assert config.zone_type_rule == {"片区": "urban"}
+
+
+# --- scorecard: the plan, targets and the indicators' options ------------------------------
+
+
+def test_scorecard_defaults_when_the_section_is_absent_or_empty(tmp_path):
+    config = loaded(tmp_path, BASE)
+    assert config.scorecard.plan == "jingyu" and config.scorecard.targets == {}
+    assert config.scorecard.census_population is None and config.scorecard.village_match_m == 1000
+    assert config.scorecard.load_factor == 1.5 and config.scorecard.capacity.resource == "beds"
+    assert loaded(tmp_path, BASE + "scorecard:\n").scorecard == config.scorecard
+
+
+def test_scorecard_plan_typo_jinyu_suggests_jingyu(tmp_path):
+    error = config_error(tmp_path, BASE + "scorecard:\n  plan: jinyu\n")
+    assert error.field == "scorecard.plan"
+    assert error.message == (
+        "scorecard.plan must be a plan: jingyu, jishou, leshan-shizhong, got 'jinyu' (line 7); "
+        "did you mean 'jingyu'?"
+    )
+
+
+def test_scorecard_unknown_target_id_suggests_the_indicator(tmp_path):
+    error = config_error(tmp_path, BASE + "scorecard:\n  targets:\n    beds_per_100: 7.25\n")
+    assert error.field == "scorecard.targets.beds_per_100"
+    assert error.message == (
+        "unknown indicator 'beds_per_100' under scorecard.targets (line 8); did you mean 'beds_per_1000'? "
+        "(indicators: beds_per_1000, doctors_per_1000, nurses_per_1000, gps_per_10000, pharmacists_per_1000)"
+    )
+    error = config_error(tmp_path, BASE + "scorecard: {targets: {gp_per_10000: 4}}\n")
+    assert "did you mean 'gps_per_10000'?" in error.message
+
+
+def test_scorecard_unknown_key_suggests(tmp_path):
+    error = config_error(tmp_path, BASE + "scorecard: {census_populaton: 108478}\n")
+    assert error.field == "scorecard.census_populaton"
+    assert "did you mean 'census_population'?" in error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "expected"),
+    [
+        ("{targets: {beds_per_1000: '7.25'}}", "scorecard.targets.beds_per_1000", "a number greater than 0"),
+        ("{targets: {beds_per_1000: 0}}", "scorecard.targets.beds_per_1000", "a number greater than 0"),
+        ("{census_population: '108,478'}", "scorecard.census_population", "a number of people (more than 0)"),
+        ("{census_population: -5}", "scorecard.census_population", "a number of people (more than 0)"),
+        ("{village_match_m: 1km}", "scorecard.village_match_m", "a distance in metres greater than 0"),
+        ("{load_factor: true}", "scorecard.load_factor", "a number greater than 0"),
+        ("{plan: 2}", "scorecard.plan", "a plan: jingyu, jishou, leshan-shizhong"),
+        ("{capacity: {resource: bed}}", "scorecard.capacity.resource", "a resource: beds, doctors"),
+        (
+            "{capacity: {decay: [[10, 1.5], [30, 0.2]]}}",
+            "scorecard.capacity.decay[0][1]",
+            "a weight greater than 0",
+        ),
+        (
+            "{capacity: {decay: [[-1, 1], [30, 0.2]]}}",
+            "scorecard.capacity.decay[0][0]",
+            "a number of minutes",
+        ),
+        ("{capacity: {decay: [[10, 1, 3]]}}", "scorecard.capacity.decay[0]", "a band [minutes, weight]"),
+        ("{capacity: {decay: 30}}", "scorecard.capacity.decay", "a list of [minutes, weight] bands"),
+    ],
+)
+def test_scorecard_wrong_types_say_what_was_expected(tmp_path, text, field, expected):
+    error = config_error(tmp_path, BASE + f"scorecard: {text}\n")
+    assert error.field == field
+    assert error.message.startswith(f"{field} must be {expected}")
+
+
+def test_scorecard_capacity_standard_must_be_a_time_standard_of_the_study(tmp_path):
+    error = config_error(tmp_path, BASE + "scorecard: {capacity: {standard: rural-30}}\n")
+    assert error.field == "scorecard.capacity.standard"
+    assert error.message == (
+        "scorecard.capacity.standard 'rural-30' is not one of the standards; it must be a time standard "
+        "(line 6); did you mean 'rural-30min'? (time standards: urban-15min, rural-30min)"
+    )
+    error = config_error(tmp_path, BASE + "scorecard: {capacity: {standard: village-2.5km}}\n")
+    assert "'village-2.5km' is a distance standard" in error.message
+
+
+@pytest.mark.parametrize(
+    ("decay", "message"),
+    [
+        ("[[10, 1], [5, 0.5], [30, 0.2]]", "the minutes must increase, got [10.0, 5.0, 30.0]"),
+        ("[[10, 0.5], [20, 0.6], [30, 0.2]]", "the weights must not increase with time"),
+        (
+            "[[10, 1], [20, 0.5], [25, 0.2]]",
+            "the last band must end at the threshold of rural-30min (30 min)",
+        ),
+        ("[]", "needs at least one [minutes, weight] band"),
+    ],
+)
+def test_scorecard_decay_bands_are_checked_against_the_standard(tmp_path, decay, message):
+    error = config_error(
+        tmp_path, BASE + f"scorecard: {{capacity: {{standard: rural-30min, decay: {decay}}}}}\n"
+    )
+    assert error.field == "scorecard.capacity.decay" and message in error.message
+
+
+def test_scorecard_section_is_read_into_the_study_config(tmp_path):
+    text = BASE + (
+        "scorecard:\n"
+        "  plan: leshan-shizhong\n"
+        "  census_population: 108478\n"
+        "  targets: {gps_per_10000: 4, beds_per_1000: 8.5}\n"
+        "  village_match_m: 800\n"
+        "  load_factor: 2\n"
+        "  capacity: {resource: doctors, standard: rural-30min, decay: [[15, 1], [30, 0.5]]}\n"
+    )
+    scorecard = loaded(tmp_path, text).scorecard
+    assert scorecard.plan == "leshan-shizhong" and scorecard.census_population == 108478
+    assert scorecard.targets == {"gps_per_10000": 4.0, "beds_per_1000": 8.5}
+    assert (scorecard.village_match_m, scorecard.load_factor) == (800, 2)
+    assert scorecard.capacity.resource == "doctors" and scorecard.capacity.standard == "rural-30min"
+    assert scorecard.capacity.bands(30) == ((15.0, 1.0), (30.0, 0.5))
+    assert loaded(tmp_path, BASE).scorecard.capacity.bands(30) == ((10.0, 1.0), (20.0, 0.68), (30.0, 0.22))
 
 
 # --- the README is generated from the schema -------------------------------------------------
