@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
@@ -15,6 +16,7 @@ from carecircles._crs import utm_crs
 from carecircles._errors import DataIssues, InputError
 from carecircles._progress import Progress
 from carecircles.boundaries import read_zones
+from carecircles.catchments import LEVELS, Catchments, catchments
 from carecircles.facilities import open_mask, read_facilities
 from carecircles.nearest import NearestFacilities
 from carecircles.network import Network, build_network
@@ -26,6 +28,9 @@ from carecircles.population import (
     report_zone_overlaps,
     report_zone_repairs,
 )
+from carecircles.presence import Presence, presence
+from carecircles.ratios import Ratios, resource_ratios
+from carecircles.resources import resource_values
 from carecircles.roads import RoadEdges, read_roads
 
 if TYPE_CHECKING:
@@ -46,6 +51,9 @@ class StudyResult:
         Covered and uncovered populated areas per time standard (EPSG:4326).
     facilities
         Facilities read (EPSG:4326) with ``used`` and ``road_distance_m``.
+    catchments, presence, ratios
+        The plan indicators beyond the circles (when computed): who each township centre and
+        county hospital serves and their load; the presence rules; the resource ratios.
     """
 
     config: StudyConfig
@@ -58,6 +66,9 @@ class StudyResult:
     issues: DataIssues
     timings: dict[str, float]
     counts: dict[str, float] = field(default_factory=dict)
+    catchments: Catchments | None = None
+    presence: Presence | None = None
+    ratios: Ratios | None = None
 
     @property
     def gaps(self) -> gpd.GeoDataFrame:
@@ -106,9 +117,9 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
         For unusable inputs (with the file, row and field).
     """
     progress = progress or Progress(stream=None)
-    progress.total = 7
+    progress.total = 8
     inputs = load_inputs(config, progress)
-    return assess(inputs, progress=progress)
+    return assess(inputs, progress=progress, indicators=True)
 
 
 def load_inputs(
@@ -176,12 +187,14 @@ def assess(
     progress: Progress | None = None,
     polygons: bool = True,
     issues: DataIssues | None = None,
+    indicators: bool = False,
 ) -> StudyResult:
     """Assess every standard of the config for a facility set (default: the one read).
 
     ``facilities`` lets a scenario (planned or proposed sites added) be assessed on the same
     inputs; ``polygons=False`` skips tracing covered and uncovered areas; ``issues`` collects
-    this assessment's data issues apart from the inputs' (default: together).
+    this assessment's data issues apart from the inputs' (default: together);
+    ``indicators=True`` adds the plan indicators beyond the circles (catchments and load).
     """
     progress = progress or Progress(stream=None)
     config, zones, cells = inputs.config, inputs.zones, inputs.cells
@@ -227,6 +240,43 @@ def assess(
         if areas
         else gpd.GeoDataFrame(columns=["standard", "status", "geometry"], crs=4326)
     )
+    found, present, ratios = None, None, None
+    if indicators:
+        with progress.step("Plan indicators (presence, ratios, catchments and load)"):
+            resources = resource_values(facilities, issues, config.facilities)
+            present = presence(
+                facilities,
+                zones,
+                villages,
+                village_match_m=config.scorecard.village_match_m,
+                crs=inputs.crs,
+                issues=issues,
+                source=config.facilities,
+            )
+            people = np.bincount(cells.zone, weights=cells.population, minlength=len(zones))
+            ratios = resource_ratios(
+                facilities,
+                zones,
+                pd.Series(people, index=zones["zone_code"].to_numpy()),
+                resources=resources,
+                plan=config.scorecard.plan,
+                targets=config.scorecard.targets,
+                census_population=config.scorecard.census_population,
+                issues=issues,
+                source=config.facilities,
+            )
+            found = catchments(
+                nearest,
+                cells,
+                zones,
+                resources,
+                mode=catchment_mode(config),
+                villages=inputs.villages,
+                load_factor=config.scorecard.load_factor,
+                polygons=polygons,
+            )
+            if villages is not None:
+                villages = _with_indicators(villages, facilities, found, present)
     facilities["road_distance_m"] = nearest.road_distance_of_facilities()
     facilities["counted"] = facilities["used"] & ~facilities["facility_id"].isin(nearest.unsnapped)
     return StudyResult(
@@ -240,7 +290,37 @@ def assess(
         issues=issues,
         timings=dict(progress.timings),
         counts={**inputs.counts, "facilities_open": int(facilities["used"].sum())},
+        catchments=found,
+        presence=present,
+        ratios=ratios,
     )
+
+
+def catchment_mode(config: StudyConfig) -> str:
+    """Travel mode of the catchments: that of the rural time standard counting township centres.
+
+    ``rural-30min``'s e-bike in the default study (the 医共体 is a rural network); else the
+    first time standard counting township centres, else the first time standard.
+    """
+    timed = [s for s in config.standards if s.metric == "time"]
+    township = [s for s in timed if set(s.facility_types) & set(LEVELS["township"])]
+    rural = [s for s in township if s.zone_type == "rural"]
+    return (rural or township or timed)[0].mode if timed else "walk"
+
+
+def _with_indicators(
+    villages: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, found: Catchments, present: Presence
+) -> gpd.GeoDataFrame:
+    """Add each village's township centre and county hospital, and its own clinic (presence)."""
+    out = villages.copy()
+    ids, names = facilities["facility_id"].to_numpy(), facilities["name"].to_numpy()
+    for level, rows in found.village_facility.items():
+        out[f"{level}_catchment_id"] = np.where(rows >= 0, ids[np.maximum(rows, 0)], "")
+        out[f"{level}_catchment_name"] = np.where(rows >= 0, names[np.maximum(rows, 0)], "")
+    own = present.villages  # in the villages' order
+    for column in ("presence", "matched_by", "fixed_facility_ids", "outreach_facility_ids"):
+        out[f"own_clinic_{column}" if column != "presence" else "own_clinic"] = own[column].to_numpy()
+    return out
 
 
 def report_horizon_s(config: StudyConfig) -> float:

@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 from carecircles.assessment import polygons_by_label
 from carecircles.nearest import NearestFacilities
 from carecircles.population import PopulationCells
+from carecircles.presence import facility_zones
+from carecircles.schema import LOAD_FACTOR
 
 #: Facility types of each catchment level. Township level: the centres that run a 医共体's
 #: primary care (次中心, 中心卫生院, 乡镇卫生院 and its branches, 社区卫生服务中心 in towns);
@@ -29,8 +31,6 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "hospital": ("county_hospital", "tcm_hospital"),
 }
 
-#: Default flag: people per bed (or per doctor) above this many times the county's figure.
-LOAD_FACTOR = 1.5
 
 CATCHMENT_COLUMNS = [
     "level",
@@ -123,7 +123,7 @@ def catchments(
         Trace catchment polygons (raster cells only).
     """
     facilities = nearest.facilities
-    zone_of = _facility_zones(facilities, zones)
+    zone_of = facility_zones(facilities, zones)
     tables, cell_owner, village_owner, unassigned, shapes = [], {}, {}, {}, []
     if villages is not None and len(villages):
         vx, vy = nearest_xy(nearest, villages)
@@ -196,18 +196,6 @@ def nearest_xy(nearest: NearestFacilities, points: gpd.GeoDataFrame) -> tuple[ND
     from carecircles._crs import project_lonlat
 
     return project_lonlat(points.geometry.x, points.geometry.y, nearest.crs)
-
-
-def _facility_zones(facilities: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Zone code and name of the zone containing each facility ('' outside every zone)."""
-    joined = gpd.sjoin(
-        facilities[["geometry"]],
-        zones[["zone_code", "zone_name", "geometry"]],
-        how="left",
-        predicate="within",
-    )
-    joined = joined[~joined.index.duplicated(keep="last")]  # overlaps: the zone listed last
-    return joined.reindex(facilities.index)[["zone_code", "zone_name"]].fillna("")
 
 
 def _add_villages(

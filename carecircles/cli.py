@@ -111,35 +111,38 @@ def _run(args: argparse.Namespace) -> int:
     from carecircles.analysis import assess, load_inputs
     from carecircles.config import load_config
     from carecircles.maps import write_map
-    from carecircles.outputs import summary_table, write_outputs
+    from carecircles.outputs import scorecard_text, summary_table, write_outputs
     from carecircles.report import write_report
+    from carecircles.scorecard import study_scorecard
 
     start = time.perf_counter()
     config = load_config(args.config)
     out_dir = args.out or config.output_dir
     map_path = args.map or config.map_path
     _check_output_folders(args, config, out_dir, map_path)
-    progress = Progress(total=7 + len(config.siting), stream=None if args.quiet else sys.stderr)
+    progress = Progress(total=8 + len(config.siting), stream=None if args.quiet else sys.stderr)
     _banner(config)
     issues = DataIssues()
     try:
         inputs = load_inputs(config, progress, issues)
-        result = assess(inputs, progress=progress)
+        result = assess(inputs, progress=progress, indicators=True)
         sitings = [_siting_run(inputs, options, progress) for options in config.siting]
-        paths = write_outputs(result, out_dir)
+        paths = write_outputs(result, out_dir, lang=args.lang)
         paths["report"], paths["report_md"] = write_report(result, out_dir, sitings, lang=args.lang)
         write_map(result, map_path, lang=args.lang)
     except Exception:
         _write_issues_on_stop(issues, out_dir)
         raise
     print(summary_table(result, lang=args.lang))
+    print()
+    print(scorecard_text(study_scorecard(result, args.lang), lang=args.lang))
     counts = result.issues.to_frame()["severity"].value_counts().to_dict()
     print()
-    print(f"map:         {terminal_text(map_path)}")
+    print(f"map:             {terminal_text(map_path)}")
     for name, path in paths.items():
-        print(f"{name + ':':<13}{terminal_text(path)}")
+        print(f"{name + ':':<17}{terminal_text(path)}")
     print(
-        f"data issues: {counts.get('error', 0)} errors, {counts.get('warning', 0)} warnings, "
+        f"data issues:     {counts.get('error', 0)} errors, {counts.get('warning', 0)} warnings, "
         f"{counts.get('info', 0)} notes (see data_issues.csv)"
     )
     for siting in sitings:

@@ -22,6 +22,7 @@ from carecircles._offline import asset_text, make_offline
 from carecircles._page import DataLayer, RawMacro, feature, point, popup
 from carecircles.analysis import StudyResult
 from carecircles.assessment import applies
+from carecircles.catchments import Catchments
 from carecircles.siting import SitingResult
 from carecircles.standards import FACILITY_TYPES, Standard
 
@@ -80,6 +81,19 @@ _LABELS = {
         "level_township": "乡镇卫生院/社区中心",
         "level_village": "村卫生室/服务站",
         "level_other": "其他",
+        "catchment_township": "服务范围：最近的乡镇卫生院/社区中心",
+        "catchment_hospital": "服务范围：最近的县级医院",
+        "served": "服务人口",
+        "served_villages": "服务村数",
+        "doctors": "执业(助理)医师",
+        "per_bed": "每床服务人口",
+        "per_doctor": "每名医师服务人口",
+        "load": "负荷",
+        "load_high": "偏高（超过全县同级 {f:g} 倍）",
+        "load_ok": "正常",
+        "load_not assessed": "未评估（无床位/医师数）",
+        "county_level": "全县同级",
+        "mean_minutes": "平均用时",
     },
     "en": {
         "lang": "en",
@@ -123,6 +137,19 @@ _LABELS = {
         "level_township": "township / community centre",
         "level_village": "village clinic / station",
         "level_other": "other",
+        "catchment_township": "catchments: nearest township / community centre",
+        "catchment_hospital": "catchments: nearest county hospital",
+        "served": "people served",
+        "served_villages": "villages served",
+        "doctors": "doctors",
+        "per_bed": "people per bed",
+        "per_doctor": "people per doctor",
+        "load": "load",
+        "load_high": "high (above {f:g} × the county figure)",
+        "load_ok": "normal",
+        "load_not assessed": "not assessed (no beds or doctors figure)",
+        "county_level": "county, same level",
+        "mean_minutes": "mean travel time",
     },
 }
 
@@ -178,6 +205,8 @@ def build_map(
         areas = result.areas[result.areas["standard"] == standard.id]
         if not areas.empty:
             _area_layer(fmap, areas, standard, t, tolerance, show=show)
+    if result.catchments is not None:
+        _catchment_layers(fmap, result.catchments, t, tolerance)
     if result.villages is not None:
         _village_layer(fmap, result, t)
     _facility_layer(fmap, result.facilities, t, lang)
@@ -309,6 +338,65 @@ def _area_layer(
                 )
             )
         _layer(fmap, f"{title} · {t[status]}", features, show=show and status == "uncovered")
+
+
+#: Catchment fills (qualitative, ColorBrewer Set3): neighbours are told apart by their outlines.
+_CATCHMENT_COLOURS = (
+    "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
+    "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f",
+)  # fmt: skip
+
+
+def _catchment_layers(fmap: folium.Map, catchments: Catchments, t: dict[str, str], tolerance: float) -> None:
+    """One layer per level: the cells each centre serves, its figures in the popup (hidden at first)."""
+    table = catchments.table.set_index(["level", "facility_id"])
+    for level, part in catchments.polygons.groupby("level", sort=False):
+        features = []
+        for i, (geometry, fid) in enumerate(
+            zip(part.geometry.simplify(tolerance), part["facility_id"], strict=True)
+        ):
+            row = table.loc[(level, fid)]
+            colour = _CATCHMENT_COLOURS[i % len(_CATCHMENT_COLOURS)]
+            load = t[f"load_{row['load']}"].format(f=catchments.load_factor)
+            features.append(
+                feature(
+                    geometry.__geo_interface__,
+                    style={"color": "#555555", "weight": 1.5, "fillColor": colour, "fillOpacity": 0.45},
+                    popup=popup(
+                        row["name"],
+                        [
+                            (t["served"], f"{row['population']:,.0f}"),
+                            (t["served_villages"], f"{row['villages']:,.0f}"),
+                            (t["mean_minutes"], _minutes_text(row["mean_minutes"], t)),
+                            (t["beds"], _count(row["beds"])),
+                            (t["doctors"], _count(row["doctors"])),
+                            (t["per_bed"], _ratio(row["people_per_bed"], row["county_people_per_bed"], t)),
+                            (
+                                t["per_doctor"],
+                                _ratio(row["people_per_doctor"], row["county_people_per_doctor"], t),
+                            ),
+                            (t["load"], load),
+                        ],
+                        [t[f"catchment_{level}"]],
+                    ),
+                    tooltip=f"{row['name']}: {t['served']} {row['population']:,.0f}",
+                )
+            )
+        _layer(fmap, t[f"catchment_{level}"], features, show=False)
+
+
+def _count(value: float) -> str:
+    return "—" if pd.isna(value) else f"{value:,.0f}"
+
+
+def _minutes_text(value: float, t: dict[str, str]) -> str:
+    return "—" if pd.isna(value) else f"{value:.1f} {t['minutes']}"
+
+
+def _ratio(value: float, county: float, t: dict[str, str]) -> str:
+    if pd.isna(value):
+        return "—"
+    return f"{value:,.0f}" + ("" if pd.isna(county) else f"（{t['county_level']} {county:,.0f}）")
 
 
 def _village_layer(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> None:

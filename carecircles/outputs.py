@@ -16,6 +16,9 @@ import pandas as pd
 
 from carecircles._encode import percent, spreadsheet_safe, terminal_text
 from carecircles.analysis import StudyResult
+from carecircles.assessment import tenths_up
+from carecircles.catchments import Catchments
+from carecircles.scorecard import study_scorecard
 from carecircles.siting import SitingResult
 
 #: Where a run that stopped with an error writes the data issues it had found.
@@ -37,8 +40,10 @@ _PACKAGES = (
 )
 
 
-def write_outputs(result: StudyResult, out_dir: Path) -> dict[str, Path]:
-    """Write zones.csv, villages.csv, facilities.csv, gaps.geojson, data_issues.csv, manifest.json.
+def write_outputs(result: StudyResult, out_dir: Path, lang: str = "zh") -> dict[str, Path]:
+    """Write the scorecard, zone, village, facility and catchment tables, gaps, issues, manifest.
+
+    ``lang`` is the language of the scorecard's notes (``zh`` or ``en``).
 
     Returns
     -------
@@ -48,13 +53,17 @@ def write_outputs(result: StudyResult, out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / STOPPED_ISSUES).unlink(missing_ok=True)  # a stopped earlier run's issues: superseded
     paths = {
+        "scorecard": out_dir / "scorecard.csv",
         "zones": out_dir / "zones.csv",
         "villages": out_dir / "villages.csv",
         "facilities": out_dir / "facilities.csv",
         "gaps": out_dir / "gaps.geojson",
+        "catchments": out_dir / "catchments.csv",
+        "catchment_areas": out_dir / "catchments.geojson",
         "data_issues": out_dir / "data_issues.csv",
         "manifest": out_dir / "manifest.json",
     }
+    write_csv(study_scorecard(result, lang), paths["scorecard"])
     write_csv(zone_report(result), paths["zones"])
     if result.villages is not None:
         villages = result.villages.drop(columns="geometry").copy()
@@ -70,6 +79,14 @@ def write_outputs(result: StudyResult, out_dir: Path) -> dict[str, Path]:
     gaps = result.gaps.copy()
     gaps["population"] = gaps["population"].round(1)
     paths["gaps"].write_text(gaps.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
+    if result.catchments is not None:
+        write_csv(catchment_report(result.catchments), paths["catchments"])
+        areas = result.catchments.polygons.copy()
+        areas["population"] = areas["population"].round(1)
+        paths["catchment_areas"].write_text(areas.to_json(drop_id=True, ensure_ascii=False), encoding="utf-8")
+    else:
+        paths.pop("catchments")
+        paths.pop("catchment_areas")
     write_csv(result.issues.to_frame(), paths["data_issues"])
     manifest = run_manifest(result, {k: v for k, v in paths.items() if k != "manifest"})
     paths["manifest"].write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -99,6 +116,18 @@ def zone_report(result: StudyResult) -> pd.DataFrame:
         table["uncovered_population"] - table["unreachable_population"],
     )
     table["covered_share"] = table["covered_share"].round(4)
+    return table
+
+
+def catchment_report(found: Catchments) -> pd.DataFrame:
+    """Return the catchment table as written to catchments.csv (whole people, minutes to 0.1)."""
+    table = found.table.copy()
+    for column in ("population", "village_population", "people_per_bed", "people_per_doctor"):
+        table[column] = table[column].round(0)
+    for column in ("county_people_per_bed", "county_people_per_doctor"):
+        table[column] = table[column].round(1)
+    table["mean_minutes"] = table["mean_minutes"].round(1)
+    table["max_minutes"] = tenths_up(table["max_minutes"].to_numpy(dtype=float) * 60)
     return table
 
 
@@ -236,6 +265,38 @@ def summary_table(result: StudyResult, lang: str = "zh") -> str:
             f"{int(row['villages_none'])} neither"
         )
         lines.append(text)
+    return "\n".join(lines)
+
+
+def scorecard_text(card: pd.DataFrame, lang: str = "zh") -> str:
+    """Format the scorecard for a terminal: indicator, target, actual, result, zones passing."""
+    zh = lang == "zh"
+    header = (
+        ("规划指标", "目标", "实际", "结果", "达标区域")
+        if zh
+        else ("indicator", "target", "actual", "result", "zones pass")
+    )
+    widths = (34, 24, 14, 8, 9)
+    verdicts = {
+        True: "达标" if zh else "pass",
+        False: "未达标" if zh else "FAIL",
+        None: "未评估" if zh else "n/a",
+    }
+    lines = [" ".join(_pad(h, w, left=i < 2) for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
+    for row in card.itertuples():
+        name = row.name_zh if zh else row.name_en
+        passes = None if pd.isna(row.passes) else bool(row.passes)
+        zones = "" if pd.isna(row.zones_assessed) else f"{row.zones_passing}/{row.zones_assessed}"
+        cells = (
+            terminal_text(name),
+            terminal_text(row.target),
+            terminal_text(row.actual),
+            verdicts[passes],
+            zones,
+        )
+        lines.append(
+            " ".join(_pad(c, w, left=i < 2) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        )
     return "\n".join(lines)
 
 

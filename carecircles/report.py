@@ -14,6 +14,8 @@ import pandas as pd
 from carecircles import __version__
 from carecircles._encode import html_text, markdown_text
 from carecircles.analysis import StudyResult
+from carecircles.catchments import Catchments
+from carecircles.scorecard import study_scorecard
 from carecircles.siting import SitingResult
 from carecircles.standards import Standard
 
@@ -68,6 +70,30 @@ _T = {
         "rural": "农村",
         "no_issues": "无",
         "more": "其余 {n} 条见 data_issues.csv",
+        "scorecard": "规划指标记分卡",
+        "indicator": "指标",
+        "actual": "实际",
+        "zones_passing": "达标区域",
+        "na_assessed": "未评估",
+        "note": "说明",
+        "catchments": "服务范围与负荷（医共体）",
+        "catchments_intro": "每个栅格和村按{mode}用时分配到最近的乡镇级中心和最近的县级医院（不设时间上限）。"
+        "负荷偏高：每床或每名医师服务人口超过全县同级的 {f:g} 倍（本工具设定的规则，规划未给出数字）。",
+        "level_township": "乡镇卫生院/社区卫生服务中心",
+        "level_hospital": "县级医院",
+        "facility": "机构",
+        "served": "服务人口",
+        "served_villages": "服务村数",
+        "mean_minutes": "平均用时(分钟)",
+        "beds": "床位",
+        "doctors": "医师",
+        "per_bed": "每床人口",
+        "per_doctor": "每医师人口",
+        "load": "负荷",
+        "load_high": "偏高",
+        "load_ok": "正常",
+        "load_not assessed": "未评估",
+        "unassigned": "无道路可达（未分配）人口：{n}",
     },
     "en": {
         "report": "Access standards report",
@@ -119,6 +145,31 @@ _T = {
         "rural": "rural",
         "no_issues": "none",
         "more": "{n} more in data_issues.csv",
+        "scorecard": "Plan scorecard",
+        "indicator": "indicator",
+        "actual": "actual",
+        "zones_passing": "zones passing",
+        "na_assessed": "not assessed",
+        "note": "note",
+        "catchments": "Catchments and load (医共体)",
+        "catchments_intro": "Every cell and village is assigned to its nearest township-level centre and its "
+        "nearest county hospital by {mode} travel time (no time limit). High load: people per bed or per "
+        "doctor above {f:g} × the county figure of the level (this tool's rule; the plans give no figure).",
+        "level_township": "township health centres / community health centres",
+        "level_hospital": "county hospitals",
+        "facility": "facility",
+        "served": "people served",
+        "served_villages": "villages",
+        "mean_minutes": "mean minutes",
+        "beds": "beds",
+        "doctors": "doctors",
+        "per_bed": "people per bed",
+        "per_doctor": "people per doctor",
+        "load": "load",
+        "load_high": "high",
+        "load_ok": "normal",
+        "load_not assessed": "not assessed",
+        "unassigned": "people with no road access (not assigned): {n}",
     },
 }
 _MAX_ISSUES = 50
@@ -183,9 +234,12 @@ def build_report(
     h.append(f"<p class='meta'>carecircles {__version__} · {t['generated']} {stamp}</p>")
     md.append(f"carecircles {__version__} · {t['generated']} {stamp}\n")
 
+    _scorecard_section(study_scorecard(result, lang), t, lang, h, md)
     _standards_section(config.standards, t, h, md)
     _zone_sections(result, t, h, md)
     _village_section(result, t, h, md)
+    if result.catchments is not None:
+        _catchment_section(result.catchments, t, h, md)
     for siting in sitings:
         _siting_section(siting, t, h, md)
     _issue_section(result, t, h, md)
@@ -224,6 +278,70 @@ def _table(
     md.append("|" + "|".join("---:" if j in numeric else "---" for j in range(len(headers))) + "|")
     md.extend("| " + " | ".join(_m(v) for v in row) + " |" for row in rows)
     md.append("")
+
+
+def _scorecard_section(card: pd.DataFrame, t: dict[str, str], lang: str, h: list[str], md: list[str]) -> None:
+    h.append(f"<h2>{t['scorecard']}</h2>")
+    md.append(f"## {t['scorecard']}\n")
+    rows, classes = [], []
+    for r in card.itertuples():
+        passes = None if pd.isna(r.passes) else bool(r.passes)
+        zones = "" if pd.isna(r.zones_assessed) else f"{r.zones_passing}/{r.zones_assessed}"
+        verdict = t["na_assessed"] if passes is None else _verdict(passes, t)
+        rows.append(
+            [r.name_zh if lang == "zh" else r.name_en, r.target, r.actual, verdict, zones, r.source, r.note]
+        )
+        classes.append("" if passes is None else ("pass" if passes else "fail"))
+    headers = [
+        t["indicator"],
+        t["target"],
+        t["actual"],
+        t["result"],
+        t["zones_passing"],
+        t["source"],
+        t["note"],
+    ]
+    _table(headers, rows, {2, 4}, h, md, classes)
+
+
+def _catchment_section(found: Catchments, t: dict[str, str], h: list[str], md: list[str]) -> None:
+    h.append(f"<h2>{t['catchments']}</h2>")
+    md.append(f"## {t['catchments']}\n")
+    intro = t["catchments_intro"].format(mode=t.get(found.mode, found.mode), f=found.load_factor)
+    h.append(f"<p>{_e(intro)}</p>")
+    md.append(f"{_m(intro)}\n")
+    for level, part in found.table.groupby("level", sort=False):
+        h.append(f"<h3>{_e(t[f'level_{level}'])}</h3>")
+        md.append(f"### {_m(t[f'level_{level}'])}\n")
+        rows = [
+            [
+                r.name,
+                r.zone_name,
+                f"{r.population:,.0f}",
+                f"{r.villages:,.0f}",
+                "" if pd.isna(r.mean_minutes) else f"{r.mean_minutes:.1f}",
+                _whole(r.beds),
+                _whole(r.doctors),
+                _whole(r.people_per_bed),
+                _whole(r.people_per_doctor),
+                t[f"load_{r.load}"],
+            ]
+            for r in part.sort_values("population", ascending=False).itertuples()
+        ]
+        headers = [
+            t["facility"], t["zone"], t["served"], t["served_villages"], t["mean_minutes"],
+            t["beds"], t["doctors"], t["per_bed"], t["per_doctor"], t["load"],
+        ]  # fmt: skip
+        classes = ["fail" if r[-1] == t["load_high"] else "" for r in rows]
+        _table(headers, rows, {2, 3, 4, 5, 6, 7, 8}, h, md, classes)
+        if found.unassigned.get(str(level), 0) >= 0.5:
+            note = t["unassigned"].format(n=f"{found.unassigned[str(level)]:,.0f}")
+            h.append(f"<p>{_e(note)}</p>")
+            md.append(f"{_m(note)}\n")
+
+
+def _whole(value: float) -> str:
+    return "—" if pd.isna(value) else f"{value:,.0f}"
 
 
 def _standards_section(standards: Sequence[Standard], t: dict[str, str], h: list[str], md: list[str]) -> None:

@@ -10,11 +10,15 @@ with :func:`indicator_row`, so every row has the same columns.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from carecircles._encode import percent
 from carecircles.standards import Standard
+
+if TYPE_CHECKING:
+    from carecircles.analysis import StudyResult
 
 #: Groups of indicators, in the order the scorecard lists them.
 GROUPS = ("circle", "distance", "presence", "ratio", "load", "capacity")
@@ -103,6 +107,18 @@ def indicator_row(
         "wording": wording,
         "note": note,
     }
+
+
+def study_scorecard(result: StudyResult, lang: str = "zh") -> pd.DataFrame:
+    """Every indicator of a finished study, one row each (see :data:`SCORECARD_COLUMNS`)."""
+    rows = circle_rows(result.zone_results, result.config.standards, lang)
+    if result.presence is not None:
+        rows += result.presence.rows(lang)
+    if result.ratios is not None:
+        rows += result.ratios.rows(lang)
+    if result.catchments is not None:
+        rows += load_rows(result.catchments.table, result.catchments.load_factor, lang)
+    return scorecard_frame(rows)
 
 
 def scorecard_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
@@ -204,7 +220,13 @@ def load_rows(table: pd.DataFrame, load_factor: float, lang: str = "zh") -> list
                 name_zh=zh,
                 name_en=en,
                 target=f"0 个超过全县 {load_factor:g} 倍",
-                actual=f"{len(high)} / {len(assessed)}" if len(assessed) else "—",
+                actual=(
+                    f"{len(assessed)} 个中 {len(high)} 个"
+                    if lang == "zh"
+                    else f"{len(high)} of {len(assessed)}"
+                )
+                if len(assessed)
+                else "—",
                 target_value=0.0,
                 actual_value=float(len(high)) if len(assessed) else None,
                 unit="facilities above the load rule",

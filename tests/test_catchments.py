@@ -108,3 +108,21 @@ def test_missing_beds_are_not_assessed_never_zero(inputs):
     assert (found.table["load"] == "not assessed").all()
     assert found.table["people_per_bed"].isna().all()
     assert found.table["county_people_per_bed"].isna().all()
+
+
+def test_a_zone_without_its_centre_is_served_from_its_neighbours(inputs):
+    facilities = inputs.facilities.copy()
+    zone = "220622103"  # 那尔轰镇: close its only township centre
+    inside = facilities["type"].isin(LEVELS["township"]) & (facilities["name"].str.startswith("那尔轰"))
+    assert inside.sum() == 1
+    facilities.loc[inside, "used"] = False
+    nearest = nearest_facilities(inputs, facilities, DataIssues())
+    found = catchments(
+        nearest, inputs.cells, inputs.zones, _resources(facilities), mode="ebike", villages=inputs.villages
+    )
+    table = found.table[found.table["level"] == "township"]
+    assert facilities.loc[inside, "facility_id"].iloc[0] not in set(table["facility_id"])
+    in_zone = inputs.cells.zone == inputs.zones.index[inputs.zones["zone_code"] == zone][0]
+    owners = found.cell_facility["township"][in_zone]
+    assert (owners >= 0).all() and not inside.to_numpy()[owners].any()
+    assert table["population"].sum() + found.unassigned["township"] == pytest.approx(inputs.cells.total)

@@ -204,7 +204,7 @@ def test_cli_runs_the_sample(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "rural-30min" in done.stdout and "覆盖率" in done.stdout
-    assert "[7/7]" in done.stderr and "SYNTHETIC" in done.stderr
+    assert "[8/8]" in done.stderr and "SYNTHETIC" in done.stderr
     assert page.exists() and (out / "zones.csv").exists()
     html = page.read_text(encoding="utf-8")
     assert "合成示例数据" in html and "leaflet" in html.lower()

@@ -1,0 +1,120 @@
+"""The plan scorecard: one row per indicator, the same figures in the CSV, the report and the CLI."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carecircles._encode import percent
+from carecircles.outputs import write_outputs
+from carecircles.report import build_report
+from carecircles.scorecard import GROUPS, SCORECARD_COLUMNS, indicator_row, scorecard_frame, study_scorecard
+
+
+@pytest.fixture(scope="module")
+def written(sample_result, tmp_path_factory):
+    paths = write_outputs(sample_result, tmp_path_factory.mktemp("scorecard"))
+    card = pd.read_csv(paths["scorecard"], encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+    return paths, card
+
+
+def test_circle_rows_are_the_county_rows_of_zones_csv(sample_result, written):
+    paths, card = written
+    zones = pd.read_csv(paths["zones"], encoding="utf-8-sig", dtype={"zone_code": str})
+    for s in sample_result.config.standards:
+        row = card[card["indicator"] == s.id].iloc[0]
+        rows = zones[zones["standard"] == s.id]
+        county = rows[rows["zone_code"] == "ALL"].iloc[0]
+        people = sample_result.zone_results
+        exact = people[(people["standard"] == s.id) & (people["zone_code"] == "ALL")].iloc[0]
+        assert row["group"] == ("circle" if s.metric == "time" else "distance")
+        assert row["actual"] == percent(exact["covered_share"])
+        assert bool(row["passes"]) == bool(county["passes"])
+        in_zones = rows[rows["zone_code"] != "ALL"]
+        assert row["zones_passing"] == int(in_zones["passes"].sum())
+        assert row["zones_assessed"] == len(in_zones)
+        assert row["source"] == s.source and row["wording"] == s.rule
+
+
+def test_load_rows_count_the_flagged_centres(sample_result, written):
+    _, card = written
+    table = sample_result.catchments.table
+    for level, part in table.groupby("level"):
+        row = card[card["indicator"] == f"load.{level}"].iloc[0]
+        high = int((part["load"] == "high").sum())
+        assert row["actual_value"] == high
+        assert bool(row["passes"]) == (high == 0)
+        for name in part.loc[part["load"] == "high", "name"]:
+            assert name in row["note"]
+
+
+def test_groups_in_order_and_columns_fixed(written):
+    _, card = written
+    assert list(card.columns) == SCORECARD_COLUMNS
+    order = card["group"].map({g: i for i, g in enumerate(GROUPS)})
+    assert order.is_monotonic_increasing
+
+
+def test_not_assessed_stays_empty_never_false():
+    frame = scorecard_frame(
+        [
+            indicator_row(
+                "ratio", "x", name_zh="x", name_en="x", target="≥ 1", actual="—",
+                target_value=1.0, actual_value=float("nan"), unit="per 1000", passes=None,
+            ),
+        ]
+    )  # fmt: skip
+    assert frame["passes"].isna().all() and frame["actual_value"].isna().all()
+    with pytest.raises(ValueError, match="unknown scorecard group"):
+        indicator_row(
+            "circles", "x", name_zh="", name_en="", target="", actual="",
+            target_value=None, actual_value=None, unit="", passes=None,
+        )  # fmt: skip
+
+
+def test_report_opens_with_the_scorecard(sample_result):
+    page, markdown = build_report(sample_result, lang="zh")
+    headings = [line for line in markdown.splitlines() if line.startswith("## ")]
+    assert headings[0] == "## 规划指标记分卡"
+    card = study_scorecard(sample_result, "zh")
+    first = page.index("<h2>")
+    assert page[first:].startswith("<h2>规划指标记分卡</h2>")
+    for name in card["name_zh"]:
+        assert name in page
+    page_en, _ = build_report(sample_result, lang="en")
+    assert "<h2>Plan scorecard</h2>" in page_en and "township-level centre load" in page_en
+
+
+def test_catchments_csv_matches_the_result(sample_result, written):
+    paths, _ = written
+    table = pd.read_csv(paths["catchments"], encoding="utf-8-sig")
+    ours = sample_result.catchments.table
+    np.testing.assert_array_equal(table["population"], ours["population"].round(0))
+    for level, part in table.groupby("level"):
+        served = sample_result.counts["population"] - sample_result.catchments.unassigned[level]
+        assert part["population"].sum() == pytest.approx(served, abs=len(part))  # rounding only
+        assert part["villages"].sum() == len(sample_result.villages)
+
+
+def test_cli_prints_the_scorecard(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "carecircles.cli",
+            "run",
+            "--out",
+            str(tmp_path / "o"),
+            "--map",
+            str(tmp_path / "m.html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "规划指标" in done.stdout and "乡镇级中心服务负荷" in done.stdout
+    assert (tmp_path / "o" / "scorecard.csv").exists()
