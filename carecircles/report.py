@@ -255,6 +255,11 @@ _CSS = (
     "padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;"
     "padding:3px 8px;text-align:left}td.num{text-align:right}th{background:#f0f0f0}.fail{color:#b2182b;"
     "font-weight:bold}.pass{color:#1a9850}.synthetic{color:#b2182b;font-weight:bold}.meta{color:#666}"
+    ".scorecard td{font-weight:normal;color:#222}.scorecard td:first-child{min-width:12em}"
+    ".scorecard td:nth-child(2),.scorecard td:nth-child(3),.scorecard td:nth-child(4){white-space:nowrap}"
+    ".scorecard tr.fail td:nth-child(4){color:#b2182b;font-weight:bold}"
+    ".scorecard tr.pass td:nth-child(4){color:#1a9850;font-weight:bold}"
+    ".scorecard td:nth-child(6),.scorecard td:nth-child(7){font-size:12px;color:#555}"
     "@media print{body{margin:0}}"
 )
 
@@ -266,6 +271,7 @@ def _table(
     h: list[str],
     md: list[str],
     classes: list[str] | None = None,
+    table_class: str = "",
 ) -> None:
     head = "".join(f"<th>{_e(x)}</th>" for x in headers)
     body = []
@@ -273,7 +279,8 @@ def _table(
         cls = f" class='{classes[i]}'" if classes and classes[i] else ""
         cells = "".join(f"<td{' class=num' if j in numeric else ''}>{_e(v)}</td>" for j, v in enumerate(row))
         body.append(f"<tr{cls}>{cells}</tr>")
-    h.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    opening = f"<table class='{table_class}'>" if table_class else "<table>"
+    h.append(f"{opening}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
     md.append("| " + " | ".join(_m(x) for x in headers) + " |")
     md.append("|" + "|".join("---:" if j in numeric else "---" for j in range(len(headers))) + "|")
     md.extend("| " + " | ".join(_m(v) for v in row) + " |" for row in rows)
@@ -288,9 +295,9 @@ def _scorecard_section(card: pd.DataFrame, t: dict[str, str], lang: str, h: list
         passes = None if pd.isna(r.passes) else bool(r.passes)
         zones = "" if pd.isna(r.zones_assessed) else f"{r.zones_passing}/{r.zones_assessed}"
         verdict = t["na_assessed"] if passes is None else _verdict(passes, t)
-        rows.append(
-            [r.name_zh if lang == "zh" else r.name_en, r.target, r.actual, verdict, zones, r.source, r.note]
-        )
+        source = f"{r.source}：“{r.wording}”" if r.wording else r.source
+        name = r.name_zh if lang == "zh" else r.name_en
+        rows.append([name, r.target, r.actual, verdict, zones, source, r.note])
         classes.append("" if passes is None else ("pass" if passes else "fail"))
     headers = [
         t["indicator"],
@@ -301,7 +308,7 @@ def _scorecard_section(card: pd.DataFrame, t: dict[str, str], lang: str, h: list
         t["source"],
         t["note"],
     ]
-    _table(headers, rows, {2, 4}, h, md, classes)
+    _table(headers, rows, {2, 4}, h, md, classes, table_class="scorecard")
 
 
 def _catchment_section(found: Catchments, t: dict[str, str], h: list[str], md: list[str]) -> None:
