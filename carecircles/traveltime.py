@@ -205,3 +205,132 @@ def place_costs(
         direct=better & reached,
         door_m=door,
     )
+
+
+_CHUNK_CELLS = 10_000_000  # Dijkstra rows × nodes held at once by pair_costs (80 MB of float64)
+
+
+def pair_costs(
+    network: Network,
+    source_x: NDArray[np.float64],
+    source_y: NDArray[np.float64],
+    place_x: NDArray[np.float64],
+    place_y: NDArray[np.float64],
+    *,
+    weight: Weight = "seconds",
+    limit: float,
+    snap_radius_m: float,
+    facility_snap_radius_m: float,
+    direct_walk: bool = True,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Cost of every (source, place) pair within ``limit``: one entry per pair, no nearest-only.
+
+    A source is a facility or a candidate site. The cost of a pair is the same as
+    :func:`place_costs` would give with that source alone: the place's off-road walk to its
+    nearest road node (within ``snap_radius_m``) + the network from there to the source's road
+    node + the walk from that node to the source's door (:func:`access_cost`); with
+    ``direct_walk``, the straight walk to the source instead when the source is closer than
+    ``snap_radius_m`` and that is cheaper. Sources farther than ``facility_snap_radius_m`` from
+    every node are not used at all (as in :func:`nearest_facility_costs`).
+
+    One Dijkstra per chunk of sources on the reversed graph (patients travel towards the
+    source), limited to ``limit``; memory grows with what the sources reach, not with
+    sources × places.
+
+    Parameters
+    ----------
+    network
+        Network of the travel mode.
+    source_x, source_y, place_x, place_y
+        Positions in the network's CRS (metres).
+    weight
+        ``seconds`` (travel time) or ``metres`` (road distance).
+    limit
+        Largest cost kept (inclusive), in the units of ``weight``.
+    snap_radius_m, facility_snap_radius_m
+        Snap radii of places and of sources.
+    direct_walk
+        Whether a place may walk straight to a source within ``snap_radius_m``.
+
+    Returns
+    -------
+    tuple
+        ``rows`` (source index), ``cols`` (place index) and ``cost``, sorted by row then column.
+    """
+    sx, sy = np.asarray(source_x, dtype=float), np.asarray(source_y, dtype=float)
+    px, py = np.asarray(place_x, dtype=float), np.asarray(place_y, dtype=float)
+    per_m = offroad_cost_per_metre(weight)
+    snode, sdist = network.snap(sx, sy, facility_snap_radius_m)
+    usable = np.flatnonzero(snode >= 0)
+    parts = [_network_pair_costs(network, snode, sdist, px, py, usable, weight, limit, snap_radius_m)]
+    if direct_walk and len(usable) and len(px):
+        pairs = cKDTree(np.column_stack([sx[usable], sy[usable]])).sparse_distance_matrix(
+            cKDTree(np.column_stack([px, py])), snap_radius_m, output_type="coo_matrix"
+        )
+        walk = pairs.data * per_m
+        ok = (pairs.data < snap_radius_m) & (walk <= limit)  # as place_costs: strictly within the radius
+        parts.append((usable[pairs.row[ok]], pairs.col[ok].astype(np.int64), walk[ok]))
+    rows = np.concatenate([p[0] for p in parts])
+    cols = np.concatenate([p[1] for p in parts])
+    cost = np.concatenate([p[2] for p in parts])
+    order = np.lexsort((cost, cols, rows))  # per pair, the cheaper way first
+    rows, cols, cost = rows[order], cols[order], cost[order]
+    first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])] if len(rows) else np.zeros(0, bool)
+    return rows[first], cols[first], cost[first]
+
+
+def _network_pair_costs(
+    network: Network,
+    snode: NDArray[np.int64],
+    sdist: NDArray[np.float64],
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    usable: NDArray[np.int64],
+    weight: Weight,
+    limit: float,
+    snap_radius_m: float,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Pairs reached by road: place → its node → network → source node → door, within ``limit``."""
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    per_m = offroad_cost_per_metre(weight)
+    pnode, poff = network.snap(px, py, snap_radius_m)
+    pcost = poff * per_m
+    on_road = np.flatnonzero((pnode >= 0) & (pcost <= limit))
+    if not len(on_road) or not len(usable):
+        return empty
+    # places sorted by road node, then by their walk to it: a node's places are one run, cheapest first
+    order = on_road[np.lexsort((pcost[on_road], pnode[on_road]))]
+    sorted_node, sorted_cost = pnode[order], pcost[order]
+    start = np.searchsorted(sorted_node, np.arange(network.n_nodes))
+    span = float(sorted_cost.max()) + 1.0  # keys node·span + walk keep each node's run together
+    keys = sorted_node * span + sorted_cost
+    slack = 8.0 * np.spacing(keys[-1] + span)  # the key search may take a little more, never less
+    access = access_cost(sdist, weight)
+    matrix = network.seconds if weight == "seconds" else network.metres
+    reverse = matrix.T.tocsr()
+    chunk = max(1, _CHUNK_CELLS // max(network.n_nodes, 1))
+    out: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
+    for lo in range(0, len(usable), chunk):
+        block = usable[lo : lo + chunk]
+        dist = csgraph.dijkstra(reverse, directed=True, indices=snode[block], limit=limit)
+        b, node = np.nonzero(np.isfinite(dist))
+        via = dist[b, node] + access[block][b]  # from the node to the source's door
+        left = limit - via  # what is left for the walk from the place to the node
+        ok = left >= 0
+        b, node, via, left = b[ok], node[ok], via[ok], left[ok]
+        end = np.searchsorted(keys, node * span + np.minimum(left, span - 0.5) + slack, side="right")
+        count = end - start[node]
+        total = int(count.sum())
+        if total == 0:
+            continue
+        at = np.repeat(start[node] - (np.cumsum(count) - count), count) + np.arange(total)
+        cost = np.repeat(via, count) + sorted_cost[at]
+        keep = cost <= limit  # exactly: the key search above only narrows
+        out.append((np.repeat(block[b], count)[keep], order[at][keep], cost[keep]))
+    if not out:
+        return empty
+    return (
+        np.concatenate([o[0] for o in out]),
+        np.concatenate([o[1] for o in out]),
+        np.concatenate([o[2] for o in out]),
+    )
