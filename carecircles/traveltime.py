@@ -8,6 +8,7 @@ node costs the off-road walk from the door to that road: no per-facility loop an
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -209,6 +210,8 @@ def place_costs(
 
 _CHUNK_CELLS = 10_000_000  # Dijkstra rows × nodes held at once by pair_costs (80 MB of float64)
 
+_Pairs = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]
+
 
 def pair_costs(
     network: Network,
@@ -222,16 +225,16 @@ def pair_costs(
     snap_radius_m: float,
     facility_snap_radius_m: float,
     direct_walk: bool = True,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    """Cost of every (source, place) pair within ``limit``: one entry per pair, no nearest-only.
+) -> _Pairs:
+    """Cost of every (source, place) pair within ``limit``: one entry per pair, not only the nearest.
 
-    A source is a facility or a candidate site. The cost of a pair is the same as
-    :func:`place_costs` would give with that source alone: the place's off-road walk to its
-    nearest road node (within ``snap_radius_m``) + the network from there to the source's road
-    node + the walk from that node to the source's door (:func:`access_cost`); with
-    ``direct_walk``, the straight walk to the source instead when the source is closer than
-    ``snap_radius_m`` and that is cheaper. Sources farther than ``facility_snap_radius_m`` from
-    every node are not used at all (as in :func:`nearest_facility_costs`).
+    A source is a facility or a candidate site. The cost of a pair is what :func:`place_costs`
+    gives that place with that source alone: the place's off-road walk to its nearest road node
+    (within ``snap_radius_m``) + the network from there to the source's road node + the walk
+    from that node to the source's door (:func:`access_cost`); with ``direct_walk``, the
+    straight walk to the source instead when the source is closer than ``snap_radius_m`` and
+    that is cheaper. Sources farther than ``facility_snap_radius_m`` from every node are not
+    used at all (as in :func:`nearest_facility_costs`).
 
     One Dijkstra per chunk of sources on the reversed graph (patients travel towards the
     source), limited to ``limit``; memory grows with what the sources reach, not with
@@ -250,66 +253,94 @@ def pair_costs(
     snap_radius_m, facility_snap_radius_m
         Snap radii of places and of sources.
     direct_walk
-        Whether a place may walk straight to a source within ``snap_radius_m``.
+        Whether a place may walk straight to a source closer than ``snap_radius_m``.
 
     Returns
     -------
     tuple
-        ``rows`` (source index), ``cols`` (place index) and ``cost``, sorted by row then column.
+        ``rows`` (source index), ``cols`` (place index) and ``cost``, one entry per pair within
+        ``limit``, in no particular order.
     """
     sx, sy = np.asarray(source_x, dtype=float), np.asarray(source_y, dtype=float)
     px, py = np.asarray(place_x, dtype=float), np.asarray(place_y, dtype=float)
     per_m = offroad_cost_per_metre(weight)
     snode, sdist = network.snap(sx, sy, facility_snap_radius_m)
     usable = np.flatnonzero(snode >= 0)
-    parts = [_network_pair_costs(network, snode, sdist, px, py, usable, weight, limit, snap_radius_m)]
+    pnode, poff = network.snap(px, py, snap_radius_m)
+    pcost = poff * per_m
+    access = access_cost(sdist, weight)
+    walks = None
     if direct_walk and len(usable) and len(px):
         pairs = cKDTree(np.column_stack([sx[usable], sy[usable]])).sparse_distance_matrix(
             cKDTree(np.column_stack([px, py])), snap_radius_m, output_type="coo_matrix"
         )
         walk = pairs.data * per_m
         ok = (pairs.data < snap_radius_m) & (walk <= limit)  # as place_costs: strictly within the radius
-        parts.append((usable[pairs.row[ok]], pairs.col[ok].astype(np.int64), walk[ok]))
-    rows = np.concatenate([p[0] for p in parts])
-    cols = np.concatenate([p[1] for p in parts])
-    cost = np.concatenate([p[2] for p in parts])
-    order = np.lexsort((cost, cols, rows))  # per pair, the cheaper way first
-    rows, cols, cost = rows[order], cols[order], cost[order]
-    first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])] if len(rows) else np.zeros(0, bool)
-    return rows[first], cols[first], cost[first]
+        by_source = np.argsort(pairs.row[ok], kind="stable")
+        walks = (
+            usable[pairs.row[ok]][by_source],
+            pairs.col[ok][by_source].astype(np.int64),
+            walk[ok][by_source],
+        )
+    out: list[_Pairs] = []
+    for block, dist, (rows, cols, cost) in _road_pairs(
+        network, snode, access, pnode, pcost, usable, weight, limit
+    ):
+        if walks is None:
+            out.append((rows, cols, cost))
+            continue
+        # pairs reached by road and on foot within the radius: the cheaper way
+        straight = np.hypot(sx[rows] - px[cols], sy[rows] - py[cols])
+        on_foot = (straight < snap_radius_m) & (straight * per_m < cost)
+        cost = np.where(on_foot, straight * per_m, cost)
+        out.append((rows, cols, cost))
+        # pairs reached on foot only: the road route (same sums as _road_pairs) is beyond the limit
+        lo = np.searchsorted(walks[0], block[0], side="left")  # walks are sorted by source
+        hi = np.searchsorted(walks[0], block[-1], side="right")
+        w_row, w_col, w_cost = (w[lo:hi] for w in walks)
+        node = pnode[w_col]
+        road = np.full(len(w_row), np.inf)
+        on = node >= 0
+        local = np.searchsorted(block, w_row[on])
+        road[on] = (dist[local, node[on]] + access[w_row[on]]) + pcost[w_col[on]]
+        only = ~(np.isfinite(road) & (road <= limit))
+        out.append((w_row[only], w_col[only], w_cost[only]))
+    if not out:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    return (
+        np.concatenate([o[0] for o in out]),
+        np.concatenate([o[1] for o in out]),
+        np.concatenate([o[2] for o in out]),
+    )
 
 
-def _network_pair_costs(
+def _road_pairs(
     network: Network,
     snode: NDArray[np.int64],
-    sdist: NDArray[np.float64],
-    px: NDArray[np.float64],
-    py: NDArray[np.float64],
+    access: NDArray[np.float64],
+    pnode: NDArray[np.int64],
+    pcost: NDArray[np.float64],
     usable: NDArray[np.int64],
     weight: Weight,
     limit: float,
-    snap_radius_m: float,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    """Pairs reached by road: place → its node → network → source node → door, within ``limit``."""
+) -> Iterator[tuple[NDArray[np.int64], NDArray[np.float64], _Pairs]]:
+    """Per chunk of sources: the sources, their Dijkstra costs to every node, and the pairs by road.
+
+    A pair by road: place → its node (``pcost``) → network → source node → door (``access``),
+    within ``limit``.
+    """
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-    per_m = offroad_cost_per_metre(weight)
-    pnode, poff = network.snap(px, py, snap_radius_m)
-    pcost = poff * per_m
     on_road = np.flatnonzero((pnode >= 0) & (pcost <= limit))
-    if not len(on_road) or not len(usable):
-        return empty
     # places sorted by road node, then by their walk to it: a node's places are one run, cheapest first
     order = on_road[np.lexsort((pcost[on_road], pnode[on_road]))]
     sorted_node, sorted_cost = pnode[order], pcost[order]
     start = np.searchsorted(sorted_node, np.arange(network.n_nodes))
-    span = float(sorted_cost.max()) + 1.0  # keys node·span + walk keep each node's run together
+    span = float(sorted_cost.max()) + 1.0 if len(order) else 1.0  # keys node·span + walk: runs in order
     keys = sorted_node * span + sorted_cost
-    slack = 8.0 * np.spacing(keys[-1] + span)  # the key search may take a little more, never less
-    access = access_cost(sdist, weight)
+    slack = 8.0 * np.spacing(float(keys[-1]) + span) if len(keys) else 0.0  # the search may take more
     matrix = network.seconds if weight == "seconds" else network.metres
     reverse = matrix.T.tocsr()
     chunk = max(1, _CHUNK_CELLS // max(network.n_nodes, 1))
-    out: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
     for lo in range(0, len(usable), chunk):
         block = usable[lo : lo + chunk]
         dist = csgraph.dijkstra(reverse, directed=True, indices=snode[block], limit=limit)
@@ -322,15 +353,9 @@ def _network_pair_costs(
         count = end - start[node]
         total = int(count.sum())
         if total == 0:
+            yield block, dist, empty
             continue
         at = np.repeat(start[node] - (np.cumsum(count) - count), count) + np.arange(total)
         cost = np.repeat(via, count) + sorted_cost[at]
         keep = cost <= limit  # exactly: the key search above only narrows
-        out.append((np.repeat(block[b], count)[keep], order[at][keep], cost[keep]))
-    if not out:
-        return empty
-    return (
-        np.concatenate([o[0] for o in out]),
-        np.concatenate([o[1] for o in out]),
-        np.concatenate([o[2] for o in out]),
-    )
+        yield block, dist, (np.repeat(block[b], count)[keep], order[at][keep], cost[keep])

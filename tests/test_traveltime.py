@@ -237,11 +237,34 @@ def test_pair_costs_many_sources_in_chunks(monkeypatch):
     sx[5], sy[5] = sx[2], sy[2]  # two sources at the same place: both get their pairs
     px, py = rng.uniform(0, 3000, 200), rng.uniform(0, 3000, 200)
     kwargs = {"limit": 900.0, "snap_radius_m": 400.0, "facility_snap_radius_m": 400.0}
-    whole = pair_costs(network, sx, sy, px, py, **kwargs)
+
+    def by_pair(result):
+        rows, cols, cost = result
+        order = np.lexsort((cols, rows))
+        return rows[order], cols[order], cost[order]
+
+    whole = by_pair(pair_costs(network, sx, sy, px, py, **kwargs))
     monkeypatch.setattr(tt, "_CHUNK_CELLS", n)  # one source per Dijkstra call
-    chunked = pair_costs(network, sx, sy, px, py, **kwargs)
+    chunked = by_pair(pair_costs(network, sx, sy, px, py, **kwargs))
     for a, b in zip(whole, chunked, strict=True):
         np.testing.assert_array_equal(a, b)
+    expected = reference_pair_costs(
+        n,
+        edges,
+        x,
+        y,
+        sx,
+        sy,
+        px,
+        py,
+        weight="seconds",
+        limit=900.0,
+        radius=400.0,
+        source_radius=400.0,
+        direct=True,
+    )
+    assert sorted(expected) == list(zip(chunked[0].tolist(), chunked[1].tolist(), strict=True))
+    np.testing.assert_allclose(chunked[2], [expected[p] for p in sorted(expected)], rtol=1e-12)
     assert len(whole[0]) > 100
     np.testing.assert_array_equal(whole[1][whole[0] == 2], whole[1][whole[0] == 5])
     np.testing.assert_array_equal(whole[2][whole[0] == 2], whole[2][whole[0] == 5])
