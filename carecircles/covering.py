@@ -1,8 +1,11 @@
-"""Covering algorithms on a sparse candidate × demand matrix: greedy, and exact via HiGHS.
+"""Who each candidate site covers, and which sites to choose: greedy, and exact via HiGHS.
 
+The coverage matrix is sparse, candidate × demand place, built from the travel-time layer's
+pair costs (:func:`carecircles.traveltime.pair_costs`) with the assessment's inclusive
+threshold rule, so the people a site is said to cover are those a re-assessment counts.
 Maximal covering (MCLP: the most weight with k sites) and location set covering (LSCP: the
-fewest sites covering everything coverable), as in PySAL spopt, on ``scipy.sparse`` matrices;
-the integer programs are solved by HiGHS through ``scipy.optimize.milp``.
+fewest sites covering everything coverable), as in PySAL spopt, on ``scipy.sparse``
+matrices; the integer programs are solved by HiGHS through ``scipy.optimize.milp``.
 """
 
 from __future__ import annotations
@@ -12,8 +15,84 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
+from scipy.spatial import cKDTree
 
 from carecircles._errors import CareCirclesError
+from carecircles.assessment import covered_mask
+from carecircles.network import Network
+from carecircles.standards import Standard
+from carecircles.traveltime import pair_costs
+
+_SEARCH_MARGIN = 1e-3  # searched a little beyond the threshold; the assessment's rule decides
+
+
+def coverage_matrix(
+    standard: Standard,
+    network: Network,
+    site_x: NDArray[np.float64],
+    site_y: NDArray[np.float64],
+    place_x: NDArray[np.float64],
+    place_y: NDArray[np.float64],
+    *,
+    snap_radius_m: float,
+    facility_snap_radius_m: float,
+) -> sparse.csr_matrix:
+    """Sparse 0/1 matrix (float64, CSR): site ``i`` covers place ``j`` under the standard.
+
+    Time and road-distance standards: the pair cost of :func:`~carecircles.traveltime.pair_costs`
+    (the walk to the road, the network, the walk to the door; for time standards also the
+    straight walk within the snap radius, as the assessment allows) within the threshold by
+    :func:`carecircles.assessment.covered_mask`. Straight-distance standards: pairs within the
+    radius by the same rule.
+    """
+    site_x, site_y = np.asarray(site_x, dtype=float), np.asarray(site_y, dtype=float)
+    place_x, place_y = np.asarray(place_x, dtype=float), np.asarray(place_y, dtype=float)
+    shape = (len(site_x), len(place_x))
+    if standard.metric == "distance" and standard.distance_kind == "straight":
+        pairs = cKDTree(np.column_stack([site_x, site_y])).sparse_distance_matrix(
+            cKDTree(np.column_stack([place_x, place_y])),
+            standard.threshold + _SEARCH_MARGIN,
+            output_type="coo_matrix",
+        )
+        keep = covered_mask(standard, pairs.data)
+        return _ones(pairs.row[keep], pairs.col[keep], shape)
+    time_standard = standard.metric == "time"
+    rows, cols, cost = pair_costs(
+        network,
+        site_x,
+        site_y,
+        place_x,
+        place_y,
+        weight="seconds" if time_standard else "metres",
+        limit=(standard.threshold_seconds if time_standard else standard.threshold) + _SEARCH_MARGIN,
+        snap_radius_m=snap_radius_m,
+        facility_snap_radius_m=facility_snap_radius_m,
+        direct_walk=time_standard,  # road distances are measured on the road only
+    )
+    keep = covered_mask(standard, cost)
+    return _ones(rows[keep], cols[keep], shape)
+
+
+def _ones(rows: NDArray, cols: NDArray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=shape)
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return matrix
+
+
+def first_cover(
+    matrix: sparse.csr_matrix, covered: NDArray[np.bool_], chosen: Sequence[int]
+) -> NDArray[np.int64]:
+    """Rank (in ``chosen``) of the site that first covers each place; ``-1``: none, or covered already."""
+    cover = matrix
+    owner = np.full(cover.shape[1], -1, dtype=np.int64)
+    taken = np.asarray(covered, dtype=bool).copy()
+    for rank, c in enumerate(chosen):
+        row = cover.indices[cover.indptr[c] : cover.indptr[c + 1]]
+        new = row[~taken[row]]
+        taken[new] = True
+        owner[new] = rank
+    return owner
 
 
 def greedy_max_cover(

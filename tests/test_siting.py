@@ -14,8 +14,9 @@ from scipy import sparse
 
 from carecircles._errors import DataIssues, InputError
 from carecircles.analysis import assess, load_inputs, nearest_facilities
-from carecircles.covering import exact_max_cover, exact_set_cover, greedy_max_cover
-from carecircles.siting import SitingOptions, _demand, _locked, candidate_sites, coverage_matrix, site
+from carecircles.candidates import candidate_sites
+from carecircles.covering import coverage_matrix, exact_max_cover, exact_set_cover, greedy_max_cover
+from carecircles.siting import SitingOptions, _demand, _locked, site
 
 
 def covered_weight(matrix, weight, chosen):
@@ -98,7 +99,16 @@ def test_coverage_matrix_rows_equal_the_engine(inputs, standard_id):
     demand = _demand(inputs, standard, locked, options)
     network = inputs.networks[standard.mode]
     candidates, _ = candidate_sites(inputs, network, options)
-    matrix = coverage_matrix(standard, network, candidates, demand, inputs.config.options)
+    matrix = coverage_matrix(
+        standard,
+        network,
+        candidates["x"].to_numpy(),
+        candidates["y"].to_numpy(),
+        demand.x,
+        demand.y,
+        snap_radius_m=inputs.config.options.snap_radius_m,
+        facility_snap_radius_m=inputs.config.options.facility_snap_radius_m,
+    )
     assert matrix.nnz < 0.2 * matrix.shape[0] * matrix.shape[1]  # sparse, not dense
     rng = np.random.default_rng(1)
     picks = rng.choice(len(candidates), size=8, replace=False)
@@ -272,7 +282,7 @@ def test_run_with_a_siting_section(tmp_path):
 
 @pytest.mark.slow
 def test_upgrade_ranking_reach_equals_engine_alone(inputs):
-    from carecircles.siting import upgrade_ranking
+    from carecircles.siting_tables import upgrade_ranking
 
     standard = next(s for s in inputs.config.standards if s.id == "rural-30min")
     locked = _locked(inputs.facilities, True)
