@@ -176,7 +176,12 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
     )
     if options.exact:
         result.exact = exact_report(
-            matrix, _uncovered_weight(demand), chosen, gains, options.exact_time_limit_s
+            matrix,
+            _uncovered_weight(demand),
+            chosen,
+            gains,
+            candidates["site_id"].to_numpy(),
+            time_limit_s=options.exact_time_limit_s,
         )
     return result
 
