@@ -357,8 +357,8 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
 
 
 _FOUND_BY = {
-    "zh": {"solver": "求解器的解", "greedy": "贪心解", "given": "所选站点"},
-    "en": {"solver": "HiGHS's answer", "greedy": "greedy's answer", "given": "the proposed sites"},
+    "zh": {"solver": "求解器的解", "greedy": "贪心解", "proposed": "所选站点"},
+    "en": {"solver": "HiGHS's answer", "greedy": "greedy's answer", "proposed": "the proposed sites"},
 }
 _STATUS_ZH = {"optimal": "最优", "time limit": "达到时间上限"}
 
@@ -368,6 +368,7 @@ def _exact_lines(e: dict, zh: bool) -> list[str]:
     k, limit, greedy = e["k"], e["time_limit_s"], e["greedy_covered"]
     mclp, lscp = e["max_cover"], e["set_cover"]
     best, bound = mclp["covered"], mclp["bound"]
+    at_most = int(np.ceil(bound - 1e-6))  # an upper bound is shown rounded up
     gap = "" if mclp["gap"] is None else percent(mclp["gap"])
     found = _FOUND_BY["zh" if zh else "en"]
 
@@ -387,12 +388,12 @@ def _exact_lines(e: dict, zh: bool) -> list[str]:
     else:
         first = (
             f"整数规划 (HiGHS): {k} 处的最好解新增覆盖 {best:,.0f} 人 ({found[mclp['found_by']]}), "
-            f"{limit:g} 秒内未证明最优 ({status(mclp)}); 最优不超过 {bound:,.0f} (差距 {gap}); "
+            f"{limit:g} 秒内未证明最优 ({status(mclp)}); 最优不超过 {at_most:,} (差距 {gap}); "
             f"贪心 {greedy:,.0f}, 至少为最优的 {of_bound}"
             if zh
             else f"integer program (HiGHS): the best {k} sites found newly cover {best:,.0f} "
             f"({found[mclp['found_by']]}), not proven optimal within {limit:g} s ({status(mclp)}); "
-            f"the optimum is at most {bound:,.0f} (gap {gap}); greedy {greedy:,.0f} is at least "
+            f"the optimum is at most {at_most:,} (gap {gap}); greedy {greedy:,.0f} is at least "
             f"{of_bound} of it"
         )
     n, least = lscp["sites_needed"], lscp["bound"]

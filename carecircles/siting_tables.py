@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -281,7 +282,8 @@ def exact_report(
     the proposed sites themselves, whichever covers most, with the solver's status, the proven
     upper bound on what ``k`` sites can cover and the gap. ``set_cover``: the fewest sites found
     that cover everyone any candidate reaches, with the proven lower bound. ``greedy_share_of_bound``
-    is proven: the proposed sites cover at least that share of the optimum.
+    is proven: the proposed sites cover at least that share of the optimum. ``found_by`` is
+    ``solver``, ``greedy`` (plain greedy with ``k`` sites) or ``proposed`` (the proposed sites).
     """
     k = max(len(chosen), 1)
     greedy = float(sum(gains))  # greedy's gains are marginal: their sum is what it covers
@@ -307,9 +309,18 @@ def _solve_summary(result: ExactCover, candidate_ids: NDArray[np.str_]) -> dict[
         "status": result.status,
         "proven_optimal": result.proven,
         "note": result.describe(),
-        "bound": round(result.bound, 1),
+        "bound": _shown_bound(result),
         "gap": round(result.gap, 6) if np.isfinite(result.gap) else None,
-        "found_by": result.found_by,
+        "found_by": "proposed" if result.found_by == "given" else result.found_by,
         "seconds": round(result.seconds, 2),
         "sites": [str(candidate_ids[c]) for c in result.chosen],
     }
+
+
+def _shown_bound(result: ExactCover) -> float:
+    """Round the bound to one decimal: as the objective when proven, else an upper bound upwards."""
+    if result.proven:
+        return round(result.objective, 1)
+    if result.problem == "MCLP":
+        return math.ceil(result.bound * 10 - 1e-6) / 10
+    return result.bound  # LSCP: whole sites

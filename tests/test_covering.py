@@ -220,7 +220,7 @@ def test_exact_report_and_its_wording_when_not_proven():
     assert len(best["sites"]) <= 8 and all(s.startswith("C") for s in best["sites"])
     english = "\n".join(_exact_lines(report, zh=False))
     assert "not proven optimal within 0.05 s (time limit)" in english
-    assert f"at most {best['bound']:,.0f}" in english and "optimal;" not in english
+    assert f"at most {int(np.ceil(best['bound'] - 1e-6)):,}" in english and "optimal;" not in english
     assert "proven optimal" not in english.replace("not proven optimal", "")
     chinese = "\n".join(_exact_lines(report, zh=True))
     assert "0.05 秒内未证明最优" in chinese and "已证明最优" not in chinese
@@ -246,3 +246,24 @@ def test_bad_weights_are_refused():
         greedy_max_cover(dense, np.array([1.0, -1.0]), k=1)
     with pytest.raises(ValueError, match="3 values for 2"):
         exact_max_cover(dense, np.ones(3), 1)
+
+
+def test_exact_report_keeps_the_proposed_sites_when_they_are_best(monkeypatch):
+    """Greedy with a site per zone can beat plain greedy; the report then keeps and names them."""
+    dense = np.array([[1, 1, 1, 0, 0, 0, 1], [1, 1, 0, 1, 0, 0, 0], [0, 0, 1, 0, 1, 1, 0]], dtype=bool)
+    weight = np.array([3, 3, 1, 1, 3, 3, 0.5])  # plain greedy: row 0 (7.5), row 2 (+6) = 13.5
+
+    def nothing(**problem):
+        return optimize.OptimizeResult(status=1, message="Time limit reached.", x=None, success=False)
+
+    monkeypatch.setattr(covering.optimize, "milp", nothing)
+    report = exact_report(
+        sparse.csr_matrix(dense), weight, [1, 2], [7.0, 7.0], np.array(["A", "B", "C"]), time_limit_s=2
+    )
+    best = report["max_cover"]
+    assert best["found_by"] == "proposed" and best["sites"] == ["B", "C"] and best["covered"] == 14.0
+    assert best["bound"] == 14.5 and best["gap"] == pytest.approx(0.5 / 14, abs=1e-6)  # 7.5 + 7
+    assert not best["proven_optimal"] and report["greedy_share_of_best"] == 1.0
+    english = _exact_lines(report, zh=False)[0]
+    assert "newly cover 14 (the proposed sites), not proven optimal within 2 s (time limit)" in english
+    assert "the optimum is at most 15 (gap 3.6%)" in english  # an upper bound of 14.5, rounded up
