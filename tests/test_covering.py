@@ -267,3 +267,21 @@ def test_exact_report_keeps_the_proposed_sites_when_they_are_best(monkeypatch):
     english = _exact_lines(report, zh=False)[0]
     assert "newly cover 14 (the proposed sites), not proven optimal within 2 s (time limit)" in english
     assert "the optimum is at most 15 (gap 3.6%)" in english  # an upper bound of 14.5, rounded up
+
+
+def test_covering_and_tables_import_no_siting_or_analysis_above_them():
+    """No import circle: covering sits below analysis and siting; the tables below siting."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys, carecircles.covering; a = sorted(sys.modules); "
+        "import carecircles.siting_tables; print(json.dumps([a, sorted(sys.modules)]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    below_covering, below_tables = json.loads(done.stdout)
+    assert not {"carecircles.analysis", "carecircles.siting", "carecircles.siting_tables"} & set(
+        below_covering
+    )
+    assert "carecircles.siting" not in below_tables and "carecircles.candidates" not in below_tables
