@@ -413,14 +413,63 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
             else f"upgrade to sub-centre (people within {s.label}): {names}"
         )
     if siting.exact:
-        e = siting.exact
-        best, greedy, ratio = e["optimal_covered"], e["greedy_covered"], e["greedy_over_optimal"]
-        cover_all = e["sites_to_cover_all_coverable"]
-        lines.append(
-            f"精确解 (整数规划): {e['k']} 处最多覆盖 {best:,.0f} 人, 贪心 {greedy:,.0f} ({ratio:.1%}); "
-            f"覆盖全部可达人口至少需 {cover_all} 处"
-            if zh
-            else f"exact (integer program): {e['k']} sites cover at most {best:,.0f}, greedy {greedy:,.0f} "
-            f"({ratio:.1%}); covering everyone coverable takes {cover_all} sites"
-        )
+        lines.extend(_exact_lines(siting.exact, zh))
     return "\n".join(lines)
+
+
+_FOUND_BY = {
+    "zh": {"solver": "求解器的解", "greedy": "贪心解", "proposed": "所选站点"},
+    "en": {"solver": "HiGHS's answer", "greedy": "greedy's answer", "proposed": "the proposed sites"},
+}
+_STATUS_ZH = {"optimal": "最优", "time limit": "达到时间上限"}
+
+
+def _exact_lines(e: dict, zh: bool) -> list[str]:
+    """Say in words what the integer programs proved, and what they did not within the time limit."""
+    k, limit, greedy = e["k"], e["time_limit_s"], e["greedy_covered"]
+    mclp, lscp = e["max_cover"], e["set_cover"]
+    best, bound = mclp["covered"], mclp["bound"]
+    at_most = int(np.ceil(bound - 1e-6))  # an upper bound is shown rounded up
+    gap = "" if mclp["gap"] is None else percent(mclp["gap"])
+    found = _FOUND_BY["zh" if zh else "en"]
+
+    def status(part: dict) -> str:
+        return _STATUS_ZH.get(part["status"], part["status"]) if zh else part["status"]
+
+    of_best = percent(greedy / best) if best else percent(1.0)
+    of_bound = percent(greedy / bound) if bound else percent(1.0)
+    if mclp["proven_optimal"]:
+        first = (
+            f"精确解 (整数规划 HiGHS, {mclp['seconds']:.2f} 秒): {k} 处最多新增覆盖 {best:,.0f} 人 "
+            f"(已证明最优); 贪心 {greedy:,.0f} ({of_best})"
+            if zh
+            else f"exact (integer program, HiGHS, {mclp['seconds']:.2f} s): {k} sites newly cover at most "
+            f"{best:,.0f} (proven optimal); greedy {greedy:,.0f} ({of_best} of the optimum)"
+        )
+    else:
+        first = (
+            f"整数规划 (HiGHS): {k} 处的最好解新增覆盖 {best:,.0f} 人 ({found[mclp['found_by']]}), "
+            f"{limit:g} 秒内未证明最优 ({status(mclp)}); 最优不超过 {at_most:,} (差距 {gap}); "
+            f"贪心 {greedy:,.0f}, 至少为最优的 {of_bound}"
+            if zh
+            else f"integer program (HiGHS): the best {k} sites found newly cover {best:,.0f} "
+            f"({found[mclp['found_by']]}), not proven optimal within {limit:g} s ({status(mclp)}); "
+            f"the optimum is at most {at_most:,} (gap {gap}); greedy {greedy:,.0f} is at least "
+            f"{of_bound} of it"
+        )
+    n, least = lscp["sites_needed"], lscp["bound"]
+    if lscp["proven_optimal"]:
+        second = (
+            f"覆盖全部可达人口最少需 {n} 处 (已证明最优)"
+            if zh
+            else f"covering everyone coverable takes {n} sites (proven optimal)"
+        )
+    else:
+        second = (
+            f"覆盖全部可达人口: 找到 {n} 处的方案 ({found[lscp['found_by']]}), {limit:g} 秒内未证明最优 "
+            f"({status(lscp)}); 至少需 {least:.0f} 处"
+            if zh
+            else f"covering everyone coverable: {n} sites found ({found[lscp['found_by']]}), not proven "
+            f"optimal within {limit:g} s ({status(lscp)}); at least {least:.0f} are needed"
+        )
+    return [first, second]

@@ -8,6 +8,7 @@ node costs the off-road walk from the door to that road: no per-facility loop an
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -205,3 +206,156 @@ def place_costs(
         direct=better & reached,
         door_m=door,
     )
+
+
+_CHUNK_CELLS = 10_000_000  # Dijkstra rows × nodes held at once by pair_costs (80 MB of float64)
+
+_Pairs = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]
+
+
+def pair_costs(
+    network: Network,
+    source_x: NDArray[np.float64],
+    source_y: NDArray[np.float64],
+    place_x: NDArray[np.float64],
+    place_y: NDArray[np.float64],
+    *,
+    weight: Weight = "seconds",
+    limit: float,
+    snap_radius_m: float,
+    facility_snap_radius_m: float,
+    direct_walk: bool = True,
+) -> _Pairs:
+    """Cost of every (source, place) pair within ``limit``: one entry per pair, not only the nearest.
+
+    A source is a facility or a candidate site. The cost of a pair is what :func:`place_costs`
+    gives that place with that source alone: the place's off-road walk to its nearest road node
+    (within ``snap_radius_m``) + the network from there to the source's road node + the walk
+    from that node to the source's door (:func:`access_cost`); with ``direct_walk``, the
+    straight walk to the source instead when the source is closer than ``snap_radius_m`` and
+    that is cheaper. Sources farther than ``facility_snap_radius_m`` from every node are not
+    used at all (as in :func:`nearest_facility_costs`).
+
+    One Dijkstra per chunk of sources on the reversed graph (patients travel towards the
+    source), limited to ``limit``; memory grows with what the sources reach, not with
+    sources × places.
+
+    Parameters
+    ----------
+    network
+        Network of the travel mode.
+    source_x, source_y, place_x, place_y
+        Positions in the network's CRS (metres).
+    weight
+        ``seconds`` (travel time) or ``metres`` (road distance).
+    limit
+        Largest cost kept (inclusive), in the units of ``weight``.
+    snap_radius_m, facility_snap_radius_m
+        Snap radii of places and of sources.
+    direct_walk
+        Whether a place may walk straight to a source closer than ``snap_radius_m``.
+
+    Returns
+    -------
+    tuple
+        ``rows`` (source index), ``cols`` (place index) and ``cost``, one entry per pair within
+        ``limit``, in no particular order.
+    """
+    sx, sy = np.asarray(source_x, dtype=float), np.asarray(source_y, dtype=float)
+    px, py = np.asarray(place_x, dtype=float), np.asarray(place_y, dtype=float)
+    per_m = offroad_cost_per_metre(weight)
+    snode, sdist = network.snap(sx, sy, facility_snap_radius_m)
+    usable = np.flatnonzero(snode >= 0)
+    pnode, poff = network.snap(px, py, snap_radius_m)
+    pcost = poff * per_m
+    access = access_cost(sdist, weight)
+    walks = None
+    if direct_walk and len(usable) and len(px):
+        pairs = cKDTree(np.column_stack([sx[usable], sy[usable]])).sparse_distance_matrix(
+            cKDTree(np.column_stack([px, py])), snap_radius_m, output_type="coo_matrix"
+        )
+        walk = pairs.data * per_m
+        ok = (pairs.data < snap_radius_m) & (walk <= limit)  # as place_costs: strictly within the radius
+        by_source = np.argsort(pairs.row[ok], kind="stable")
+        walks = (
+            usable[pairs.row[ok]][by_source],
+            pairs.col[ok][by_source].astype(np.int64),
+            walk[ok][by_source],
+        )
+    out: list[_Pairs] = []
+    for block, dist, (rows, cols, cost) in _road_pairs(
+        network, snode, access, pnode, pcost, usable, weight, limit
+    ):
+        if walks is None:
+            out.append((rows, cols, cost))
+            continue
+        # pairs reached by road and on foot within the radius: the cheaper way
+        straight = np.hypot(sx[rows] - px[cols], sy[rows] - py[cols])
+        on_foot = (straight < snap_radius_m) & (straight * per_m < cost)
+        cost = np.where(on_foot, straight * per_m, cost)
+        out.append((rows, cols, cost))
+        # pairs reached on foot only: the road route (same sums as _road_pairs) is beyond the limit
+        lo = np.searchsorted(walks[0], block[0], side="left")  # walks are sorted by source
+        hi = np.searchsorted(walks[0], block[-1], side="right")
+        w_row, w_col, w_cost = (w[lo:hi] for w in walks)
+        node = pnode[w_col]
+        road = np.full(len(w_row), np.inf)
+        on = node >= 0
+        local = np.searchsorted(block, w_row[on])
+        road[on] = (dist[local, node[on]] + access[w_row[on]]) + pcost[w_col[on]]
+        only = ~(np.isfinite(road) & (road <= limit))
+        out.append((w_row[only], w_col[only], w_cost[only]))
+    if not out:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    return (
+        np.concatenate([o[0] for o in out]),
+        np.concatenate([o[1] for o in out]),
+        np.concatenate([o[2] for o in out]),
+    )
+
+
+def _road_pairs(
+    network: Network,
+    snode: NDArray[np.int64],
+    access: NDArray[np.float64],
+    pnode: NDArray[np.int64],
+    pcost: NDArray[np.float64],
+    usable: NDArray[np.int64],
+    weight: Weight,
+    limit: float,
+) -> Iterator[tuple[NDArray[np.int64], NDArray[np.float64], _Pairs]]:
+    """Per chunk of sources: the sources, their Dijkstra costs to every node, and the pairs by road.
+
+    A pair by road: place → its node (``pcost``) → network → source node → door (``access``),
+    within ``limit``.
+    """
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    on_road = np.flatnonzero((pnode >= 0) & (pcost <= limit))
+    # places sorted by road node, then by their walk to it: a node's places are one run, cheapest first
+    order = on_road[np.lexsort((pcost[on_road], pnode[on_road]))]
+    sorted_node, sorted_cost = pnode[order], pcost[order]
+    start = np.searchsorted(sorted_node, np.arange(network.n_nodes))
+    span = float(sorted_cost.max()) + 1.0 if len(order) else 1.0  # keys node·span + walk: runs in order
+    keys = sorted_node * span + sorted_cost
+    slack = 8.0 * np.spacing(float(keys[-1]) + span) if len(keys) else 0.0  # the search may take more
+    matrix = network.seconds if weight == "seconds" else network.metres
+    reverse = matrix.T.tocsr()
+    chunk = max(1, _CHUNK_CELLS // max(network.n_nodes, 1))
+    for lo in range(0, len(usable), chunk):
+        block = usable[lo : lo + chunk]
+        dist = csgraph.dijkstra(reverse, directed=True, indices=snode[block], limit=limit)
+        b, node = np.nonzero(np.isfinite(dist))
+        via = dist[b, node] + access[block][b]  # from the node to the source's door
+        left = limit - via  # what is left for the walk from the place to the node
+        ok = left >= 0
+        b, node, via, left = b[ok], node[ok], via[ok], left[ok]
+        end = np.searchsorted(keys, node * span + np.minimum(left, span - 0.5) + slack, side="right")
+        count = end - start[node]
+        total = int(count.sum())
+        if total == 0:
+            yield block, dist, empty
+            continue
+        at = np.repeat(start[node] - (np.cumsum(count) - count), count) + np.arange(total)
+        cost = np.repeat(via, count) + sorted_cost[at]
+        keep = cost <= limit  # exactly: the key search above only narrows
+        yield block, dist, (np.repeat(block[b], count)[keep], order[at][keep], cost[keep])

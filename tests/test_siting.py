@@ -14,8 +14,9 @@ from scipy import sparse
 
 from carecircles._errors import DataIssues, InputError
 from carecircles.analysis import assess, load_inputs, nearest_facilities
-from carecircles.covering import exact_max_cover, exact_set_cover, greedy_max_cover
-from carecircles.siting import SitingOptions, _demand, _locked, candidate_sites, coverage_matrix, site
+from carecircles.candidates import candidate_sites
+from carecircles.covering import coverage_matrix, exact_max_cover, exact_set_cover, greedy_max_cover
+from carecircles.siting import SitingOptions, _demand, _locked, site
 
 
 def covered_weight(matrix, weight, chosen):
@@ -46,8 +47,9 @@ def test_greedy_within_one_minus_one_over_e_of_exact(case):
     chosen, gains, _ = greedy_max_cover(matrix, weight, k=k)
     assert covered_weight(matrix, weight, chosen) == pytest.approx(sum(gains))
     best = brute_force_best(matrix, weight, k)
-    _, exact = exact_max_cover(matrix, weight, k)
-    assert exact == pytest.approx(best)  # the integer program is right
+    exact = exact_max_cover(matrix, weight, k)
+    assert exact.objective == pytest.approx(best)  # the integer program is right
+    assert exact.proven and exact.bound == pytest.approx(best)
     assert sum(gains) >= (1 - 1 / np.e) * best - 1e-9
     assert sum(gains) <= best + 1e-9
 
@@ -58,8 +60,8 @@ def test_greedy_equals_exact_on_disjoint_sets():
     weight = np.array([5, 5, 5, 1, 1, 1, 9, 9, 9, 2, 2, 2], dtype=float)
     chosen, gains, _ = greedy_max_cover(matrix, weight, k=2)
     assert chosen == [2, 0] and gains == [27.0, 15.0]
-    _, exact = exact_max_cover(matrix, weight, 2)
-    assert exact == 42.0
+    exact = exact_max_cover(matrix, weight, 2)
+    assert exact.objective == 42.0 and sorted(exact.chosen) == [0, 2] and exact.proven
 
 
 def test_greedy_stops_and_groups():
@@ -78,8 +80,9 @@ def test_set_cover_is_minimal():
     matrix = sparse.csr_matrix(
         np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 1]], dtype=float)
     )
-    chosen = exact_set_cover(matrix, np.ones(4))
-    assert len(chosen) == 2
+    result = exact_set_cover(matrix, np.ones(4))
+    chosen = list(result.chosen)
+    assert len(chosen) == 2 and result.objective == 2 and result.proven
     assert (np.asarray(matrix[chosen].sum(axis=0)).ravel() > 0).all()
 
 
@@ -98,7 +101,16 @@ def test_coverage_matrix_rows_equal_the_engine(inputs, standard_id):
     demand = _demand(inputs, standard, locked, options)
     network = inputs.networks[standard.mode]
     candidates, _ = candidate_sites(inputs, network, options)
-    matrix = coverage_matrix(standard, network, candidates, demand, inputs.config.options)
+    matrix = coverage_matrix(
+        standard,
+        network,
+        candidates["x"].to_numpy(),
+        candidates["y"].to_numpy(),
+        demand.x,
+        demand.y,
+        snap_radius_m=inputs.config.options.snap_radius_m,
+        facility_snap_radius_m=inputs.config.options.facility_snap_radius_m,
+    )
     assert matrix.nnz < 0.2 * matrix.shape[0] * matrix.shape[1]  # sparse, not dense
     rng = np.random.default_rng(1)
     picks = rng.choice(len(candidates), size=8, replace=False)
@@ -146,7 +158,12 @@ def test_three_township_clinics_raise_rural_share_as_recomputed(inputs):
     sc = result.scenarios
     assert (sc["covered_planned"] >= sc["covered_existing"] - 1e-6).all()
     assert (sc["covered_proposed"] >= sc["covered_planned"] - 1e-6).all()
-    assert result.exact["greedy_over_optimal"] >= 1 - 1 / np.e
+    exact = result.exact
+    best, cover_all = exact["max_cover"], exact["set_cover"]
+    assert best["status"] == "optimal" and best["proven_optimal"] and best["gap"] == 0
+    assert best["covered"] == best["bound"] >= exact["greedy_covered"] == pytest.approx(gained, abs=0.5)
+    assert exact["greedy_share_of_bound"] >= 1 - 1 / np.e
+    assert cover_all["proven_optimal"] and cover_all["sites_needed"] == len(cover_all["sites"]) >= 3
     # the catchments carry exactly the people each site newly covers
     np.testing.assert_allclose(
         result.catchments.set_index("facility_id")["population"].sort_index(),
@@ -272,7 +289,7 @@ def test_run_with_a_siting_section(tmp_path):
 
 @pytest.mark.slow
 def test_upgrade_ranking_reach_equals_engine_alone(inputs):
-    from carecircles.siting import upgrade_ranking
+    from carecircles.siting_tables import upgrade_ranking
 
     standard = next(s for s in inputs.config.standards if s.id == "rural-30min")
     locked = _locked(inputs.facilities, True)

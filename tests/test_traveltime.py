@@ -12,7 +12,12 @@ from scipy.spatial import cKDTree
 from carecircles._errors import DataIssues
 from carecircles.network import Network, build_network
 from carecircles.roads import RoadEdges
-from carecircles.traveltime import nearest_facility_costs, offroad_cost_per_metre, place_costs
+from carecircles.traveltime import (
+    nearest_facility_costs,
+    offroad_cost_per_metre,
+    pair_costs,
+    place_costs,
+)
 
 UTM = CRS.from_epsg(32652)
 
@@ -109,6 +114,160 @@ def test_place_costs_equal_brute_force(case, places):
         if expected > limit:
             expected = np.inf
         assert result.cost[i] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
+def reference_pair_costs(n, edges, x, y, sx, sy, px, py, *, weight, limit, radius, source_radius, direct):
+    """Per source, networkx Dijkstra to its road node; then each place's walk legs, by hand."""
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_weighted_edges_from(edges)
+    back = g.reverse(copy=True)
+    per_m = offroad_cost_per_metre(weight)
+    expected = {}
+    for s in range(len(sx)):
+        d = np.hypot(x - sx[s], y - sy[s])
+        node = int(np.argmin(d))
+        if d[node] > source_radius:
+            continue  # a source off the network is not used, not even on foot
+        to_s = nx.single_source_dijkstra_path_length(back, node)
+        door = max(d[node] * per_m, 1e-6)
+        for i in range(len(px)):
+            dp = np.hypot(x - px[i], y - py[i])
+            pnode = int(np.argmin(dp))
+            cost = np.inf
+            if dp[pnode] <= radius and pnode in to_s:
+                cost = dp[pnode] * per_m + to_s[pnode] + door
+            walk = np.hypot(sx[s] - px[i], sy[s] - py[i])
+            if direct and walk <= radius:
+                cost = min(cost, walk * per_m)
+            if np.isfinite(cost) and cost <= limit:
+                expected[(s, i)] = cost
+    return expected
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    graphs(),
+    st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 5000)), min_size=1, max_size=25),
+    st.sampled_from(["seconds", "metres"]),
+    st.booleans(),
+)
+def test_pair_costs_equal_networkx_per_source(case, places, weight, direct):
+    n, edges, x, y, sx, sy, limit = case
+    # metres differ from seconds, so the wrong matrix or walking rate would show
+    metres = [(u, v, 3.7 * w) for u, v, w in edges]
+    network = make_network(n, edges, x, y)
+    network = Network(
+        mode="test",
+        x=x,
+        y=y,
+        seconds=network.seconds,
+        metres=make_network(n, metres, x, y).seconds,
+        tree=network.tree,
+        crs=UTM,
+    )
+    px, py = np.array(places, dtype=float).T + np.array([[0.1414213562], [0.1732050807]])
+    limit = limit if weight == "seconds" else 3.7 * limit
+    rows, cols, cost = pair_costs(
+        network,
+        sx,
+        sy,
+        px,
+        py,
+        weight=weight,
+        limit=limit,
+        snap_radius_m=800.0,
+        facility_snap_radius_m=600.0,
+        direct_walk=direct,
+    )
+    expected = reference_pair_costs(
+        n,
+        metres if weight == "metres" else edges,
+        x,
+        y,
+        sx,
+        sy,
+        px,
+        py,
+        weight=weight,
+        limit=limit,
+        radius=800.0,
+        source_radius=600.0,
+        direct=direct,
+    )
+    got = {(int(r), int(c)): float(v) for r, c, v in zip(rows, cols, cost, strict=True)}
+    assert len(got) == len(rows)  # one entry per pair
+    assert set(got) == set(expected)
+    for pair, value in expected.items():
+        assert got[pair] == pytest.approx(value, rel=1e-9, abs=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(graphs(), st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 5000)), min_size=1, max_size=20))
+def test_pair_costs_minimum_is_the_nearest_facility_cost(case, places):
+    """The cheapest pair of each place is what place_costs reports for the facility set."""
+    n, edges, x, y, fx, fy, limit = case
+    network = make_network(n, edges, x, y)
+    px, py = np.array(places, dtype=float).T + np.array([[0.1414213562], [0.1732050807]])
+    costs = nearest_facility_costs(network, fx, fy, limit=limit, snap_radius_m=700.0)
+    nearest = place_costs(network, costs, px, py, fx, fy, snap_radius_m=900.0)
+    _, cols, cost = pair_costs(
+        network, fx, fy, px, py, limit=limit, snap_radius_m=900.0, facility_snap_radius_m=700.0
+    )
+    best = np.full(len(px), np.inf)
+    np.minimum.at(best, cols, cost)
+    np.testing.assert_allclose(best, nearest.cost, rtol=1e-9, atol=1e-6)
+
+
+def test_pair_costs_many_sources_in_chunks(monkeypatch):
+    """A chunk of one source at a time gives the same pairs as one pass; duplicates stay apart."""
+    import carecircles.traveltime as tt
+
+    rng = np.random.default_rng(7)
+    n = 60
+    x, y = rng.uniform(0, 3000, n), rng.uniform(0, 3000, n)
+    edges = [
+        (u, v, float(rng.uniform(20, 200)))
+        for u in range(n)
+        for v in range(n)
+        if u != v and rng.random() < 0.08
+    ]
+    network = make_network(n, edges, x, y)
+    sx, sy = rng.uniform(0, 3000, 12), rng.uniform(0, 3000, 12)
+    sx[5], sy[5] = sx[2], sy[2]  # two sources at the same place: both get their pairs
+    px, py = rng.uniform(0, 3000, 200), rng.uniform(0, 3000, 200)
+    kwargs = {"limit": 900.0, "snap_radius_m": 400.0, "facility_snap_radius_m": 400.0}
+
+    def by_pair(result):
+        rows, cols, cost = result
+        order = np.lexsort((cols, rows))
+        return rows[order], cols[order], cost[order]
+
+    whole = by_pair(pair_costs(network, sx, sy, px, py, **kwargs))
+    monkeypatch.setattr(tt, "_CHUNK_CELLS", n)  # one source per Dijkstra call
+    chunked = by_pair(pair_costs(network, sx, sy, px, py, **kwargs))
+    for a, b in zip(whole, chunked, strict=True):
+        np.testing.assert_array_equal(a, b)
+    expected = reference_pair_costs(
+        n,
+        edges,
+        x,
+        y,
+        sx,
+        sy,
+        px,
+        py,
+        weight="seconds",
+        limit=900.0,
+        radius=400.0,
+        source_radius=400.0,
+        direct=True,
+    )
+    assert sorted(expected) == list(zip(chunked[0].tolist(), chunked[1].tolist(), strict=True))
+    np.testing.assert_allclose(chunked[2], [expected[p] for p in sorted(expected)], rtol=1e-12)
+    assert len(whole[0]) > 100
+    np.testing.assert_array_equal(whole[1][whole[0] == 2], whole[1][whole[0] == 5])
+    np.testing.assert_array_equal(whole[2][whole[0] == 2], whole[2][whole[0] == 5])
 
 
 def test_inclusive_threshold_and_limit():
