@@ -12,10 +12,11 @@ import shapely
 from pyproj import CRS
 
 from carecircles import assessment
-from carecircles._crs import utm_crs
+from carecircles._crs import project_lonlat, utm_crs
 from carecircles._errors import DataIssues, InputError
 from carecircles._progress import Progress
 from carecircles.boundaries import read_zones
+from carecircles.capacity import Capacity, Decay, reachable_capacity
 from carecircles.catchments import LEVELS, Catchments, catchments
 from carecircles.facilities import open_mask, read_facilities
 from carecircles.nearest import NearestFacilities
@@ -51,9 +52,12 @@ class StudyResult:
         Covered and uncovered populated areas per time standard (EPSG:4326).
     facilities
         Facilities read (EPSG:4326) with ``used`` and ``road_distance_m``.
-    catchments, presence, ratios
+    catchments, presence, ratios, capacity
         The plan indicators beyond the circles (when computed): who each township centre and
-        county hospital serves and their load; the presence rules; the resource ratios.
+        county hospital serves and their load; the presence rules; the resource ratios;
+        capacity-aware access (E2SFCA).
+    cells
+        The population places the figures were counted on (local CRS).
     """
 
     config: StudyConfig
@@ -69,6 +73,8 @@ class StudyResult:
     catchments: Catchments | None = None
     presence: Presence | None = None
     ratios: Ratios | None = None
+    capacity: Capacity | None = None
+    cells: PopulationCells | None = None
 
     @property
     def gaps(self) -> gpd.GeoDataFrame:
@@ -240,9 +246,9 @@ def assess(
         if areas
         else gpd.GeoDataFrame(columns=["standard", "status", "geometry"], crs=4326)
     )
-    found, present, ratios = None, None, None
+    found, present, ratios, capacity = None, None, None, None
     if indicators:
-        with progress.step("Plan indicators (presence, ratios, catchments and load)"):
+        with progress.step("Plan indicators (presence, ratios, catchments and load, capacity)"):
             resources = resource_values(facilities, issues, config.facilities)
             present = presence(
                 facilities,
@@ -275,8 +281,11 @@ def assess(
                 load_factor=config.scorecard.load_factor,
                 polygons=polygons,
             )
+            capacity = _capacity(inputs, nearest, resources, issues)
             if villages is not None:
                 villages = _with_indicators(villages, facilities, found, present)
+                if capacity is not None and capacity.village_access is not None:
+                    villages[f"{capacity.resource}_access_per_1000"] = np.round(capacity.village_access, 3)
     facilities["road_distance_m"] = nearest.road_distance_of_facilities()
     facilities["counted"] = facilities["used"] & ~facilities["facility_id"].isin(nearest.unsnapped)
     return StudyResult(
@@ -293,6 +302,8 @@ def assess(
         catchments=found,
         presence=present,
         ratios=ratios,
+        capacity=capacity,
+        cells=cells,
     )
 
 
@@ -306,6 +317,55 @@ def catchment_mode(config: StudyConfig) -> str:
     township = [s for s in timed if set(s.facility_types) & set(LEVELS["township"])]
     rural = [s for s in township if s.zone_type == "rural"]
     return (rural or township or timed)[0].mode if timed else "walk"
+
+
+def _capacity(
+    inputs: StudyInputs, nearest: NearestFacilities, resources: pd.DataFrame, issues: DataIssues
+) -> Capacity | None:
+    """E2SFCA of the configured resource over the configured (or first) time standard."""
+    config = inputs.config
+    options = config.scorecard.capacity
+    timed = [s for s in config.standards if s.metric == "time"]
+    standard = next((s for s in timed if s.id == options.standard), timed[0] if timed else None)
+    if standard is None:
+        return None
+    bands = options.bands(standard.threshold)
+    try:
+        decay = Decay(
+            threshold_s=standard.threshold_seconds,
+            bounds_s=tuple(60.0 * minutes for minutes, _ in bands),
+            weights=tuple(weight for _, weight in bands),
+        )
+    except ValueError as exc:
+        raise InputError(str(exc), path=config.source, field="scorecard.capacity.decay") from None
+    rows = nearest.selection(frozenset(standard.facility_types))
+    villages = inputs.villages
+    village_xy = (
+        None if villages is None else project_lonlat(villages.geometry.x, villages.geometry.y, inputs.crs)
+    )
+    found = reachable_capacity(
+        inputs.networks[standard.mode],
+        (nearest.fx[rows], nearest.fy[rows]),
+        resources[options.resource].to_numpy(dtype=float)[rows],
+        inputs.cells,
+        len(inputs.zones),
+        resource=options.resource,
+        standard=standard.id,
+        decay=decay,
+        snap_radius_m=config.options.snap_radius_m,
+        facility_snap_radius_m=config.options.facility_snap_radius_m,
+        village_xy=village_xy,
+    )
+    if found.without_value:
+        issues.add(
+            "warning",
+            config.facilities,
+            f"capacity-aware access ({standard.id}): {found.without_value} of {found.facilities} open "
+            f"facilities of its types have no {options.resource} value and are left out (not counted as 0)",
+            field=options.resource,
+            action="excluded",
+        )
+    return found
 
 
 def _with_indicators(

@@ -189,7 +189,7 @@ def tenths_up(seconds: NDArray[np.float64]) -> NDArray[np.float64]:
 
     (A village at 30 min 2 s shows 30.1, not 30.0 beside "not covered".) ``nan`` stays.
     """
-    return np.ceil(np.asarray(seconds, dtype=float) / 6.0 - 1e-6) / 10.0
+    return np.ceil(np.asarray(seconds, dtype=float) / 6.0 - 1e-6) / 10.0 + 0.0  # + 0.0: no -0.0
 
 
 def route_minutes(route: Route) -> dict[str, NDArray[np.float64]]:

@@ -20,6 +20,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
+from carecircles.network import Network
+from carecircles.population import PopulationCells
+from carecircles.traveltime import pair_costs
+
 #: Access and ratios are given per this many residents.
 PER_RESIDENTS = 1000.0
 
@@ -286,3 +290,93 @@ def zone_access(access: ArrayLike, population: ArrayLike, zone: ArrayLike, n_zon
     county_mean = float(total.sum() / everyone) if everyone > 0 else float("nan")
     county_zero = float(at_zero.sum() / everyone) if everyone > 0 else float("nan")
     return ZoneAccess(people, mean, share, county_mean, county_zero)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Capacity-aware access of a study: per place, per village, per zone.
+
+    Attributes
+    ----------
+    resource, standard
+        The supply (``beds`` …) and the id of the time standard whose mode and threshold bound
+        the catchments.
+    decay
+        The distance decay used.
+    access
+        Access per population place (resources per 1,000 residents).
+    village_access
+        Access of each village point (step 2 with the facilities' ratios), or ``None``.
+    zones
+        Per zone and county: people, population-weighted mean access, share of people at 0.
+    facilities, without_value, reaching_no_one
+        Facilities of the standard's types that are open; of these, those without a value of
+        the resource (left out); those whose catchment holds no one.
+    """
+
+    resource: str
+    standard: str
+    decay: Decay
+    access: NDArray[np.float64]
+    village_access: NDArray[np.float64] | None
+    zones: ZoneAccess
+    facilities: int
+    without_value: int
+    reaching_no_one: int
+
+
+def reachable_capacity(
+    network: Network,
+    facility_xy: tuple[NDArray[np.float64], NDArray[np.float64]],
+    supply: NDArray[np.float64],
+    places: PopulationCells,
+    n_zones: int,
+    *,
+    resource: str,
+    standard: str,
+    decay: Decay,
+    snap_radius_m: float,
+    facility_snap_radius_m: float,
+    village_xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+) -> Capacity:
+    """E2SFCA on a study's network: facility × place travel times within the decay's threshold.
+
+    Travel times follow the assessment's rules (:func:`carecircles.traveltime.pair_costs`: walk
+    to the road, network, walk to the door, or the straight walk nearby). Facilities with no
+    value (``nan`` supply) are left out; the caller reports them.
+    """
+    known = np.isfinite(supply)
+    fx, fy = facility_xy[0][known], facility_xy[1][known]
+
+    def pairs(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[NDArray, NDArray, NDArray]:
+        found = pair_costs(
+            network,
+            fx,
+            fy,
+            x,
+            y,
+            limit=decay.threshold_s + 1e-6,
+            snap_radius_m=snap_radius_m,
+            facility_snap_radius_m=facility_snap_radius_m,
+        )
+        return found[0], found[1], np.minimum(found[2], decay.threshold_s)  # inclusive, as assessed
+
+    rows, cols, cost = pairs(places.x, places.y)
+    ratios = facility_ratios(supply[known], places.population, rows, cols, cost, decay=decay)
+    access = e2sfca(supply[known], places.population, rows, cols, cost, decay=decay)
+    villages = None
+    if village_xy is not None:
+        v_rows, v_cols, v_cost = pairs(*village_xy)
+        weight = decay.weight(v_cost) * np.nan_to_num(ratios[v_rows])
+        villages = np.bincount(v_cols, weights=weight, minlength=len(village_xy[0])).astype(float)
+    return Capacity(
+        resource=resource,
+        standard=standard,
+        decay=decay,
+        access=access,
+        village_access=villages,
+        zones=zone_access(access, places.population, places.zone, n_zones),
+        facilities=len(supply),
+        without_value=int((~known).sum()),
+        reaching_no_one=int(np.isnan(ratios).sum()),
+    )

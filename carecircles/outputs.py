@@ -60,6 +60,8 @@ def write_outputs(result: StudyResult, out_dir: Path, lang: str = "zh") -> dict[
         "gaps": out_dir / "gaps.geojson",
         "catchments": out_dir / "catchments.csv",
         "catchment_areas": out_dir / "catchments.geojson",
+        "capacity": out_dir / "capacity.csv",
+        "capacity_raster": out_dir / "capacity.tif",
         "data_issues": out_dir / "data_issues.csv",
         "manifest": out_dir / "manifest.json",
     }
@@ -87,6 +89,13 @@ def write_outputs(result: StudyResult, out_dir: Path, lang: str = "zh") -> dict[
     else:
         paths.pop("catchments")
         paths.pop("catchment_areas")
+    if result.capacity is not None:
+        write_csv(capacity_report(result), paths["capacity"])
+        if result.capacity is not None and not _write_access_raster(result, paths["capacity_raster"]):
+            paths.pop("capacity_raster")
+    else:
+        paths.pop("capacity")
+        paths.pop("capacity_raster")
     write_csv(result.issues.to_frame(), paths["data_issues"])
     manifest = run_manifest(result, {k: v for k, v in paths.items() if k != "manifest"})
     paths["manifest"].write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -129,6 +138,54 @@ def catchment_report(found: Catchments) -> pd.DataFrame:
     table["mean_minutes"] = table["mean_minutes"].round(1)
     table["max_minutes"] = tenths_up(table["max_minutes"].to_numpy(dtype=float) * 60)
     return table
+
+
+def capacity_report(result: StudyResult) -> pd.DataFrame:
+    """Per zone and county: people, mean reachable resource per 1,000 (E2SFCA), share with none."""
+    found = result.capacity
+    assert found is not None
+    zones = result.zones
+    frame = pd.DataFrame(
+        {
+            "zone_code": [*zones["zone_code"], "ALL"],
+            "zone_name": [*zones["zone_name"], ""],
+            "population": np.round([*found.zones.people, found.zones.people.sum()], 0),
+            f"{found.resource}_access_per_1000": np.round([*found.zones.mean, found.zones.county_mean], 3),
+            "share_with_none": np.round([*found.zones.share_zero, found.zones.county_share_zero], 4),
+        }
+    )
+    frame.insert(0, "standard", found.standard)
+    frame.insert(0, "resource", found.resource)
+    return frame
+
+
+def _write_access_raster(result: StudyResult, path: Path) -> bool:
+    """Write the access of every population cell as a GeoTIFF (float32, nodata where no people)."""
+    import rasterio
+
+    cells, found = result.cells, result.capacity
+    if cells is None or found is None or cells.grid is None or cells.row is None or cells.col is None:
+        return False
+    grid = cells.grid
+    band = np.full(grid.shape, -1.0, dtype=np.float32)
+    band[cells.row, cells.col] = found.access
+    profile = {
+        "driver": "GTiff",
+        "height": grid.shape[0],
+        "width": grid.shape[1],
+        "count": 1,
+        "dtype": "float32",
+        "crs": grid.crs,
+        "transform": grid.transform,
+        "nodata": -1.0,
+        "compress": "deflate",
+    }
+    with rasterio.open(path, "w", **profile) as out:
+        out.write(band, 1)
+        out.update_tags(
+            1, resource=found.resource, unit="per 1000 residents", method="E2SFCA", standard=found.standard
+        )
+    return True
 
 
 def _pad(text: str, width: int, *, left: bool = False) -> str:

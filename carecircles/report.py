@@ -5,6 +5,7 @@ Self-contained (inline CSS and SVG, no script), Chinese by default, printable.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from carecircles import __version__
-from carecircles._encode import html_text, markdown_text
+from carecircles._encode import html_text, markdown_text, percent
 from carecircles.analysis import StudyResult
 from carecircles.catchments import Catchments
 from carecircles.scorecard import study_scorecard
@@ -94,6 +95,12 @@ _T = {
         "load_ok": "正常",
         "load_not assessed": "未评估",
         "unassigned": "无道路可达（未分配）人口：{n}",
+        "capacity": "可及资源（E2SFCA）",
+        "capacity_intro": "每个区域居民在{standard}时限内可及的{resource}（每千人），按两步移动搜索法（E2SFCA）"
+        "计算：每个机构的{resource}数除以其时限内（按 Luo & Qi 2009 距离衰减加权）的人口，"
+        "再按衰减加权累加到每个栅格。",
+        "access": "每千人可及",
+        "share_none": "无可及人口占比",
     },
     "en": {
         "report": "Access standards report",
@@ -170,6 +177,12 @@ _T = {
         "load_ok": "normal",
         "load_not assessed": "not assessed",
         "unassigned": "people with no road access (not assigned): {n}",
+        "capacity": "Capacity-aware access (E2SFCA)",
+        "capacity_intro": "{resource} per 1,000 that each zone's residents reach within {standard}, by the "
+        "enhanced two-step floating catchment (E2SFCA): each facility's {resource} divided by the people within its "
+        "threshold (weighted by the Luo & Qi 2009 decay), summed back to every cell with the same weights.",
+        "access": "per 1,000 reachable",
+        "share_none": "people reaching none",
     },
 }
 _MAX_ISSUES = 50
@@ -240,6 +253,8 @@ def build_report(
     _village_section(result, t, h, md)
     if result.catchments is not None:
         _catchment_section(result.catchments, t, h, md)
+    if result.capacity is not None:
+        _capacity_section(result, t, h, md)
     for siting in sitings:
         _siting_section(siting, t, h, md)
     _issue_section(result, t, h, md)
@@ -345,6 +360,40 @@ def _catchment_section(found: Catchments, t: dict[str, str], h: list[str], md: l
             note = t["unassigned"].format(n=f"{found.unassigned[str(level)]:,.0f}")
             h.append(f"<p>{_e(note)}</p>")
             md.append(f"{_m(note)}\n")
+
+
+def _capacity_section(result: StudyResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
+    found = result.capacity
+    assert found is not None
+    h.append(f"<h2>{t['capacity']}</h2>")
+    md.append(f"## {t['capacity']}\n")
+    resource = t.get(found.resource, found.resource)
+    intro = t["capacity_intro"].format(standard=found.standard, resource=resource)
+    h.append(f"<p>{_e(intro)}</p>")
+    md.append(f"{_m(intro)}\n")
+    zones = result.zones
+    rows = [
+        [name, code, f"{people:,.0f}", _cut2(mean), percent(share) if people > 0 else "—"]
+        for name, code, people, mean, share in zip(
+            zones["zone_name"],
+            zones["zone_code"],
+            found.zones.people,
+            found.zones.mean,
+            found.zones.share_zero,
+            strict=True,
+        )
+    ]
+    rows.append(
+        [t["all"], "ALL", f"{found.zones.people.sum():,.0f}", _cut2(found.zones.county_mean),
+         percent(found.zones.county_share_zero)]
+    )  # fmt: skip
+    headers = [t["zone"], t["id"], t["population"], t["access"], t["share_none"]]
+    _table(headers, rows, {2, 3, 4}, h, md)
+
+
+def _cut2(value: float) -> str:
+    """Two decimals, cut rather than rounded up."""
+    return "—" if pd.isna(value) else f"{math.floor(value * 100 + 1e-9) / 100:.2f}"
 
 
 def _whole(value: float) -> str:

@@ -12,9 +12,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from carecircles._encode import percent
+from carecircles.capacity import Capacity
+from carecircles.plans import INDICATORS, PLANS, RatioTarget
 from carecircles.standards import Standard
 
 if TYPE_CHECKING:
@@ -118,6 +121,9 @@ def study_scorecard(result: StudyResult, lang: str = "zh") -> pd.DataFrame:
         rows += result.ratios.rows(lang)
     if result.catchments is not None:
         rows += load_rows(result.catchments.table, result.catchments.load_factor, lang)
+    if result.capacity is not None:
+        targets = result.ratios.targets if result.ratios is not None else {}
+        rows += capacity_rows(result.capacity, result.zones, targets, lang)
     return scorecard_frame(rows)
 
 
@@ -263,3 +269,80 @@ def _load_note(part: pd.DataFrame, listed: str, factor: float, lang: str) -> str
         f"figure of the level; county: {', '.join(county)}"
     )
     return text + (f"; above: {listed}" if listed else "")
+
+
+_RESOURCE_ZH = {
+    "beds": "床位",
+    "doctors": "执业（助理）医师",
+    "nurses": "注册护士",
+    "gps": "全科医生",
+    "pharmacists": "药师",
+}
+_E2SFCA_SOURCE = "Luo & Qi (2009), Health & Place 15(4): 1100–1107 (E2SFCA)"
+
+
+def capacity_rows(
+    capacity: Capacity, zones: pd.DataFrame, targets: dict[str, RatioTarget], lang: str = "zh"
+) -> list[dict[str, object]]:
+    """Row of capacity-aware access: every zone's reachable resource per 1,000 against the plan.
+
+    The plan's ratio for the resource (e.g. beds per 1,000) is applied to what people can
+    reach within the standard's threshold (E2SFCA), zone by zone: a zone passes when its
+    population-weighted mean access meets it. This reading is the tool's; the plans state the
+    ratio for the county. Without a plan figure the row has no pass/fail.
+    """
+    zh = lang == "zh"
+    target = next(
+        (t for t in targets.values() if INDICATORS[t.indicator].resource == capacity.resource), None
+    )
+    per_1000 = None if target is None else target.target * 1000.0 / target.per
+    people = capacity.zones.people > 0
+    mean = capacity.zones.mean
+    passing = int((mean[people] >= per_1000 - 1e-9).sum()) if per_1000 is not None else None
+    resource = _RESOURCE_ZH.get(capacity.resource, capacity.resource) if zh else capacity.resource
+    none = percent(capacity.zones.county_share_zero)
+    worst = np.argsort(np.where(people, mean, np.inf))[: min(3, int(people.sum()))]
+    lowest = ("、" if zh else ", ").join(f"{zones['zone_name'].iloc[i]} {mean[i]:.2f}" for i in worst)
+    note = (
+        f"每个区域居民在 {capacity.standard} 时限内可及的{resource}（E2SFCA，距离衰减 Luo & Qi 2009）；"
+        f"无任何可及{resource}的人口占 {none}；最低：{lowest}；规划指标按全县给出，逐区域比较为本工具的读法"
+        if zh
+        else f"{resource} per 1,000 that residents reach within {capacity.standard} (E2SFCA, Luo & Qi 2009 "
+        f"decay); people reaching none: {none}; lowest: {lowest}; the plan states the ratio for the county, "
+        "comparing zone by zone is this tool's reading"
+    )
+    if capacity.without_value:
+        note += (
+            f"；{capacity.without_value} 所机构无{resource}数，未计入"
+            if zh
+            else f"; {capacity.without_value} facilities without a {resource} figure left out"
+        )
+    shown = _floor2(capacity.zones.county_mean)
+    return [
+        indicator_row(
+            "capacity",
+            f"capacity.{capacity.resource}",
+            name_zh=f"可及{resource}（每千人，{capacity.standard}）",
+            name_en=f"reachable {capacity.resource} per 1,000 ({capacity.standard})",
+            target="—" if per_1000 is None else f"≥ {per_1000:g} / 1000",
+            actual=f"{shown} / 1000",
+            target_value=per_1000,
+            actual_value=capacity.zones.county_mean,
+            unit="per 1000 reachable",
+            passes=None if passing is None else passing == int(people.sum()),
+            zones_passing=passing,
+            zones_assessed=int(people.sum()) if passing is not None else None,
+            source=(_target_source(target) + "; " if target is not None else "") + _E2SFCA_SOURCE,
+            wording="" if target is None else target.wording,
+            note=note,
+        )
+    ]
+
+
+def _target_source(target: RatioTarget) -> str:
+    return PLANS[target.plan].source if target.plan else "study config (scorecard.targets)"
+
+
+def _floor2(value: float) -> str:
+    """Two decimals, cut (not rounded) so a figure is never shown above what it is."""
+    return "—" if not math.isfinite(value) else f"{math.floor(value * 100 + 1e-9) / 100:.2f}"
