@@ -96,8 +96,9 @@ _T = {
         "load_not assessed": "未评估",
         "unassigned": "无道路可达（未分配）人口：{n}",
         "capacity": "可及资源（E2SFCA）",
-        "capacity_intro": "每个区域居民在{standard}时限内可及的{resource}（每千人），按两步移动搜索法（E2SFCA）"
-        "计算：每个机构的{resource}数除以其时限内（按 Luo & Qi 2009 距离衰减加权）的人口，"
+        "capacity_intro": "每个区域居民在{standard}时限内可及的{resource}（每千人），"
+        "按两步移动搜索法（E2SFCA）计算：每个机构的{resource}数"
+        "除以其时限内（按 Luo & Qi 2009 距离衰减加权）的人口，"
         "再按衰减加权累加到每个栅格。",
         "access": "每千人可及",
         "share_none": "无可及人口占比",
@@ -179,8 +180,9 @@ _T = {
         "unassigned": "people with no road access (not assigned): {n}",
         "capacity": "Capacity-aware access (E2SFCA)",
         "capacity_intro": "{resource} per 1,000 that each zone's residents reach within {standard}, by the "
-        "enhanced two-step floating catchment (E2SFCA): each facility's {resource} divided by the people within its "
-        "threshold (weighted by the Luo & Qi 2009 decay), summed back to every cell with the same weights.",
+        "enhanced two-step floating catchment (E2SFCA): each facility's {resource} divided by the people "
+        "within its threshold (weighted by the Luo & Qi 2009 decay), summed back to every cell with the "
+        "same weights.",
         "access": "per 1,000 reachable",
         "share_none": "people reaching none",
     },
