@@ -339,6 +339,18 @@ def _capacity(
     except ValueError as exc:
         raise InputError(str(exc), path=config.source, field="scorecard.capacity.decay") from None
     rows = nearest.selection(frozenset(standard.facility_types))
+    supply = resources[options.resource].to_numpy(dtype=float)[rows]
+    if not np.isfinite(supply).any():
+        issues.add(
+            "warning",
+            config.facilities,
+            f"capacity-aware access ({standard.id}) not assessed: no open facility of its types has a "
+            f"{options.resource} value"
+            + (" (no such column)" if options.resource in resources.attrs.get("missing", ()) else ""),
+            field=options.resource,
+            action="skipped",
+        )
+        return None
     villages = inputs.villages
     village_xy = (
         None if villages is None else project_lonlat(villages.geometry.x, villages.geometry.y, inputs.crs)
@@ -346,7 +358,7 @@ def _capacity(
     found = reachable_capacity(
         inputs.networks[standard.mode],
         (nearest.fx[rows], nearest.fy[rows]),
-        resources[options.resource].to_numpy(dtype=float)[rows],
+        supply,
         inputs.cells,
         len(inputs.zones),
         resource=options.resource,

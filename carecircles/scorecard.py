@@ -124,6 +124,8 @@ def study_scorecard(result: StudyResult, lang: str = "zh") -> pd.DataFrame:
     if result.capacity is not None:
         targets = result.ratios.targets if result.ratios is not None else {}
         rows += capacity_rows(result.capacity, result.zones, targets, lang)
+    elif result.catchments is not None:  # indicators computed, but no resource figures to use
+        rows.append(_capacity_not_assessed(result.config.scorecard.capacity.resource, lang))
     return scorecard_frame(rows)
 
 
@@ -337,6 +339,27 @@ def capacity_rows(
             note=note,
         )
     ]
+
+
+def _capacity_not_assessed(resource: str, lang: str) -> dict[str, object]:
+    zh = lang == "zh"
+    name = _RESOURCE_ZH.get(resource, resource)
+    return indicator_row(
+        "capacity",
+        f"capacity.{resource}",
+        name_zh=f"可及{name}（每千人）",
+        name_en=f"reachable {resource} per 1,000",
+        target="—",
+        actual="—",
+        target_value=None,
+        actual_value=None,
+        unit="per 1000 reachable",
+        passes=None,
+        source=_E2SFCA_SOURCE,
+        note=f"未评估：机构表无{name}数"
+        if zh
+        else f"not assessed: no {resource} figures in the facility table",
+    )
 
 
 def _target_source(target: RatioTarget) -> str:

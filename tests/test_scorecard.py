@@ -8,9 +8,13 @@ import pandas as pd
 import pytest
 
 from carecircles._encode import percent
+from carecircles.analysis import run_study
+from carecircles.config import load_config
 from carecircles.outputs import write_outputs
 from carecircles.report import build_report
 from carecircles.scorecard import GROUPS, SCORECARD_COLUMNS, indicator_row, scorecard_frame, study_scorecard
+
+from _helpers import DATA, write_study
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +122,19 @@ def test_cli_prints_the_scorecard(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "规划指标" in done.stdout and "乡镇级中心服务负荷" in done.stdout
     assert (tmp_path / "o" / "scorecard.csv").exists()
+
+
+def test_a_facility_table_without_resources_is_not_assessed_never_zero(tmp_path):
+    table = pd.read_csv(DATA / "facilities" / "synthetic_jingyu_facilities.csv", dtype=str)
+    table = table.drop(columns=["beds", "doctors", "nurses", "gps", "pharmacists"])
+    path = tmp_path / "facilities.csv"
+    table.to_csv(path, index=False)
+    result = run_study(load_config(write_study(tmp_path, inputs__facilities={"path": str(path)})))
+    card = study_scorecard(result, "en").set_index("indicator")
+    for indicator in ("ratio.beds_per_1000", "ratio.doctors_per_1000", "load.township", "capacity.beds"):
+        assert pd.isna(card.loc[indicator, "passes"]), indicator
+        assert pd.isna(card.loc[indicator, "actual_value"]), indicator
+        assert "not assessed" in card.loc[indicator, "note"], indicator
+    assert bool(card.loc["rural-30min", "passes"]) is False  # the circles are still tested
+    messages = " ".join(result.issues.to_frame()["message"])
+    assert "capacity-aware access (rural-30min) not assessed" in messages
