@@ -131,3 +131,19 @@ def percent(share: float, digits: int = 1) -> str:
     if value < 100 and float(shown) == 100:
         return f">{100 - step:.{digits}f}%"
     return f"{shown}%"
+
+
+def decimals_down(value: float, digits: int = 2) -> str:
+    """Format a figure cut (not rounded) to ``digits`` decimals, so it never reads higher than it is.
+
+    ``—`` for a missing or infinite value.
+
+    Examples
+    --------
+    >>> decimals_down(7.249), decimals_down(4.0), decimals_down(float("nan"))
+    ('7.24', '4.00', '—')
+    """
+    if not math.isfinite(value):
+        return "—"
+    step = 10**digits
+    return f"{math.floor(value * step + 1e-9) / step:.{digits}f}"

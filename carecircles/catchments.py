@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 
 from carecircles.assessment import polygons_by_label
 from carecircles.nearest import NearestFacilities
+from carecircles.plans import LOAD_FACTOR
 from carecircles.population import PopulationCells
 from carecircles.presence import facility_zones
-from carecircles.schema import LOAD_FACTOR
 
 #: Facility types of each catchment level. Township level: the centres that run a 医共体's
 #: primary care (次中心, 中心卫生院, 乡镇卫生院 and its branches, 社区卫生服务中心 in towns);

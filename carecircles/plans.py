@@ -381,6 +381,10 @@ def plan_targets(plan: str, overrides: Mapping[str, float] | None = None) -> dic
 #: the 2.5 km service radius; a clinic serves only its nearest village, so none counts twice.
 VILLAGE_MATCH_M = 1000.0
 
+#: Default factor of the catchment load flag: people per bed or per doctor above this many
+#: times the county figure of the level (this tool's rule; no plan states one).
+LOAD_FACTOR = 1.5
+
 
 @dataclass(frozen=True)
 class PresenceRule:

@@ -5,7 +5,6 @@ Self-contained (inline CSS and SVG, no script), Chinese by default, printable.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from carecircles import __version__
-from carecircles._encode import html_text, markdown_text, percent
+from carecircles._encode import decimals_down, html_text, markdown_text, percent
 from carecircles.analysis import StudyResult
 from carecircles.catchments import Catchments
 from carecircles.scorecard import study_scorecard
@@ -375,7 +374,7 @@ def _capacity_section(result: StudyResult, t: dict[str, str], h: list[str], md: 
     md.append(f"{_m(intro)}\n")
     zones = result.zones
     rows = [
-        [name, code, f"{people:,.0f}", _cut2(mean), percent(share) if people > 0 else "—"]
+        [name, code, f"{people:,.0f}", decimals_down(mean), percent(share) if people > 0 else "—"]
         for name, code, people, mean, share in zip(
             zones["zone_name"],
             zones["zone_code"],
@@ -386,16 +385,11 @@ def _capacity_section(result: StudyResult, t: dict[str, str], h: list[str], md: 
         )
     ]
     rows.append(
-        [t["all"], "ALL", f"{found.zones.people.sum():,.0f}", _cut2(found.zones.county_mean),
+        [t["all"], "ALL", f"{found.zones.people.sum():,.0f}", decimals_down(found.zones.county_mean),
          percent(found.zones.county_share_zero)]
     )  # fmt: skip
     headers = [t["zone"], t["id"], t["population"], t["access"], t["share_none"]]
     _table(headers, rows, {2, 3, 4}, h, md)
-
-
-def _cut2(value: float) -> str:
-    """Two decimals, cut rather than rounded up."""
-    return "—" if pd.isna(value) else f"{math.floor(value * 100 + 1e-9) / 100:.2f}"
 
 
 def _whole(value: float) -> str:

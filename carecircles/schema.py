@@ -12,23 +12,17 @@ value that was probably meant. Nothing is coerced silently: ``"false"`` is not a
 
 from __future__ import annotations
 
-import codecs
 import difflib
 import itertools
-import re
 import typing
-import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AllowInfNan,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    Strict,
     StrictBool,
     StrictInt,
     StrictStr,
@@ -38,6 +32,31 @@ from pydantic import (
 from pydantic.dataclasses import dataclass
 
 from carecircles._errors import InputError
+from carecircles._schema_scorecard import (
+    ScorecardOptions,
+)
+from carecircles._schema_types import (
+    _FORBID,
+    _FORBID_DC,
+    _TYPES_WORDS,
+    CANDIDATE_KINDS,
+    DEFAULT_SITES,
+    DEFAULT_STANDARD_IDS,
+    MODES,
+    CandidateKind,
+    Encoding,
+    FacilityType,
+    FilePath,
+    Number,
+    Text,
+    _column,
+    _datum,
+    _doc,
+    _encoding_field,
+    _id_only,
+    _path_only,
+    safe_file_name,
+)
 from carecircles._schema_walk import (
     Allowed,
     dotted,
@@ -48,147 +67,10 @@ from carecircles._schema_walk import (
     suggest,
     translate,
 )
-from carecircles.coords import _DATUM_ALIASES, parse_datum
+from carecircles.coords import _DATUM_ALIASES
 from carecircles.network import _ALL_KNOWN_CLASSES as KNOWN_ROAD_CLASSES
-from carecircles.network import DEFAULT_SPEEDS_KMH
-from carecircles.plans import DEFAULT_PLAN, INDICATORS, PLANS, RESOURCES, VILLAGE_MATCH_M
+from carecircles.plans import INDICATORS
 from carecircles.standards import DEFAULT_STANDARDS, FACILITY_TYPES
-
-#: Travel modes with a default speed table (others may be defined under ``speeds``).
-MODES = tuple(DEFAULT_SPEEDS_KMH)
-#: Kinds of candidate site for siting.
-CANDIDATE_KINDS = ("villages", "zone_centres", "road_nodes")
-#: New sites proposed when ``k`` is not given, for time standards (distance standards: no limit).
-DEFAULT_SITES = 3
-#: Standards tested when the config lists none.
-DEFAULT_STANDARD_IDS = ("urban-15min", "rural-30min", "village-2.5km")
-
-_FORBID = ConfigDict(extra="forbid", frozen=True)
-_FORBID_DC = ConfigDict(extra="forbid")
-
-Number = Annotated[float, Strict(), AllowInfNan(False)]
-Text = Annotated[StrictStr, Field(min_length=1)]
-#: An input file, relative to the config file.
-FilePath = Annotated[Text, Field(description="a file path (text), relative to the config file")]
-
-
-_UNSAFE = re.compile(r'[/\\:*?"<>|]')
-_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
-#: Longest study name, in characters (CJK takes 3 bytes of a 255-byte file name).
-MAX_NAME_CHARS = 64
-
-
-def safe_file_name(text: str, fallback: str = "study") -> str:
-    r"""Make ``text`` usable as one file name on Linux, macOS and Windows; keep CJK.
-
-    The rule: Unicode NFKC (so full-width ``／`` becomes ``/``); ``/ \\ : * ? " < > |``,
-    control and other invisible characters and line breaks become ``_``; whitespace becomes
-    one space; runs of ``_`` and of ``.`` shrink to one; leading dots, spaces and ``_`` and
-    trailing dots and spaces go; at most :data:`MAX_NAME_CHARS` characters; a Windows device
-    name (``CON``, ``NUL``, ``COM1`` …) gets a ``_``; an empty result is ``fallback``.
-    The result has no path separator and cannot be ``.`` or ``..``.
-
-    Examples
-    --------
-    >>> safe_file_name("../../etc/靖宇县")
-    'etc_靖宇县'
-    >>> safe_file_name("my-county")
-    'my-county'
-    """
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join("_" if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in text)
-    text = _UNSAFE.sub("_", text)
-    text = re.sub(r"\s+", " ", text)
-    text = re.sub(r"\.{2,}", ".", text)
-    text = re.sub(r"_{2,}", "_", text)
-    text = text.lstrip(". _").rstrip(". ")
-    text = text[:MAX_NAME_CHARS].rstrip(". ")
-    if _RESERVED.match(text):
-        text += "_"
-    return text or fallback
-
-
-def _doc(text: str) -> dict[str, Any]:
-    """Say what a key does, for the README's reference (``description`` says what it takes)."""
-    return {"doc": text}
-
-
-def _encoding(value: str) -> str:
-    try:
-        return codecs.lookup(value).name
-    except LookupError:
-        raise ValueError("unknown text encoding") from None
-
-
-#: A text encoding Python knows (``gbk``, ``gb18030``, ``utf-8`` …), for layers without a .cpg.
-Encoding = Annotated[
-    StrictStr,
-    AfterValidator(_encoding),
-    Field(description="a text encoding, e.g. gbk, gb18030 or utf-8"),
-]
-
-
-def _column(what: str) -> Any:
-    """Return a column-name option (``None``: the column is found by common names)."""
-    return Field(
-        default=None, description="a column name (text)", json_schema_extra=_doc(f"the {what} column")
-    )
-
-
-def _encoding_field() -> Any:
-    """Return the ``encoding`` option of a layer read by GDAL or pandas."""
-    return Field(
-        default=None,
-        description="a text encoding, e.g. gbk, gb18030 or utf-8",
-        json_schema_extra=_doc("the encoding of a layer's text when it has no .cpg (default: detected)"),
-    )
-
-
-def _path_only(value: object) -> object:
-    """Read an input given as a bare path string as ``{path: ...}``."""
-    return {"path": value} if isinstance(value, str) else value
-
-
-def _id_only(key: str) -> typing.Callable[[object], object]:
-    def wrap(value: object) -> object:
-        return {key: value} if isinstance(value, str) else value
-
-    return wrap
-
-
-def _datum(value: str) -> str:
-    datum = parse_datum(value)
-    if datum is None or not value.strip():
-        raise ValueError("unknown datum")
-    return datum
-
-
-def _candidate_kind(value: str) -> str:
-    if value not in CANDIDATE_KINDS:
-        raise ValueError("unknown candidate kind")
-    return value
-
-
-def _facility_type(value: str) -> str:
-    if value not in FACILITY_TYPES:
-        raise ValueError("unknown facility type")
-    return value
-
-
-FacilityType = Annotated[
-    StrictStr,
-    AfterValidator(_facility_type),
-    Allowed(FACILITY_TYPES),
-    Field(description="a facility type (" + ", ".join(FACILITY_TYPES) + ")"),
-]
-CandidateKind = Annotated[
-    StrictStr,
-    AfterValidator(_candidate_kind),
-    Allowed(CANDIDATE_KINDS),
-    Field(description="a candidate kind: " + ", ".join(CANDIDATE_KINDS)),
-]
-_TYPES_WORDS = "a list of facility types (" + ", ".join(FACILITY_TYPES) + ")"
-
 
 # ---------------------------------------------------------------------------------------------
 # study, inputs, output
@@ -625,168 +507,6 @@ class SitingOptions:
         if self.k == "auto":
             return None if metric == "distance" else DEFAULT_SITES
         return self.k
-
-
-# ---------------------------------------------------------------------------------------------
-# scorecard: the plan whose targets count, and the indicators' options
-
-#: Default factor of the catchment load flag (people per bed or doctor above this × the county's).
-LOAD_FACTOR = 1.5
-#: Luo & Qi (2009) E2SFCA: the catchment cut in thirds of the threshold, weighted by a Gaussian.
-DEFAULT_DECAY_WEIGHTS = (1.0, 0.68, 0.22)
-
-_PLAN_WORDS = ", ".join(f"{k} ({p.code} {p.place.split()[0]})" for k, p in PLANS.items())
-
-
-def _plan_key(value: str) -> str:
-    if value not in PLANS:
-        raise ValueError("unknown plan")
-    return value
-
-
-def _resource(value: str) -> str:
-    if value not in RESOURCES:
-        raise ValueError("unknown resource")
-    return value
-
-
-PlanKey = Annotated[
-    StrictStr,
-    AfterValidator(_plan_key),
-    Allowed(PLANS),
-    Field(description="a plan: " + ", ".join(PLANS)),
-]
-Resource = Annotated[
-    StrictStr,
-    AfterValidator(_resource),
-    Allowed(RESOURCES),
-    Field(description="a resource: " + ", ".join(RESOURCES)),
-]
-IndicatorId = Annotated[StrictStr, Allowed(INDICATORS, name="indicator")]
-TargetFigure = Annotated[
-    Number,
-    Field(gt=0, description="a number greater than 0 (per 1,000 residents; gps_per_10000: per 10,000)"),
-]
-Band = Annotated[
-    tuple[
-        Annotated[Number, Field(gt=0, description="a number of minutes greater than 0")],
-        Annotated[Number, Field(gt=0, le=1, description="a weight greater than 0 and at most 1")],
-    ],
-    Field(description="a band [minutes, weight]"),
-]
-
-
-@dataclass(frozen=True, config=_FORBID_DC)
-class CapacityOptions:
-    """Capacity-aware access (E2SFCA): which resource is the supply, which standard, which decay.
-
-    Attributes
-    ----------
-    resource
-        The supply of each facility (beds, doctors …).
-    standard
-        The id of a time standard of the study whose mode and threshold bound the catchments
-        (``None``: the first time standard).
-    decay
-        ``[minutes, weight]`` bands, upper bounds inclusive, minutes increasing, weights not
-        increasing, the last band ending at the standard's threshold (``None``: Luo & Qi 2009,
-        thirds of the threshold weighted 1.0, 0.68, 0.22; see :meth:`bands`).
-    """
-
-    resource: Resource = Field(
-        default="beds",
-        description="a resource: " + ", ".join(RESOURCES),
-        json_schema_extra=_doc("the supply in capacity-aware access (E2SFCA)"),
-    )
-    standard: Text | None = Field(
-        default=None,
-        description="the id of a time standard listed under standards",
-        json_schema_extra={"default_text": "the first time standard"},
-    )
-    decay: tuple[Band, ...] | None = Field(
-        default=None,
-        description="a list of [minutes, weight] bands: minutes increasing (upper bounds, inclusive), "
-        "weights 0–1 not increasing, the last band ending at the standard's threshold",
-        json_schema_extra={"default_text": "Luo & Qi 2009: thirds of the threshold weighted 1.0, 0.68, 0.22"},
-    )
-
-    def bands(self, threshold_min: float) -> tuple[tuple[float, float], ...]:
-        """Return the decay bands for a standard's threshold (minutes): the given ones or the default.
-
-        Examples
-        --------
-        >>> CapacityOptions().bands(30)
-        ((10.0, 1.0), (20.0, 0.68), (30.0, 0.22))
-        """
-        if self.decay is not None:
-            return tuple((float(m), float(w)) for m, w in self.decay)
-        n = len(DEFAULT_DECAY_WEIGHTS)
-        return tuple((threshold_min * (k + 1) / n, weight) for k, weight in enumerate(DEFAULT_DECAY_WEIGHTS))
-
-
-@dataclass(frozen=True, config=_FORBID_DC)
-class ScorecardOptions:
-    """The ``scorecard`` section: whose targets count, and the options of the plan indicators.
-
-    Attributes
-    ----------
-    plan
-        The plan whose ratio targets (for its target year) the study is held to.
-    census_population
-        People of the county ratios instead of the study's own total (reported with the
-        difference).
-    targets
-        Ratio targets that replace (or add to) the plan's, by indicator id.
-    village_match_m
-        Presence rule: a village clinic with no village id serves the nearest village point
-        within this distance.
-    load_factor
-        Catchments: a facility is flagged when its people per bed or per doctor exceed this
-        times the county figure of its level.
-    capacity
-        Capacity-aware access (E2SFCA).
-    """
-
-    plan: PlanKey = Field(
-        default=DEFAULT_PLAN,
-        description="a plan: " + ", ".join(PLANS),
-        json_schema_extra=_doc(f"whose ratio targets count (its target year): {_PLAN_WORDS}"),
-    )
-    census_population: Number | None = Field(
-        default=None,
-        gt=0,
-        description="a number of people (more than 0)",
-        json_schema_extra={
-            "default_text": "the study's people",
-            **_doc(
-                "people of the county ratios (e.g. the census); the difference to the study's is reported"
-            ),
-        },
-    )
-    targets: dict[IndicatorId, TargetFigure] = Field(
-        default={},
-        description="a mapping {indicator: figure}",
-        json_schema_extra=_doc("replace or add a plan's ratio target"),
-    )
-    village_match_m: Number = Field(
-        default=VILLAGE_MATCH_M,
-        gt=0,
-        description="a distance in metres greater than 0",
-        json_schema_extra=_doc(
-            "presence: a village clinic with no village id serves the nearest village point within this"
-        ),
-    )
-    load_factor: Number = Field(
-        default=LOAD_FACTOR,
-        gt=0,
-        description="a number greater than 0",
-        json_schema_extra=_doc(
-            "catchments: flag a facility whose people per bed or doctor exceed this × the county's"
-        ),
-    )
-    capacity: CapacityOptions = Field(
-        default=CapacityOptions(), description="a mapping: resource, standard, decay"
-    )
 
 
 class ConfigFile(BaseModel):

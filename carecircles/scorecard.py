@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from carecircles._encode import percent
+from carecircles._encode import decimals_down, percent
 from carecircles.capacity import Capacity
 from carecircles.plans import INDICATORS, PLANS, RatioTarget
+from carecircles.ratios import resource_zh
 from carecircles.standards import Standard
 
 if TYPE_CHECKING:
@@ -273,13 +274,6 @@ def _load_note(part: pd.DataFrame, listed: str, factor: float, lang: str) -> str
     return text + (f"; above: {listed}" if listed else "")
 
 
-_RESOURCE_ZH = {
-    "beds": "床位",
-    "doctors": "执业（助理）医师",
-    "nurses": "注册护士",
-    "gps": "全科医生",
-    "pharmacists": "药师",
-}
 _E2SFCA_SOURCE = "Luo & Qi (2009), Health & Place 15(4): 1100–1107 (E2SFCA)"
 
 
@@ -301,7 +295,7 @@ def capacity_rows(
     people = capacity.zones.people > 0
     mean = capacity.zones.mean
     passing = int((mean[people] >= per_1000 - 1e-9).sum()) if per_1000 is not None else None
-    resource = _RESOURCE_ZH.get(capacity.resource, capacity.resource) if zh else capacity.resource
+    resource = resource_zh(capacity.resource) if zh else capacity.resource
     none = percent(capacity.zones.county_share_zero)
     worst = np.argsort(np.where(people, mean, np.inf))[: min(3, int(people.sum()))]
     lowest = ("、" if zh else ", ").join(f"{zones['zone_name'].iloc[i]} {mean[i]:.2f}" for i in worst)
@@ -319,7 +313,7 @@ def capacity_rows(
             if zh
             else f"; {capacity.without_value} facilities without a {resource} figure left out"
         )
-    shown = _floor2(capacity.zones.county_mean)
+    shown = decimals_down(capacity.zones.county_mean)
     return [
         indicator_row(
             "capacity",
@@ -343,7 +337,7 @@ def capacity_rows(
 
 def _capacity_not_assessed(resource: str, lang: str) -> dict[str, object]:
     zh = lang == "zh"
-    name = _RESOURCE_ZH.get(resource, resource)
+    name = resource_zh(resource)
     return indicator_row(
         "capacity",
         f"capacity.{resource}",
@@ -364,8 +358,3 @@ def _capacity_not_assessed(resource: str, lang: str) -> dict[str, object]:
 
 def _target_source(target: RatioTarget) -> str:
     return PLANS[target.plan].source if target.plan else "study config (scorecard.targets)"
-
-
-def _floor2(value: float) -> str:
-    """Two decimals, cut (not rounded) so a figure is never shown above what it is."""
-    return "—" if not math.isfinite(value) else f"{math.floor(value * 100 + 1e-9) / 100:.2f}"
