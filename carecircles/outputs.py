@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import platform
@@ -255,6 +256,7 @@ def run_manifest(result: StudyResult, outputs: dict[str, Path]) -> dict:
             for s in config.standards
         ],
         "options": {k: getattr(config.options, k) for k in config.options.__dataclass_fields__},
+        "scorecard": dataclasses.asdict(config.scorecard),
         "speeds_overrides": {k: dict(v) for k, v in config.speeds.items()},
         "counts": result.counts,
         "data_issues": {

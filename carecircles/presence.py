@@ -26,6 +26,7 @@ from scipy.spatial import cKDTree
 
 from carecircles._crs import project_lonlat, utm_crs
 from carecircles._errors import DataIssues
+from carecircles.facilities import open_mask
 from carecircles.plans import PRESENCE_RULES, VILLAGE_MATCH_M, PresenceRule
 from carecircles.standards import FACILITY_TYPES
 
@@ -208,7 +209,7 @@ def is_open(facilities: pd.DataFrame) -> np.ndarray:
     if "used" in facilities:
         return facilities["used"].fillna(False).to_numpy(dtype=bool)
     if "status" in facilities:
-        return facilities["status"].isin(("existing", "relocating")).to_numpy()
+        return open_mask(facilities["status"], include_planned=False)
     return np.ones(len(facilities), dtype=bool)
 
 
