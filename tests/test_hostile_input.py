@@ -237,7 +237,9 @@ def check_csv(out_dir: Path, names: dict[str, str]) -> None:
     assert cell(names["facility"]) in [r["name"] for r in rows("facilities.csv")]
     assert cell(names["village"]) in [r["name"] for r in rows("villages.csv")]
     assert cell(names["zone"]) in [r["zone_name"] for r in rows("zones.csv")]
-    for name in ("facilities.csv", "villages.csv", "zones.csv", "data_issues.csv"):
+    tables = sorted(p.name for p in out_dir.glob("*.csv"))
+    assert {"facilities.csv", "villages.csv", "zones.csv", "data_issues.csv", "scorecard.csv"} <= set(tables)
+    for name in tables:  # every table, the scorecard, catchments and capacity ones too
         for row in rows(name):
             for value in row.values():
                 assert not (value or "").startswith(FORMULA_STARTS), (name, value)
@@ -331,6 +333,9 @@ def test_hostile_files_through_the_cli_run_no_code_and_write_nothing_outside_out
     out = work / "output" / "hostile"
     check_report(browser, out, names)
     check_csv(out, names)
+    with (out / "catchments.csv").open(encoding="utf-8-sig", newline="") as f:
+        served = {row["name"] for row in csv.DictReader(f)}
+    assert PAYLOADS[0] in served  # the county hospital's catchment, its name as written
 
 
 def test_terminal_escape_sequences_in_names_are_made_visible(capsys):
