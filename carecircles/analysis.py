@@ -271,6 +271,7 @@ def assess(
                 issues=issues,
                 source=config.facilities,
             )
+            _check_census(config, float(people.sum()), issues)
             found = catchments(
                 nearest,
                 cells,
@@ -317,6 +318,22 @@ def catchment_mode(config: StudyConfig) -> str:
     township = [s for s in timed if set(s.facility_types) & set(LEVELS["township"])]
     rural = [s for s in township if s.zone_type == "rural"]
     return (rural or township or timed)[0].mode if timed else "walk"
+
+
+def _check_census(config: StudyConfig, study_people: float, issues: DataIssues) -> None:
+    """Warn when the census population is far from the study's own (a typo, 万 for 千 …)."""
+    census = config.scorecard.census_population
+    if census is None or study_people <= 0 or abs(census / study_people - 1) <= 0.2:
+        return
+    issues.add(
+        "warning",
+        config.source,
+        f"scorecard.census_population {census:,.0f} differs from the study's population "
+        f"{study_people:,.0f} by {census / study_people - 1:+.0%}: the county ratios use it; "
+        "check the figure (and the unit: people, not 万人)",
+        field="scorecard.census_population",
+        value=census,
+    )
 
 
 def _capacity(

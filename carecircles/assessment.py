@@ -109,6 +109,39 @@ def _finish(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     return frame.reindex(columns=ZONE_COLUMNS)
 
 
+def whole_people(zone_results: pd.DataFrame) -> pd.DataFrame:
+    """Return zone results in whole people, with the accounting exact after rounding.
+
+    ``population = covered_population + uncovered_population`` and ``uncovered_population =
+    reachable_uncovered_population + unreachable_population`` (people farther than the snap
+    radius from any road are uncovered, and counted apart as unreachable). Population and
+    covered population are rounded to whole people; the others are derived from them, so no
+    person appears or vanishes in rounding; each ``ALL`` row is the sum of its zone rows.
+    ``covered_share`` stays exact (for display with :func:`carecircles._encode.percent`).
+    Every output that shows people uses this table.
+    """
+    table = zone_results.copy()
+    table["population"] = table["population"].round(0)
+    table["covered_population"] = table["covered_population"].round(0)
+    table["uncovered_population"] = table["population"] - table["covered_population"]
+    table["unreachable_population"] = np.minimum(
+        table["unreachable_population"].round(0), table["uncovered_population"]
+    )
+    # each ALL row is the sum of its rounded zone rows, so a table never shows a zone with
+    # more people outside than its total
+    total = table["zone_code"] == "ALL"
+    columns = ["population", "covered_population", "uncovered_population", "unreachable_population"]
+    sums = table[~total].groupby("standard", sort=False)[columns].sum()
+    table.loc[total, columns] = sums.reindex(table.loc[total, "standard"]).to_numpy()
+    position = table.columns.get_loc("unreachable_population")
+    table.insert(
+        position,
+        "reachable_uncovered_population",
+        table["uncovered_population"] - table["unreachable_population"],
+    )
+    return table
+
+
 @dataclass(frozen=True)
 class VillageDistances:
     """Nearest fixed clinic and outreach point of each village, straight and by road."""

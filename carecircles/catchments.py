@@ -213,18 +213,31 @@ def _add_villages(
 
 
 def _load(frame: pd.DataFrame, factor: float) -> pd.DataFrame:
-    """People per bed and per doctor, the level's county figure, and the ``high`` flag."""
-    checks = []
+    """People per bed and per doctor, the level's county figure, and the load flag.
+
+    A resource counts for a level when any of its facilities has a figure for it. A facility
+    is ``high`` when a ratio it has a figure for exceeds ``factor`` × the county figure (a
+    figure of 0 with people to serve is an infinite ratio); ``ok`` only when it has every
+    counted figure and none is high; otherwise ``not assessed`` (never judged on the other
+    figure alone).
+    """
+    high = np.zeros(len(frame), dtype=bool)
+    complete = np.ones(len(frame), dtype=bool)
+    people = frame["population"].to_numpy(dtype=float)
     for resource, column in (("beds", "people_per_bed"), ("doctors", "people_per_doctor")):
         amount = frame[resource].to_numpy(dtype=float)
-        known = np.isfinite(amount) & (amount > 0)
+        known = np.isfinite(amount)
         with np.errstate(divide="ignore", invalid="ignore"):
-            frame[column] = np.where(known, frame["population"] / amount, np.nan)
+            ratio = np.where(
+                known & (amount > 0), people / amount, np.where(known & (people > 0), np.inf, 0.0)
+            )
+        frame[column] = np.where(known, ratio, np.nan)
         total = amount[known].sum()
-        county = frame["population"].to_numpy()[known].sum() / total if total > 0 else np.nan
+        county = people[known].sum() / total if total > 0 else np.nan
         frame[f"county_{column}"] = county
-        checks.append((known, frame[column].to_numpy() > factor * county))
-    assessed = checks[0][0] | checks[1][0]
-    high = (checks[0][0] & checks[0][1]) | (checks[1][0] & checks[1][1])
+        if known.any():
+            complete &= known
+            high |= known & (ratio > factor * county)
+    assessed = complete & np.isfinite(frame[["beds", "doctors"]].to_numpy(dtype=float)).any(axis=1)
     frame["load"] = np.where(high, "high", np.where(assessed, "ok", "not assessed"))
     return frame

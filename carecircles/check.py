@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from carecircles._encode import percent
+from carecircles._encode import percent, terminal_text
 from carecircles._errors import CareCirclesError, DataIssues, InputError
 from carecircles._tables import column_lookup, ensure_local_data, find_column, read_table
 from carecircles._yaml import load_yaml
@@ -152,7 +152,7 @@ def format_checklist(items: list[CheckItem], lang: str = "zh") -> str:
     lines = []
     for item in items:
         label = f"{_LABELS[item.what][0 if zh else 1]} · {_ASPECTS[item.aspect][0 if zh else 1]}"
-        lines.append(f"{_MARK[item.status]} {label}: {item.zh if zh else item.en}")
+        lines.append(f"{_MARK[item.status]} {label}: {terminal_text(item.zh if zh else item.en)}")
     failed = sum(not item.ok for item in items)
     warned = sum(item.status == "warn" for item in items)
     look = (f"，{warned} 项值得一看（!）" if zh else f", {warned} worth a look (!)") if warned else ""

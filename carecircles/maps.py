@@ -17,11 +17,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from carecircles._encode import html_text, script_json, text
+from carecircles._encode import html_text, percent, script_json, text
 from carecircles._offline import asset_text, make_offline
 from carecircles._page import DataLayer, RawMacro, feature, point, popup
 from carecircles.analysis import StudyResult
-from carecircles.assessment import applies
+from carecircles.assessment import applies, whole_people
 from carecircles.catchments import Catchments
 from carecircles.siting import SitingResult
 from carecircles.standards import FACILITY_TYPES, Standard
@@ -192,10 +192,9 @@ def build_map(
     shown: set[str] = set() if kinds & {"urban", "rural"} else {"urban", "rural"}
     if kinds & {"urban", "rural"}:
         shown.add("all")
+    people = whole_people(result.zone_results)  # the figures of zones.csv, report and CLI
     for standard in result.config.standards:
-        rows = result.zone_results[
-            (result.zone_results["standard"] == standard.id) & (result.zone_results["zone_code"] != "ALL")
-        ]
+        rows = people[(people["standard"] == standard.id) & (people["zone_code"] != "ALL")]
         if rows.empty:
             continue
         show = standard.metric == "time" and standard.zone_type not in shown
@@ -269,7 +268,7 @@ def _zone_layer(
     for z in merged.itertuples():
         share = z.covered_share
         verdict = t["na"] if pd.isna(z.passes) else (t["pass"] if z.passes else t["fail"])
-        share_text = "" if pd.isna(share) else f"{share:.1%}"
+        share_text = "" if pd.isna(share) else f"{percent(share)}"
         features.append(
             feature(
                 z.geometry.simplify(tolerance).__geo_interface__,
@@ -396,7 +395,14 @@ def _minutes_text(value: float, t: dict[str, str]) -> str:
 def _ratio(value: float, county: float, t: dict[str, str]) -> str:
     if pd.isna(value):
         return "—"
-    return f"{value:,.0f}" + ("" if pd.isna(county) else f"（{t['county_level']} {county:,.0f}）")
+    shown = "∞" if value == float("inf") else (f"{value:.1f}" if value < 10 else f"{value:,.0f}")
+    if pd.isna(county):
+        return shown
+    return (
+        f"{shown}（{t['county_level']} {county:,.0f}）"
+        if t["lang"] == "zh"
+        else f"{shown} ({t['county_level']} {county:,.0f})"
+    )
 
 
 def _village_layer(fmap: folium.Map, result: StudyResult, t: dict[str, str]) -> None:
@@ -629,7 +635,7 @@ def _siting_layers(fmap: folium.Map, siting: SitingResult, lang: str) -> None:
                 [
                     (t["zone"], row.zone_name),
                     (t["newly"], f"{row.newly_covered:,.0f}"),
-                    (t["cumulative"], f"{row.cumulative_share:.1%}"),
+                    (t["cumulative"], f"{percent(row.cumulative_share)}"),
                 ],
             ),
             tooltip=f"{row.facility_id} {row.name}",

@@ -17,8 +17,9 @@ import pandas as pd
 
 from carecircles._encode import percent, spreadsheet_safe, terminal_text
 from carecircles.analysis import StudyResult
-from carecircles.assessment import tenths_up
+from carecircles.assessment import tenths_up, whole_people
 from carecircles.catchments import Catchments
+from carecircles.presence import facility_zones
 from carecircles.scorecard import study_scorecard
 from carecircles.siting import SitingResult
 
@@ -76,6 +77,9 @@ def write_outputs(result: StudyResult, out_dir: Path, lang: str = "zh") -> dict[
     else:
         paths.pop("villages")
     facilities = result.facilities.drop(columns="geometry").copy()
+    where = facility_zones(result.facilities, result.zones)  # the zone each facility counts in
+    facilities.insert(facilities.columns.get_loc("type") + 1, "zone_code", where["zone_code"].to_numpy())
+    facilities.insert(facilities.columns.get_loc("zone_code") + 1, "zone_name", where["zone_name"].to_numpy())
     facilities["lon_wgs84"] = result.facilities.geometry.x.round(6)
     facilities["lat_wgs84"] = result.facilities.geometry.y.round(6)
     write_csv(facilities, paths["facilities"])
@@ -106,34 +110,24 @@ def write_outputs(result: StudyResult, out_dir: Path, lang: str = "zh") -> dict[
 def zone_report(result: StudyResult) -> pd.DataFrame:
     """Return the per-standard × zone table with whole people, as written to zones.csv.
 
-    The accounting holds exactly in the rounded file: ``population = covered_population +
-    uncovered_population`` and ``uncovered_population = reachable_uncovered_population +
-    unreachable_population`` (people farther than the snap radius from any road are uncovered,
-    and counted apart as unreachable). Population and covered population are rounded to whole
-    people; the other two are derived from them, so no person appears or vanishes in rounding.
+    See :func:`carecircles.assessment.whole_people`: the same figures as the report, the map
+    and the CLI show.
     """
-    table = result.zone_results.copy()
-    table["population"] = table["population"].round(0)
-    table["covered_population"] = table["covered_population"].round(0)
-    table["uncovered_population"] = table["population"] - table["covered_population"]
-    table["unreachable_population"] = np.minimum(
-        table["unreachable_population"].round(0), table["uncovered_population"]
-    )
-    position = table.columns.get_loc("unreachable_population")
-    table.insert(
-        position,
-        "reachable_uncovered_population",
-        table["uncovered_population"] - table["unreachable_population"],
-    )
-    table["covered_share"] = table["covered_share"].round(4)
+    table = whole_people(result.zone_results)
+    share = table["covered_share"].round(4)
+    # never 1.0 while anyone is outside, never 0.0 while anyone is inside (as percent() shows it)
+    share = share.where(~((share >= 1.0) & (table["uncovered_population"] > 0)), 0.9999)
+    table["covered_share"] = share.where(~((share <= 0.0) & (table["covered_population"] > 0)), 0.0001)
     return table
 
 
 def catchment_report(found: Catchments) -> pd.DataFrame:
     """Return the catchment table as written to catchments.csv (whole people, minutes to 0.1)."""
     table = found.table.copy()
-    for column in ("population", "village_population", "people_per_bed", "people_per_doctor"):
+    for column in ("population", "village_population"):
         table[column] = table[column].round(0)
+    for column in ("people_per_bed", "people_per_doctor"):  # 0.4 people per doctor is not 0
+        table[column] = table[column].round(1)
     for column in ("county_people_per_bed", "county_people_per_doctor"):
         table[column] = table[column].round(1)
     table["mean_minutes"] = table["mean_minutes"].round(1)
@@ -282,6 +276,7 @@ def _version(package: str) -> str | None:
 
 def summary_table(result: StudyResult, lang: str = "zh") -> str:
     """Format a short plain-text summary: one line per standard, then the village counts."""
+    table = whole_people(result.zone_results)
     lines = []
     zh = lang == "zh"
     header = (
@@ -294,7 +289,7 @@ def summary_table(result: StudyResult, lang: str = "zh") -> str:
         " ".join(_pad(h, w, left=i == 0) for i, (h, w) in enumerate(zip(header, widths, strict=True)))
     )
     for standard in result.config.standards:
-        rows = result.zone_results[result.zone_results["standard"] == standard.id]
+        rows = table[table["standard"] == standard.id]
         if rows.empty:
             continue
         total = rows[rows["zone_code"] == "ALL"].iloc[0]
@@ -311,9 +306,7 @@ def summary_table(result: StudyResult, lang: str = "zh") -> str:
                 total["uncovered_population"],
             )
         )
-    villages = result.zone_results[
-        result.zone_results["villages"].notna() & (result.zone_results["zone_code"] == "ALL")
-    ]
+    villages = table[table["villages"].notna() & (table["zone_code"] == "ALL")]
     for _, row in villages.iterrows():
         text = (
             f"村卫生室2.5公里: {int(row['villages'])} 个村中 {int(row['villages_fixed'])} 个有固定村卫生室, "

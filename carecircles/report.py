@@ -14,6 +14,7 @@ import pandas as pd
 from carecircles import __version__
 from carecircles._encode import decimals_down, html_text, markdown_text, percent
 from carecircles.analysis import StudyResult
+from carecircles.assessment import whole_people
 from carecircles.catchments import Catchments
 from carecircles.scorecard import study_scorecard
 from carecircles.siting import SitingResult
@@ -21,6 +22,7 @@ from carecircles.standards import Standard
 
 _T = {
     "zh": {
+        "lang": "zh",
         "report": "就医圈达标评估报告",
         "synthetic": "合成示例数据，非真实数据",
         "generated": "生成时间",
@@ -103,6 +105,7 @@ _T = {
         "share_none": "无可及人口占比",
     },
     "en": {
+        "lang": "en",
         "report": "Access standards report",
         "synthetic": "SYNTHETIC sample data, not real",
         "generated": "generated",
@@ -219,9 +222,9 @@ def share_chart(rows: pd.DataFrame, target: float, title: str) -> str:
         parts.append(f"<text x='{left - 4}' y='{y + 12}' text-anchor='end'>{_e(row.zone_name)}</text>")
         parts.append(
             f"<rect x='{left}' y='{y + 2}' width='{bar * share:.1f}' height='{height - 4}' "
-            f"fill='{colour}'><title>{_e(row.zone_name)} {share:.1%}</title></rect>"
+            f"fill='{colour}'><title>{_e(row.zone_name)} {percent(share)}</title></rect>"
         )
-        parts.append(f"<text x='{left + bar * share + 4:.1f}' y='{y + 12}'>{share:.1%}</text>")
+        parts.append(f"<text x='{left + bar * share + 4:.1f}' y='{y + 12}'>{percent(share)}</text>")
     x = left + bar * target
     parts.append(
         f"<line x1='{x:.1f}' x2='{x:.1f}' y1='20' y2='{total_h}' stroke='#333' stroke-dasharray='4 2'/>"
@@ -345,8 +348,8 @@ def _catchment_section(found: Catchments, t: dict[str, str], h: list[str], md: l
                 "" if pd.isna(r.mean_minutes) else f"{r.mean_minutes:.1f}",
                 _whole(r.beds),
                 _whole(r.doctors),
-                _whole(r.people_per_bed),
-                _whole(r.people_per_doctor),
+                _ratio(r.people_per_bed),
+                _ratio(r.people_per_doctor),
                 t[f"load_{r.load}"],
             ]
             for r in part.sort_values("population", ascending=False).itertuples()
@@ -392,35 +395,47 @@ def _capacity_section(result: StudyResult, t: dict[str, str], h: list[str], md: 
     _table(headers, rows, {2, 3, 4}, h, md)
 
 
+def _ratio(value: float) -> str:
+    """People per bed or doctor: whole people, one decimal below 10 (0.4 is not 0)."""
+    if pd.isna(value):
+        return "—"
+    return "∞" if value == float("inf") else (f"{value:.1f}" if value < 10 else f"{value:,.0f}")
+
+
 def _whole(value: float) -> str:
     return "—" if pd.isna(value) else f"{value:,.0f}"
+
+
+def _title(standard: Standard, t: dict[str, str]) -> str:
+    return standard.title_zh if t["lang"] == "zh" else standard.title_en
 
 
 def _standards_section(standards: Sequence[Standard], t: dict[str, str], h: list[str], md: list[str]) -> None:
     h.append(f"<h2>{t['standards']}</h2>")
     md.append(f"## {t['standards']}\n")
-    rows = [[s.id, s.title_zh, s.rule, s.source, _test(s, t)] for s in standards]
+    rows = [[s.id, _title(s, t), s.rule, s.source, _test(s, t)] for s in standards]
     _table([t["id"], t["name"], t["rule"], t["source"], t["test"]], rows, set(), h, md)
 
 
 def _zone_sections(result: StudyResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
+    people = whole_people(result.zone_results)
     h.append(f"<h2>{t['zones']}</h2>")
     md.append(f"## {t['zones']}\n")
     for s in result.config.standards:
-        rows = result.zone_results[result.zone_results["standard"] == s.id]
+        rows = people[people["standard"] == s.id]
         if rows.empty:
             continue
-        h.append(f"<h3>{_e(s.title_zh)} ({_e(s.label)})</h3>")
-        md.append(f"### {_m(s.title_zh, newline=' ')} ({s.label})\n")
+        h.append(f"<h3>{_e(_title(s, t))} ({_e(s.label)})</h3>")
+        md.append(f"### {_m(_title(s, t), newline=' ')} ({s.label})\n")
         if s.metric == "time":
-            h.append(share_chart(rows, s.target_share, f"{t['chart']}: {s.title_zh}"))
+            h.append(share_chart(rows, s.target_share, f"{t['chart']}: {_title(s, t)}"))
         table = [
             [
                 r.zone_name,
                 r.zone_code,
                 f"{r.population:,.0f}",
                 f"{r.covered_population:,.0f}",
-                "" if pd.isna(r.covered_share) else f"{r.covered_share:.1%}",
+                "" if pd.isna(r.covered_share) else f"{percent(r.covered_share)}",
                 f"{r.uncovered_population:,.0f}",
                 _verdict(r.passes, t),
             ]
@@ -458,7 +473,7 @@ def _village_section(result: StudyResult, t: dict[str, str], h: list[str], md: l
 
 
 def _siting_section(siting: SitingResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
-    title = f"{t['sites']}: {siting.standard.title_zh} ({siting.standard.label})"
+    title = f"{t['sites']}: {_title(siting.standard, t)} ({siting.standard.label})"
     h.append(f"<h2>{_e(title)}</h2>")
     md.append(f"## {_m(title, newline=' ')}\n")
     rows = [
@@ -468,7 +483,7 @@ def _siting_section(siting: SitingResult, t: dict[str, str], h: list[str], md: l
             r.zone_name,
             f"{r.lon:.5f}, {r.lat:.5f}",
             f"{r.newly_covered:,.0f}",
-            f"{r.cumulative_share:.1%}",
+            f"{percent(r.cumulative_share)}",
         ]
         for r in siting.sites.itertuples()
     ]

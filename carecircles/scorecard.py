@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from carecircles._encode import decimals_down, percent
+from carecircles.assessment import whole_people
 from carecircles.capacity import Capacity
 from carecircles.plans import INDICATORS, PLANS, RatioTarget
 from carecircles.ratios import resource_zh
@@ -33,6 +34,7 @@ SCORECARD_COLUMNS = [
     "indicator",
     "name_zh",
     "name_en",
+    "status",
     "target",
     "actual",
     "target_value",
@@ -82,7 +84,8 @@ def indicator_row(
     unit
         E.g. ``share``, ``per 1000``, ``per 10000``, ``people per bed``, ``zones``.
     passes
-        ``True``/``False``, or ``None`` when the data cannot say (not assessed).
+        ``True``/``False``, or ``None`` when the data cannot say (not assessed); the row's
+        ``status`` column says the same in words (``pass``, ``fail``, ``not assessed``).
     zones_passing, zones_assessed
         For per-zone indicators: zones that pass, and zones tested.
     source
@@ -104,6 +107,7 @@ def indicator_row(
         "target_value": _number(target_value),
         "actual_value": _number(actual_value),
         "unit": unit,
+        "status": "not assessed" if passes is None else ("pass" if passes else "fail"),
         "passes": pd.NA if passes is None else bool(passes),
         "zones_passing": pd.NA if zones_passing is None else int(zones_passing),
         "zones_assessed": pd.NA if zones_assessed is None else int(zones_assessed),
@@ -115,7 +119,7 @@ def indicator_row(
 
 def study_scorecard(result: StudyResult, lang: str = "zh") -> pd.DataFrame:
     """Every indicator of a finished study, one row each (see :data:`SCORECARD_COLUMNS`)."""
-    rows = circle_rows(result.zone_results, result.config.standards, lang)
+    rows = circle_rows(whole_people(result.zone_results), result.config.standards, lang)
     if result.presence is not None:
         rows += result.presence.rows(lang)
     if result.ratios is not None:
@@ -209,40 +213,49 @@ def load_rows(table: pd.DataFrame, load_factor: float, lang: str = "zh") -> list
 
     No plan gives a load figure: the rule (``load_factor`` × the county figure of the level)
     is this tool's, stated in the note; the plans ask for the 医共体 catchments themselves.
+    A level fails when any centre is high; it passes only when every centre could be judged;
+    otherwise it is not assessed, and the note names the centres lacking a figure.
     """
+    zh = lang == "zh"
     names = {
         "township": ("乡镇级中心服务负荷", "township-level centre load"),
         "hospital": ("县级医院服务负荷", "county hospital load"),
     }
+    sep = "、" if zh else ", "
     rows = []
     for level, part in table.groupby("level", sort=False):
-        assessed = part[part["load"] != "not assessed"]
         high = part[part["load"] == "high"]
-        zh, en = names.get(str(level), (str(level), str(level)))
-        listed = "、".join(
-            f"{n}（每床 {p:,.0f} 人）" for n, p in zip(high["name"], high["people_per_bed"], strict=True)
-        )
+        open_ = part[part["load"] == "not assessed"]
+        judged = len(part) - len(open_)
+        passes = False if len(high) else (True if judged and not len(open_) else None)
+        name_zh, name_en = names.get(str(level), (str(level), str(level)))
+        notes = [_load_note(part, sep.join(high["name"].astype(str)), load_factor, lang)] if judged else []
+        if len(open_):
+            lacking = sep.join(open_["name"].astype(str))
+            notes.append(
+                f"无床位或医师数、未评估：{lacking}"
+                if zh
+                else f"not assessed (no beds or doctors figure): {lacking}"
+            )
         rows.append(
             indicator_row(
                 "load",
                 f"load.{level}",
-                name_zh=zh,
-                name_en=en,
-                target=f"0 个超过全县 {load_factor:g} 倍",
-                actual=(
-                    f"{len(assessed)} 个中 {len(high)} 个"
-                    if lang == "zh"
-                    else f"{len(high)} of {len(assessed)}"
-                )
-                if len(assessed)
+                name_zh=name_zh,
+                name_en=name_en,
+                target=f"0 个超过全县 {load_factor:g} 倍"
+                if zh
+                else f"none above {load_factor:g} × the county",
+                actual=(f"{judged} 个中 {len(high)} 个" if zh else f"{len(high)} of {judged}")
+                if judged
                 else "—",
                 target_value=0.0,
-                actual_value=float(len(high)) if len(assessed) else None,
+                actual_value=float(len(high)) if judged else None,
                 unit="facilities above the load rule",
-                passes=(len(high) == 0) if len(assessed) else None,
+                passes=passes,
                 source=_LOAD_SOURCE,
                 wording=_LOAD_WORDING,
-                note=_load_note(part, listed, load_factor, lang) if len(assessed) else _NOT_ASSESSED[lang],
+                note=("；" if zh else "; ").join(notes) if notes else _NOT_ASSESSED[lang],
             )
         )
     return rows
@@ -298,7 +311,9 @@ def capacity_rows(
     resource = resource_zh(capacity.resource) if zh else capacity.resource
     none = percent(capacity.zones.county_share_zero)
     worst = np.argsort(np.where(people, mean, np.inf))[: min(3, int(people.sum()))]
-    lowest = ("、" if zh else ", ").join(f"{zones['zone_name'].iloc[i]} {mean[i]:.2f}" for i in worst)
+    lowest = ("、" if zh else ", ").join(
+        f"{zones['zone_name'].iloc[i]} {decimals_down(mean[i])}" for i in worst
+    )
     note = (
         f"每个区域居民在 {capacity.standard} 时限内可及的{resource}（E2SFCA，距离衰减 Luo & Qi 2009）；"
         f"无任何可及{resource}的人口占 {none}；最低：{lowest}；规划指标按全县给出，逐区域比较为本工具的读法"

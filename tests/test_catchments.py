@@ -89,16 +89,36 @@ def test_every_person_is_counted_once_and_polygons_carry_the_figures(inputs, res
 def test_load_flag_follows_the_documented_rule(result):
     for _, table in result.table.groupby("level"):
         beds = table["beds"].to_numpy(dtype=float)
-        known = np.isfinite(beds) & (beds > 0)
+        known = np.isfinite(beds)
         county = table["population"].to_numpy()[known].sum() / beds[known].sum()
         np.testing.assert_allclose(table["county_people_per_bed"], county)
         for row in table.itertuples():
-            if not (np.isfinite(row.beds) and row.beds > 0):
+            if not np.isfinite(row.beds):
                 assert row.load == "not assessed" and np.isnan(row.people_per_bed)
                 continue
-            assert row.people_per_bed == pytest.approx(row.population / row.beds)
-            assert row.load == ("high" if row.population / row.beds > 1.5 * county else "ok")
+            per_bed = row.population / row.beds if row.beds > 0 else np.inf
+            assert row.people_per_bed == pytest.approx(per_bed)
+            assert row.load == ("high" if per_bed > 1.5 * county else "ok")
     assert (result.table["load"] == "high").any()  # the sample has overloaded centres to show
+
+
+def test_a_missing_figure_is_never_judged_on_the_other_alone(inputs):
+    from carecircles.scorecard import load_rows
+
+    nearest = nearest_facilities(inputs, issues=DataIssues())
+    resources = _resources(inputs.facilities)
+    resources["doctors"] = 5.0
+    found = catchments(nearest, inputs.cells, inputs.zones, resources, mode="ebike", polygons=False)
+    hospitals = found.table[found.table["level"] == "hospital"]
+    assert set(hospitals["load"]) == {"ok", "high"}
+    tcm = inputs.facilities.index[inputs.facilities["type"] == "tcm_hospital"][0]
+    resources.loc[tcm, "beds"] = np.nan  # the high one loses its beds figure
+    found = catchments(nearest, inputs.cells, inputs.zones, resources, mode="ebike", polygons=False)
+    hospitals = found.table[found.table["level"] == "hospital"].set_index("type")
+    assert hospitals.loc["tcm_hospital", "load"] == "not assessed"  # not "ok" on doctors alone
+    row = load_rows(found.table, 1.5, "en")[1]
+    assert row["indicator"] == "load.hospital" and row["passes"] is pd.NA
+    assert "not assessed" in row["note"] and hospitals.loc["tcm_hospital", "name"] in row["note"]
 
 
 def test_missing_beds_are_not_assessed_never_zero(inputs):

@@ -686,6 +686,14 @@ def test_check_command_bad_config(tmp_path, capsys):
     )
 
 
+def test_check_command_shows_escape_sequences_from_the_config_as_text(tmp_path, capsys):
+    path = tmp_path / "bad.yml"
+    path.write_text(BASE + 'scorecard: {"load_f\\e[31macter": 2}\n', encoding="utf-8")
+    code, out, _ = run_cli("check", str(path), "--lang", "en", capsys=capsys)
+    assert code == 2
+    assert "\x1b" not in out and "load_f\\x1b[31macter" in out
+
+
 def test_check_command_missing_and_empty_files(tmp_path, capsys):
     (tmp_path / "f.csv").write_bytes(b"")
     path = write_study(

@@ -138,3 +138,45 @@ def test_a_facility_table_without_resources_is_not_assessed_never_zero(tmp_path)
     assert bool(card.loc["rural-30min", "passes"]) is False  # the circles are still tested
     messages = " ".join(result.issues.to_frame()["message"])
     assert "capacity-aware access (rural-30min) not assessed" in messages
+
+
+def test_no_output_shows_everyone_covered_while_people_are_outside(sample_result, written):
+    paths, _ = written
+    zones = pd.read_csv(paths["zones"], encoding="utf-8-sig", dtype={"zone_code": str})
+    outside = zones["uncovered_population"] > 0
+    assert outside.any() and (zones.loc[outside, "covered_share"] < 1.0).all()
+    assert (zones.loc[zones["covered_population"] > 0, "covered_share"] > 0).all()
+    _, markdown = build_report(sample_result, lang="zh")
+    for line in markdown.splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if "100.0%" in cells:  # a zone row: population, covered, share, uncovered …
+            assert cells[cells.index("100.0%") + 1] == "0", line
+    emergency = zones[(zones["standard"] == "emergency-2h") & (zones["zone_code"] == "ALL")].iloc[0]
+    assert emergency["uncovered_population"] > 0
+    assert f"| \\>99.9% | {emergency['uncovered_population']:,.0f} |" in markdown  # > escaped
+    for _, rows in zones.groupby("standard"):  # totals are the sums of the zone rows shown
+        total = rows[rows["zone_code"] == "ALL"].iloc[0]
+        for column in ("population", "covered_population", "uncovered_population", "unreachable_population"):
+            assert total[column] == rows.loc[rows["zone_code"] != "ALL", column].sum()
+
+
+def test_report_and_cli_people_are_the_figures_of_zones_csv(sample_result, written):
+    from carecircles.outputs import summary_table
+
+    paths, _ = written
+    zones = pd.read_csv(paths["zones"], encoding="utf-8-sig", dtype={"zone_code": str})
+    _, markdown = build_report(sample_result, lang="zh")
+    text = summary_table(sample_result)
+    for row in zones[zones["zone_code"] == "ALL"].itertuples():
+        assert f"{row.uncovered_population:,.0f}" in text.split(row.standard)[1].splitlines()[0]
+        assert f"| {row.covered_population:,.0f} |" in markdown
+
+
+def test_a_census_far_from_the_study_is_flagged(tmp_path):
+    config = load_config(
+        write_study(tmp_path, scorecard={"census_population": 1084, "capacity": {"resource": "beds"}})
+    )
+    result = run_study(config)
+    issues = result.issues.to_frame()
+    flagged = issues[issues["field"] == "scorecard.census_population"]
+    assert len(flagged) == 1 and "-99%" in flagged["message"].iloc[0]
