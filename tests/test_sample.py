@@ -204,6 +204,8 @@ def test_cli_runs_the_sample(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "rural-30min" in done.stdout and "覆盖率" in done.stdout
+    assert "规划指标" in done.stdout and "乡镇级中心服务负荷" in done.stdout  # the scorecard
+    assert (out / "scorecard.csv").exists() and (out / "catchments.csv").exists()
     assert "[8/8]" in done.stderr and "SYNTHETIC" in done.stderr
     assert page.exists() and (out / "zones.csv").exists()
     html = page.read_text(encoding="utf-8")

@@ -1,8 +1,5 @@
 """The plan scorecard: one row per indicator, the same figures in the CSV, the report and the CLI."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,28 +97,6 @@ def test_catchments_csv_matches_the_result(sample_result, written):
         served = sample_result.counts["population"] - sample_result.catchments.unassigned[level]
         assert part["population"].sum() == pytest.approx(served, abs=len(part))  # rounding only
         assert part["villages"].sum() == len(sample_result.villages)
-
-
-def test_cli_prints_the_scorecard(tmp_path):
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "carecircles.cli",
-            "run",
-            "--out",
-            str(tmp_path / "o"),
-            "--map",
-            str(tmp_path / "m.html"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "规划指标" in done.stdout and "乡镇级中心服务负荷" in done.stdout
-    assert (tmp_path / "o" / "scorecard.csv").exists()
 
 
 def test_a_facility_table_without_resources_is_not_assessed_never_zero(tmp_path):
