@@ -15,6 +15,7 @@ from carecircles import assessment
 from carecircles._crs import project_lonlat, utm_crs
 from carecircles._errors import DataIssues, InputError
 from carecircles._progress import Progress
+from carecircles._tables import read_layer
 from carecircles.boundaries import read_zones
 from carecircles.capacity import Capacity, Decay, reachable_capacity
 from carecircles.catchments import LEVELS, Catchments, catchments
@@ -258,6 +259,7 @@ def assess(
                 crs=inputs.crs,
                 issues=issues,
                 source=config.facilities,
+                village_areas=_village_areas(config, inputs.villages),
             )
             people = np.bincount(cells.zone, weights=cells.population, minlength=len(zones))
             ratios = resource_ratios(
@@ -318,6 +320,21 @@ def catchment_mode(config: StudyConfig) -> str:
     township = [s for s in timed if set(s.facility_types) & set(LEVELS["township"])]
     rural = [s for s in township if s.zone_type == "rural"]
     return (rural or township or timed)[0].mode if timed else "walk"
+
+
+def _village_areas(config: StudyConfig, villages: gpd.GeoDataFrame | None) -> gpd.GeoSeries | None:
+    """Return the villages' polygons when the village layer holds areas (aligned with ``villages``)."""
+    path = config.villages
+    if villages is None or path is None or path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        return None
+    encoding = config.reader_options.get("villages", {}).get("encoding")
+    layer = read_layer(path, "village", DataIssues(), encoding=encoding).geometry
+    polygonal = layer.geom_type.isin(("Polygon", "MultiPolygon")).to_numpy()
+    if not polygonal.any():
+        return None
+    rows = villages["row"].to_numpy(dtype=int) - 1  # feature numbers, from 1
+    areas = gpd.GeoSeries(layer.to_numpy()[rows], crs=4326)
+    return areas.where(polygonal[rows], None)
 
 
 def _check_census(config: StudyConfig, study_people: float, issues: DataIssues) -> None:

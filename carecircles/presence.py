@@ -132,6 +132,7 @@ def presence(
     crs: CRS | None = None,
     issues: DataIssues | None = None,
     source: object = None,
+    village_areas: gpd.GeoSeries | None = None,
 ) -> Presence:
     """Test every presence rule of :data:`carecircles.plans.PRESENCE_RULES`.
 
@@ -151,6 +152,9 @@ def presence(
         Local metric CRS for distances (default: the UTM zone of the zones' centre).
     issues, source
         Where data issues go, and the facility file they name.
+    village_areas
+        The villages' own areas (EPSG:4326, aligned with ``villages``; ``None`` where a village
+        is only a point), when the village layer holds polygons: see :func:`village_presence`.
     """
     crs = crs or _local_crs(zones)
     where = facility_zones(facilities, zones)
@@ -172,7 +176,14 @@ def presence(
         notes[rule.id] = ("未评估：未提供行政村点位", "not assessed: no village points given")
     else:
         village_table = village_presence(
-            facilities, villages, zones, match_m=village_match_m, crs=crs, issues=issues, source=source
+            facilities,
+            villages,
+            zones,
+            match_m=village_match_m,
+            crs=crs,
+            issues=issues,
+            source=source,
+            areas=village_areas,
         )
         detail.append(_village_detail(rule, village_table))
     stations, note = _emergency_stations(facilities, where, used, crs=crs, issues=issues, source=source)
@@ -330,6 +341,7 @@ def village_presence(
     crs: CRS | None = None,
     issues: DataIssues | None = None,
     source: object = None,
+    areas: gpd.GeoSeries | None = None,
 ) -> pd.DataFrame:
     """Which villages have an open village clinic (fixed) or outreach point, and how it was matched.
 
@@ -350,13 +362,17 @@ def village_presence(
         Local metric CRS (default: the UTM zone of the villages' centre).
     issues, source
         Data issues: village values matching no village or several, clinics matched to none.
+    areas
+        Village polygons (EPSG:4326) aligned with ``villages``, ``None`` for a village given as
+        a point. A clinic not matched by column that lies inside a village's area serves that
+        village (``area``); only the others fall back to the nearest point within ``match_m``.
 
     Returns
     -------
     pandas.DataFrame
         :data:`VILLAGE_COLUMNS`, one row per village in the order given. ``matched_by`` is
-        ``id``, ``name``, ``location`` or several joined by ``+`` (``""``: nothing found);
-        facility ids are joined by ``;``.
+        ``id``, ``name``, ``area``, ``location`` or several joined by ``+`` (``""``: nothing
+        found); facility ids are joined by ``;``.
     """
     fixed_types = PRESENCE_RULES["presence.village_clinic"].facility_types
     kind = np.where(facilities["type"].to_numpy() == "outreach_point", "outreach", "fixed")
@@ -365,6 +381,8 @@ def village_presence(
     how = np.full(len(facilities), "", dtype=object)
     _link_by_column(facilities, villages, zones, clinics, village_of, how, issues, source)
     crs = crs or (_local_crs(zones) if zones is not None else _points_crs(villages))
+    if areas is not None:
+        _link_by_area(facilities, areas, clinics, village_of, how)
     _link_by_location(facilities, villages, clinics, village_of, how, match_m, crs, issues, source)
     ids = facilities["facility_id"].astype(str).to_numpy()
     fixed_ids: list[list[str]] = [[] for _ in range(len(villages))]
@@ -387,12 +405,16 @@ def village_presence(
             "has_fixed_clinic": has_fixed,
             "has_outreach": has_outreach,
             "presence": np.where(has_fixed, "fixed", np.where(has_outreach, "outreach_only", "none")),
-            "matched_by": ["+".join(m for m in ("id", "name", "location") if m in s) for s in methods],
+            "matched_by": ["+".join(m for m in _MATCH_ORDER if m in s) for s in methods],
             "fixed_facility_ids": [";".join(f) for f in fixed_ids],
             "outreach_facility_ids": [";".join(o) for o in outreach_ids],
         },
         columns=VILLAGE_COLUMNS,
     )
+
+
+#: How a clinic was matched to its village, in the order the matches are tried.
+_MATCH_ORDER = ("id", "name", "area", "location")
 
 
 def _points_crs(points: gpd.GeoDataFrame) -> CRS:
@@ -472,6 +494,26 @@ def _link_by_column(
                 field=column,
                 value=raw,
             )
+
+
+def _link_by_area(
+    facilities: gpd.GeoDataFrame,
+    areas: gpd.GeoSeries,
+    clinics: np.ndarray,
+    village_of: np.ndarray,
+    how: np.ndarray,
+) -> None:
+    """Clinics not matched by column that lie inside a village's area serve that village."""
+    left = clinics[village_of[clinics] < 0]
+    polygons = gpd.GeoDataFrame(geometry=areas.to_numpy(), crs=4326).reset_index(drop=True)
+    polygons = polygons[polygons.geometry.notna() & ~polygons.geometry.is_empty]
+    if not len(left) or polygons.empty:
+        return
+    points = gpd.GeoDataFrame(geometry=facilities.geometry.to_crs(4326).to_numpy()[left], crs=4326)
+    inside = gpd.sjoin(points, polygons, how="inner", predicate="within")
+    inside = inside[~inside.index.duplicated(keep="last")]  # overlapping areas: the one listed last
+    village_of[left[inside.index.to_numpy()]] = inside["index_right"].to_numpy()
+    how[left[inside.index.to_numpy()]] = "area"
 
 
 def _link_by_location(

@@ -480,3 +480,40 @@ def test_sample_county_presence(sample_config):
     # some central centres host an emergency station, some do not
     stations = result.detail[result.detail["rule"] == "presence.emergency_station"]
     assert 0 < stations["passes"].sum() < len(stations)
+
+
+def test_a_clinic_inside_a_village_area_serves_it_before_any_nearer_point():
+    zones = zones_frame()
+    villages = villages_frame([("V1", "一村", 126.02, 42.02), ("V2", "二村", 126.05, 42.02)], zones)
+    # V1's area reaches 2 km east; a clinic 1.5 km east of V1 is inside it but 1 km from V2's point
+    east = offset(126.02, 42.02, 1500)
+    area = shapely.box(126.005, 42.005, offset(126.02, 42.02, 2000)[0], 42.035)
+    rows = [{"facility_id": "K1", "type": "village_clinic", "lon": east[0], "lat": east[1]}]
+    areas = gpd.GeoSeries([area, None], crs=4326)
+    by_point = village_presence(facilities_frame(rows), villages, zones, match_m=1200)
+    assert by_point.set_index("village_id")["presence"].to_dict() == {"V1": "none", "V2": "fixed"}
+    by_area = village_presence(facilities_frame(rows), villages, zones, match_m=1200, areas=areas)
+    table = by_area.set_index("village_id")
+    assert table["presence"].to_dict() == {"V1": "fixed", "V2": "none"}
+    assert table.loc["V1", "matched_by"] == "area" and table.loc["V1", "fixed_facility_ids"] == "K1"
+
+
+def test_village_areas_read_from_a_polygon_layer_end_to_end(tmp_path):
+    from carecircles.analysis import run_study
+    from carecircles.config import load_config
+
+    from _helpers import DATA, write_study
+
+    points = gpd.read_file(DATA / "villages" / "synthetic_jingyu_villages.geojson")
+    areas = points.copy()
+    areas["geometry"] = points.to_crs(32652).buffer(900).to_crs(4326)
+    path = tmp_path / "villages.gpkg"
+    areas.to_file(path)
+    entry = {"path": str(path), "columns": {"id": "village_id", "name": "name", "population": "population"}}
+    table = pd.read_csv(DATA / "facilities" / "synthetic_jingyu_facilities.csv", dtype=str)
+    table.drop(columns="village_id").to_csv(tmp_path / "facilities.csv", index=False)  # no column link
+    facilities = {"path": str(tmp_path / "facilities.csv")}
+    config = write_study(tmp_path, inputs__villages=entry, inputs__facilities=facilities)
+    result = run_study(load_config(config))
+    matched = result.villages["own_clinic_matched_by"]
+    assert (matched.str.contains("area")).sum() > 0.5 * (matched != "").sum()
