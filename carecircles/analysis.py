@@ -201,7 +201,8 @@ def assess(
     ``facilities`` lets a scenario (planned or proposed sites added) be assessed on the same
     inputs; ``polygons=False`` skips tracing covered and uncovered areas; ``issues`` collects
     this assessment's data issues apart from the inputs' (default: together);
-    ``indicators=True`` adds the plan indicators beyond the circles (catchments and load).
+    ``indicators=True`` adds the plan indicators beyond the circles (presence rules, resource
+    ratios, catchments and load, capacity-aware access).
     """
     progress = progress or Progress(stream=None)
     config, zones, cells = inputs.config, inputs.zones, inputs.cells
@@ -247,48 +248,11 @@ def assess(
         if areas
         else gpd.GeoDataFrame(columns=["standard", "status", "geometry"], crs=4326)
     )
-    found, present, ratios, capacity = None, None, None, None
+    plan = PlanIndicators()
     if indicators:
         with progress.step("Plan indicators (presence, ratios, catchments and load, capacity)"):
-            resources = resource_values(facilities, issues, config.facilities)
-            present = presence(
-                facilities,
-                zones,
-                villages,
-                village_match_m=config.scorecard.village_match_m,
-                crs=inputs.crs,
-                issues=issues,
-                source=config.facilities,
-                village_areas=_village_areas(config, inputs.villages),
-            )
-            people = np.bincount(cells.zone, weights=cells.population, minlength=len(zones))
-            ratios = resource_ratios(
-                facilities,
-                zones,
-                pd.Series(people, index=zones["zone_code"].to_numpy()),
-                resources=resources,
-                plan=config.scorecard.plan,
-                targets=config.scorecard.targets,
-                census_population=config.scorecard.census_population,
-                issues=issues,
-                source=config.facilities,
-            )
-            _check_census(config, float(people.sum()), issues)
-            found = catchments(
-                nearest,
-                cells,
-                zones,
-                resources,
-                mode=catchment_mode(config),
-                villages=inputs.villages,
-                load_factor=config.scorecard.load_factor,
-                polygons=polygons,
-            )
-            capacity = _capacity(inputs, nearest, resources, issues)
-            if villages is not None:
-                villages = _with_indicators(villages, facilities, found, present)
-                if capacity is not None and capacity.village_access is not None:
-                    villages[f"{capacity.resource}_access_per_1000"] = np.round(capacity.village_access, 3)
+            plan = _plan_indicators(inputs, nearest, facilities, villages, issues, polygons=polygons)
+            villages = plan.villages
     facilities["road_distance_m"] = nearest.road_distance_of_facilities()
     facilities["counted"] = facilities["used"] & ~facilities["facility_id"].isin(nearest.unsnapped)
     return StudyResult(
@@ -302,12 +266,76 @@ def assess(
         issues=issues,
         timings=dict(progress.timings),
         counts={**inputs.counts, "facilities_open": int(facilities["used"].sum())},
-        catchments=found,
-        presence=present,
-        ratios=ratios,
-        capacity=capacity,
+        catchments=plan.catchments,
+        presence=plan.presence,
+        ratios=plan.ratios,
+        capacity=plan.capacity,
         cells=cells,
     )
+
+
+@dataclass
+class PlanIndicators:
+    """The plan indicators beyond the circles, and the village table with their columns."""
+
+    catchments: Catchments | None = None
+    presence: Presence | None = None
+    ratios: Ratios | None = None
+    capacity: Capacity | None = None
+    villages: gpd.GeoDataFrame | None = None
+
+
+def _plan_indicators(
+    inputs: StudyInputs,
+    nearest: NearestFacilities,
+    facilities: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame | None,
+    issues: DataIssues,
+    *,
+    polygons: bool,
+) -> PlanIndicators:
+    """Presence rules, resource ratios, catchments and load, capacity-aware access."""
+    config, zones, cells = inputs.config, inputs.zones, inputs.cells
+    resources = resource_values(facilities, issues, config.facilities)  # read once, issues once
+    present = presence(
+        facilities,
+        zones,
+        villages,
+        village_match_m=config.scorecard.village_match_m,
+        crs=inputs.crs,
+        issues=issues,
+        source=config.facilities,
+        village_areas=_village_areas(config, inputs.villages),
+    )
+    people = np.bincount(cells.zone, weights=cells.population, minlength=len(zones))
+    ratios = resource_ratios(
+        facilities,
+        zones,
+        pd.Series(people, index=zones["zone_code"].to_numpy()),
+        resources=resources,
+        plan=config.scorecard.plan,
+        targets=config.scorecard.targets,
+        census_population=config.scorecard.census_population,
+        issues=issues,
+        source=config.facilities,
+    )
+    _check_census(config, float(people.sum()), issues)
+    found = catchments(
+        nearest,
+        cells,
+        zones,
+        resources,
+        mode=catchment_mode(config),
+        villages=inputs.villages,
+        load_factor=config.scorecard.load_factor,
+        polygons=polygons,
+    )
+    capacity = _capacity(inputs, nearest, resources, issues)
+    if villages is not None:
+        villages = _with_indicators(villages, facilities, found, present)
+        if capacity is not None and capacity.village_access is not None:
+            villages[f"{capacity.resource}_access_per_1000"] = np.round(capacity.village_access, 3)
+    return PlanIndicators(found, present, ratios, capacity, villages)
 
 
 def catchment_mode(config: StudyConfig) -> str:
