@@ -137,7 +137,8 @@ def test_route_minutes_share_the_rounded_total(trips):
         assert (out[name] >= 0).all()
         assert (np.abs(out[name] - exact / 60) <= 0.1 + 1e-9).all()
     assert (out["walk_to_door"][direct] == 0).all() and (out["network"][direct] == 0).all()
-    assert (out["total"] >= total / 60 - 1e-9).all()  # never shown as quicker than it is
+    # never shown as quicker than it is (beyond the 6 µs float tolerance of inclusive thresholds)
+    assert (out["total"] >= total / 60 - 2e-7).all()
 
 
 def test_unreached_places_have_no_minutes():
