@@ -112,25 +112,23 @@ def terminal_text(value: object, *, lines: bool = False) -> str:
 
 
 def percent(share: float, digits: int = 1) -> str:
-    """Format a share as a percentage that is honest at its rounding.
+    """Format a share as a percentage that is honest at its rounding: cut, never rounded up.
 
-    A share above 0 never shows as ``0.0%`` and a share below 1 never as ``100.0%``: they read
-    ``<0.1%`` and ``>99.9%`` (at one decimal), so a reader never sees "everyone" or "no one"
-    where that is not so.
+    A share is shown no higher than it is, so a zone at 84.96 % against an 85 % target reads
+    ``84.9%`` and everyone-but-one reads ``99.9%``, never ``100.0%``. A share above 0 never
+    shows as ``0.0%``: it reads ``<0.1%`` (at one decimal).
 
     Examples
     --------
-    >>> percent(0.0004), percent(0.99996), percent(1.0), percent(0.5)
-    ('<0.1%', '>99.9%', '100.0%', '50.0%')
+    >>> percent(0.0004), percent(0.99996), percent(1.0), percent(0.5), percent(0.84996)
+    ('<0.1%', '99.9%', '100.0%', '50.0%', '84.9%')
     """
     step = 10.0**-digits
     value = share * 100
-    shown = f"{value:.{digits}f}"
-    if value > 0 and float(shown) == 0:
+    shown = math.floor(value * 10**digits * (1 + 1e-12)) / 10**digits
+    if value > 0 and shown == 0:
         return f"<{step:.{digits}f}%"
-    if value < 100 and float(shown) == 100:
-        return f">{100 - step:.{digits}f}%"
-    return f"{shown}%"
+    return f"{shown:.{digits}f}%"
 
 
 def decimals_down(value: float, digits: int = 2) -> str:
