@@ -64,6 +64,11 @@ class StudyConfig:
         The config file itself.
     encoding
         The text encoding the config file was read in (``utf-8`` or ``gb18030``).
+    issuing_unit, data_sources
+        Printed on the map figure and the report (``output`` section); ``None`` when not given.
+    base_map, tianditu_token
+        The map's opening base map (``none``, ``osm``, ``amap``, ``tianditu``) and the user's
+        Tianditu key (the Tianditu base map is offered only with one).
     """
 
     name: str
@@ -90,6 +95,10 @@ class StudyConfig:
     scorecard: ScorecardOptions = field(default_factory=ScorecardOptions)
     encoding: str = "utf-8"
     reader_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    issuing_unit: str | None = None
+    data_sources: str | None = None
+    base_map: str = "none"
+    tianditu_token: str | None = None
 
 
 def load_config(path: str | Path | None = None, *, output_root: Path | None = None) -> StudyConfig:
@@ -172,6 +181,10 @@ def study_config(
         siting=siting,
         scorecard=spec.scorecard,
         encoding=encoding,
+        issuing_unit=spec.output.issuing_unit,
+        data_sources=spec.output.data_sources,
+        base_map=spec.output.base_map,
+        tianditu_token=spec.output.tianditu_token,
     )
 
 

@@ -28,6 +28,7 @@ from pydantic import (
     StrictStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic.dataclasses import dataclass
 
@@ -265,6 +266,31 @@ class Output(BaseModel):
         description="an .html file path (text)",
         json_schema_extra={"default_text": "maps/<name>.html"},
     )
+
+    issuing_unit: Text | None = Field(
+        default=None,
+        description="text: the unit issuing the maps and report (e.g. 某某县卫生健康局), printed on them",
+    )
+    data_sources: Text | None = Field(
+        default=None,
+        description="text: the data sources printed on the map figure and report",
+        json_schema_extra={"default_text": "the input files' names"},
+    )
+    base_map: Literal["none", "osm", "amap", "tianditu"] = Field(
+        default="none",
+        description="base map shown when the map opens: none (offline), osm, amap (GCJ-02) or "
+        "tianditu (needs tianditu_token); the others stay one click away",
+    )
+    tianditu_token: Text | None = Field(
+        default=None,
+        description="text: your Tianditu (天地图) key; without it the Tianditu base map is not offered",
+    )
+
+    @model_validator(mode="after")
+    def _token_for_tianditu(self) -> Output:
+        if self.base_map == "tianditu" and self.tianditu_token is None:
+            raise ValueError("base_map: tianditu needs tianditu_token (a key from console.tianditu.gov.cn)")
+        return self
 
     @field_validator("map")
     @classmethod
@@ -531,7 +557,10 @@ class ConfigFile(BaseModel):
     siting: list[Annotated[SitingOptions, BeforeValidator(_id_only("standard"))]] = Field(
         default=[], description="a list of siting runs (a standard id, or a mapping of siting options)"
     )
-    output: Output = Field(default=Output(), description="a mapping: dir, map")
+    output: Output = Field(
+        default=Output(),
+        description="a mapping: dir, map, issuing_unit, data_sources, base_map, tianditu_token",
+    )
     scorecard: ScorecardOptions = Field(
         default=ScorecardOptions(),
         description="a mapping: plan, census_population, targets, village_match_m, load_factor, capacity",

@@ -83,7 +83,8 @@ def test_output_dirr_typo(tmp_path):
     error = config_error(tmp_path, BASE + "output: {dirr: out}\n")
     assert error.field == "output.dirr"
     assert error.message == (
-        "unknown key 'dirr' in output (line 6); did you mean 'dir'? (allowed keys: dir, map)"
+        "unknown key 'dirr' in output (line 6); did you mean 'dir'? "
+        "(allowed keys: dir, map, issuing_unit, data_sources, base_map, tianditu_token)"
     )
 
 
