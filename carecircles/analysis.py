@@ -59,6 +59,8 @@ class StudyResult:
         capacity-aware access (E2SFCA).
     cells
         The population places the figures were counted on (local CRS).
+    roads
+        The road segments read (WGS-84), for the maps' road layer.
     """
 
     config: StudyConfig
@@ -76,6 +78,7 @@ class StudyResult:
     ratios: Ratios | None = None
     capacity: Capacity | None = None
     cells: PopulationCells | None = None
+    roads: RoadEdges | None = None
 
     @property
     def gaps(self) -> gpd.GeoDataFrame:
@@ -95,6 +98,8 @@ class StudyInputs:
         Population places (raster cells or village points) in the local CRS.
     networks
         One network per travel mode the standards need (plus ``walk`` for road distances).
+    roads
+        The road segments read (WGS-84), kept for the maps' road layer.
     """
 
     config: StudyConfig
@@ -106,6 +111,7 @@ class StudyInputs:
     networks: dict[str, Network]
     issues: DataIssues
     counts: dict[str, float] = field(default_factory=dict)
+    roads: RoadEdges | None = None
 
 
 def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyResult:
@@ -184,7 +190,7 @@ def load_inputs(
         "population_places": len(cells.population),
         "villages": 0 if villages is None else len(villages),
     }
-    return StudyInputs(config, crs, zones, facilities, villages, cells, networks, issues, counts)
+    return StudyInputs(config, crs, zones, facilities, villages, cells, networks, issues, counts, roads)
 
 
 def assess(
@@ -271,6 +277,7 @@ def assess(
         ratios=plan.ratios,
         capacity=plan.capacity,
         cells=cells,
+        roads=inputs.roads,
     )
 
 

@@ -25,6 +25,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "fail": ("未达标", "fails"),
     "no_people": ("无人口（不评估）", "no population (not assessed)"),
     "not_assessed": ("未评估", "not assessed"),
+    "not_applicable": ("此标准不适用", "standard does not apply"),
     "small_gap": ("未达标：差距不超过目标{p:g}个百分点", "fails by at most {p:g} percentage points"),
     "large_gap": ("未达标：差距超过目标{p:g}个百分点", "fails by more than {p:g} percentage points"),
     # people and shares
@@ -80,6 +81,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "facilities": ("医疗机构", "facilities"),
     "facility": ("机构", "facility"),
     "type": ("类型", "type"),
+    "type_in_file": ("表中类型", "type in the file"),
     "beds": ("床位", "beds"),
     "doctors": ("执业(助理)医师", "doctors"),
     "nurses": ("护士", "nurses"),

@@ -661,3 +661,38 @@ def roads_frame(roads: RoadEdges) -> pd.DataFrame:
             "maxspeed_kmh": roads.maxspeed_kmh,
         }
     )
+
+
+#: Road classes drawn at every zoom on the maps (the others only when zoomed in).
+MAJOR_ROAD_CLASSES = frozenset(
+    {"motorway", "trunk", "primary", "secondary", "tertiary"}
+    | {f"{c}_link" for c in ("motorway", "trunk", "primary", "secondary", "tertiary")}
+)
+
+
+def road_lines(roads: RoadEdges, tolerance_deg: float = 0.0) -> gpd.GeoDataFrame:
+    """Segments merged into display lines, one row per class group (``major``, ``minor``).
+
+    For maps only (WGS-84): contiguous segments of a group are joined into lines and simplified
+    by ``tolerance_deg``; a segment of several classes (``a;b``) is major when any of them is.
+    """
+    import shapely
+
+    classes = pd.Series(roads.highway).astype(str)
+    major = classes.map(lambda c: any(p in MAJOR_ROAD_CLASSES for p in c.split(";"))).to_numpy(bool)
+    ends = np.stack(
+        [
+            np.column_stack([roads.node_lon[roads.u], roads.node_lat[roads.u]]),
+            np.column_stack([roads.node_lon[roads.v], roads.node_lat[roads.v]]),
+        ],
+        axis=1,
+    )
+    rows = []
+    for group, mask in (("major", major), ("minor", ~major)):
+        if not mask.any():
+            continue
+        merged = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(ends[mask])))
+        if tolerance_deg > 0:
+            merged = shapely.simplify(merged, tolerance_deg)
+        rows.append({"group": group, "segments": int(mask.sum()), "geometry": merged})
+    return gpd.GeoDataFrame(rows, columns=["group", "segments", "geometry"], geometry="geometry", crs=4326)

@@ -76,7 +76,8 @@ def open_page(driver, path: Path) -> None:
 
 
 def layer_labels(driver) -> list[str]:
-    script = "return [...document.querySelectorAll('.leaflet-control-layers label')].map(l => l.textContent)"
+    """Names of the standards, layers and base maps in the map's panel."""
+    script = "return [...document.querySelectorAll('.cc-choice span')].map(l => l.textContent)"
     return [label.strip() for label in driver.execute_script(script)]
 
 

@@ -31,52 +31,258 @@ def sample_map(sample_result, tmp_path_factory):
     return write_map(sample_result, tmp_path_factory.mktemp("map") / "sample.html")
 
 
-def test_map_initialises_offline_with_layers_and_legend(browser, sample_map):
-    assert sample_map.stat().st_size < 5_000_000
+SIZES = ((1600, 1000), (1280, 720), (390, 844))
+_STATE = """
+const s = window.carecirclesMap;
+const visible = el => { const r = el.getBoundingClientRect(); const c = getComputedStyle(el);
+  return r.width > 0 && r.height > 0 && c.visibility !== 'hidden' && c.display !== 'none'; };
+const fills = [...document.querySelectorAll('.leaflet-cc-zones-pane path')]
+  .filter(p => parseFloat(p.getAttribute('fill-opacity') || '0') > 0).map(p => p.getAttribute('fill'));
+return {
+  current: s.current(),
+  checked: [...document.querySelectorAll('input[name=cc-standard]')].filter(i => i.checked).length,
+  fills: fills,
+  labels: [...document.querySelectorAll('.cc-label-zone')].filter(visible).map(e => e.textContent),
+  legend: [...document.querySelectorAll('#cc-legend .cc-legend-text')].filter(visible)
+    .map(e => e.textContent),
+  banner: [...document.querySelectorAll('.cc-summary-line')].map(e => e.textContent),
+  panelOpen: !document.getElementById('cc-panel').classList.contains('cc-collapsed'),
+  legendOpen: !document.getElementById('cc-legend').classList.contains('cc-collapsed'),
+  title: document.title,
+  overlays: s.overlays(),
+};
+"""
+
+
+def state(driver) -> dict:
+    return driver.execute_script(_STATE)
+
+
+def settle(driver) -> None:
+    driver.execute_script("window.carecirclesMap.refresh()")
+    time.sleep(0.15)
+
+
+def test_map_opens_offline_small_and_fast(browser, sample_map):
+    assert sample_map.stat().st_size < 2_000_000
+    browser.set_window_size(1600, 1000)
+    started = time.perf_counter()
     open_page(browser, sample_map)
-    labels = layer_labels(browser)
-    for expected in (
-        "无底图（离线）",
-        "OpenStreetMap",
-        "高德地图（GCJ-02）",
-        "医疗机构",
-        "超出2.5公里的村",
-        "农村30分钟就医圈 30 min · 区域",
-        "农村30分钟就医圈 30 min · 未覆盖",
-    ):
-        assert expected in labels, expected
-    legend = browser.find_element("id", "cc-legend").text
-    assert "图例" in legend and "村卫生室" in legend and "达标" in legend
-    assert "合成示例数据" in browser.find_element("id", "cc-title").text
+    browser.execute_script("return window.carecirclesMap.current()")
+    assert time.perf_counter() - started < 2.0
+    assert errors(browser) == []
     scale = [e.text for e in browser.find_elements("css selector", ".leaflet-control-scale-line")]
     assert len(scale) == 1 and scale[0].endswith(("m", "km")) and "ft" not in scale[0]  # metric only
-    assert browser.find_elements("css selector", ".leaflet-control-zoom-fullscreen")
-    # drawn: zone polygons on the canvas and one marker per facility shown
-    markers = browser.find_elements("css selector", ".leaflet-marker-pane .cc-facility")
-    assert len(markers) > 100
-    assert errors(browser) == []
-    shoot(browser, "map.png")
 
 
-def test_clicking_a_facility_opens_its_popup(browser, sample_map):
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_one_standard_at_a_time_labelled_with_its_shares(browser, sample_map, sample_result, size):
+    from carecircles._encode import percent
+    from carecircles.assessment import whole_people
+    from carecircles.palette import COLOURS, verdict
+
+    browser.set_window_size(*size)
     open_page(browser, sample_map)
-    zoom_to(browser, 126.8136, 42.3914, 17)  # as a person would: into the county seat
-    browser.find_element("css selector", ".leaflet-marker-pane .cc-county_hospital").click()
-    popup = _popup_text(browser)
-    assert (
-        "靖宇县人民医院" in popup
-        and "床位: 300" in popup
-        and "县级综合医院" in popup
-        and "状态: 现有" in popup
+    people = whole_people(sample_result.zone_results)
+    for standard in sample_result.config.standards:
+        browser.execute_script("window.carecirclesMap.select(arguments[0])", standard.id)
+        settle(browser)
+        shown = state(browser)
+        assert shown["current"] == standard.id and shown["checked"] == 1
+        rows = people[(people["standard"] == standard.id) & (people["zone_code"] != "ALL")]
+        expected = sorted(
+            COLOURS[verdict(r.passes, r.covered_share, standard.target_share)]
+            for r in rows.itertuples()
+            if r.population > 0
+        )
+        assert sorted(shown["fills"]) == expected  # one zone layer: this standard's classes only
+        assert shown["labels"], "township labels are shown without interaction"
+        shares = {f"{r.zone_name}{percent(r.covered_share)}" for r in rows.itertuples() if r.population > 0}
+        names = set(sample_result.zones["zone_name"])
+        for text in shown["labels"]:
+            assert text in shares or text in names, text
+        assert standard.title_zh in shown["title"]
+    shoot(browser, f"map-{size[0]}x{size[1]}.png")
+
+
+def test_summary_banner_matches_zones_csv(browser, sample_map, sample_result, tmp_path):
+    import pandas as pd
+
+    from carecircles._encode import percent
+    from carecircles.outputs import write_outputs
+
+    write_outputs(sample_result, tmp_path)
+    zones = pd.read_csv(tmp_path / "zones.csv", dtype={"zone_code": str})
+    browser.set_window_size(1600, 1000)
+    open_page(browser, sample_map)
+    banner = state(browser)["banner"]
+    for standard, line in zip(sample_result.config.standards, banner, strict=True):
+        rows = zones[zones["standard"] == standard.id]
+        total = rows[rows["zone_code"] == "ALL"].iloc[0]
+        zone_rows = rows[rows["zone_code"] != "ALL"]
+        assessed = zone_rows[zone_rows["population"] > 0]
+        passing = int(assessed["passes"].astype(str).str.lower().eq("true").sum())
+        assert standard.title_zh in line
+        assert f"覆盖率{percent(total['covered_population'] / total['population'])}" in line
+        assert f"达标区域{passing}/{len(assessed)}" in line
+        if standard.metric == "time":
+            assert f"未覆盖{int(total['uncovered_population']):,}人" in line, line
+
+
+def test_no_full_share_beside_a_fail(browser, sample_map):
+    browser.set_window_size(1280, 720)
+    open_page(browser, sample_map)
+    popups = browser.execute_script(
+        "const out = []; window.carecirclesMap.map.eachLayer(l => { if (l.getPopup && l.getPopup()) {"
+        " l.openPopup(); const el = l.getPopup().getElement(); if (el) out.push("
+        " [...el.querySelectorAll('.cc-popup-row, .cc-popup-line')].map(r => r.textContent));"
+        " l.closePopup(); } }); return out;"
     )
-    assert errors(browser) == []
-    shoot(browser, "map-popup.png")
+    assert len(popups) > 100
+    for rows in popups:
+        for line in rows:
+            assert not ("100.0%" in line and "未达标" in line), line
+    body = browser.execute_script("return document.body.innerText")
+    assert not any("100.0%" in line and "未达标" in line for line in body.splitlines())
+
+
+def test_villages_stay_clickable_after_any_toggle(browser, sample_map, sample_result):
+    browser.set_window_size(1280, 720)
+    open_page(browser, sample_map)
+    driver_map = "window.carecirclesMap"
+    for item in state(browser)["overlays"]:
+        browser.execute_script(
+            f"{driver_map}.setOverlay(arguments[0], !arguments[1])", item["id"], item["on"]
+        )
+        browser.execute_script(f"{driver_map}.setOverlay(arguments[0], arguments[1])", item["id"], item["on"])
+    for standard in reversed(sample_result.config.standards):
+        browser.execute_script(f"{driver_map}.select(arguments[0])", standard.id)
+    browser.execute_script(f"{driver_map}.setOverlay('bands', true)")
+    browser.execute_script(f"{driver_map}.setOverlay('catchments-township', true)")
+    villages = sample_result.villages
+    lonely = villages[villages["village-2.5km_status"] == "none"].iloc[0]
+    zoom_to(browser, lonely.geometry.x, lonely.geometry.y, 15)
+    circle = _element_at(browser, lonely.geometry.x, lonely.geometry.y)
+    assert circle["pane"] == "cc-villages"  # the topmost thing under the village is the village
+    browser.execute_script(
+        "const p = window.carecirclesMap.map.latLngToContainerPoint([arguments[1], arguments[0]]);"
+        "const r = window.carecirclesMap.map.getContainer().getBoundingClientRect();"
+        "document.elementFromPoint(r.left + p.x, r.top + p.y).dispatchEvent(new MouseEvent('click',"
+        " {bubbles: true, clientX: r.left + p.x, clientY: r.top + p.y}));",
+        lonely.geometry.x,
+        lonely.geometry.y,
+    )
+    assert _popup_text(browser).startswith(f"{lonely['name']} (")
+
+
+def _element_at(driver, lon: float, lat: float) -> dict:
+    return driver.execute_script(
+        "const m = window.carecirclesMap.map;"
+        "const p = m.latLngToContainerPoint([arguments[1], arguments[0]]);"
+        "const r = m.getContainer().getBoundingClientRect();"
+        "const el = document.elementFromPoint(r.left + p.x, r.top + p.y);"
+        "const pane = el.closest('.leaflet-pane'); return {tag: el.tagName,"
+        " pane: pane ? [...pane.classList].find(c => c.startsWith('leaflet-cc-')).slice(8, -5) : null};",
+        lon,
+        lat,
+    )
+
+
+def test_legend_lists_exactly_the_visible_layers(browser, sample_map, sample_result):
+    from carecircles.labels import facility_type_name
+
+    browser.set_window_size(1600, 1000)
+    open_page(browser, sample_map)
+    types = {facility_type_name(t, "zh") for t in sample_result.facilities["type"]}
+    legend = set(state(browser)["legend"])
+    assert types <= legend  # every facility type drawn is named
+    assert any("30分钟内不可达的区域" in t for t in legend)
+    assert not any("服务范围" in t or "服务人口" in t for t in legend)  # catchments hidden: not listed
+    browser.execute_script("window.carecirclesMap.setOverlay('facilities', false)")
+    legend = set(state(browser)["legend"])
+    assert not types & legend
+    browser.execute_script("window.carecirclesMap.setOverlay('catchments-township', true)")
+    browser.execute_script("window.carecirclesMap.setOverlay('uncovered', false)")
+    browser.execute_script("window.carecirclesMap.setOverlay('bands', true)")
+    legend = state(browser)["legend"]
+    assert any("服务人口" in t for t in legend)
+    assert not any("不可达" in t for t in legend)
+    assert any(t.endswith("以内") and "分钟" in t for t in legend)  # the travel-time bands
+    drawn = browser.execute_script(
+        "return [...document.querySelectorAll('.leaflet-cc-facilities-pane .cc-facility')].length"
+    )
+    assert drawn == 0
+
+
+def test_panels_collapse_and_start_collapsed_on_phones(browser, sample_map):
+    browser.set_window_size(390, 844)
+    open_page(browser, sample_map)
+    shown = state(browser)
+    assert not shown["panelOpen"] and not shown["legendOpen"]
+    assert len([line for line in shown["banner"] if line]) == 4
+    browser.find_element("css selector", "#cc-legend .cc-toggle").click()
+    assert state(browser)["legendOpen"]
+    shoot(browser, "map-390x844-legend.png")
+    browser.set_window_size(1600, 1000)
+    open_page(browser, sample_map)
+    assert state(browser)["legendOpen"] and state(browser)["panelOpen"]
+    browser.find_element("css selector", "#cc-panel .cc-toggle").click()
+    assert not state(browser)["panelOpen"]
+
+
+def test_search_finds_a_village_and_opens_it(browser, sample_map, sample_result):
+    browser.set_window_size(390, 844)
+    open_page(browser, sample_map)
+    name = sample_result.villages["name"].iloc[5]
+    box = browser.find_element("css selector", ".cc-search")
+    box.send_keys(name)
+    results = browser.find_elements("css selector", ".cc-results .cc-result")
+    assert name in [r.text for r in results]
+    next(r for r in results if r.text == name).click()
+    time.sleep(0.4)
+    assert _popup_text(browser).startswith(f"{name} (")
+    shoot(browser, "map-390x844-search.png")
+
+
+def test_an_online_base_map_offline_says_so(browser, sample_map):
+    browser.set_window_size(1280, 720)
+    open_page(browser, sample_map)
+    notice = browser.find_element("id", "cc-notice")
+    assert not notice.is_displayed()
+    _choose_base(browser, "OpenStreetMap（需联网）")
+    deadline = time.time() + 10
+    while time.time() < deadline and not notice.is_displayed():
+        time.sleep(0.2)
+    assert notice.is_displayed() and "底图无法加载" in notice.text
+    _choose_base(browser, "无底图（离线）")
+    assert not notice.is_displayed()
+
+
+def test_english_map_has_no_chinese_words_of_its_own(browser, sample_result, tmp_path):
+    import re
+
+    from carecircles.maps import GLYPHS, write_map
+
+    page = write_map(sample_result, tmp_path / "en.html", lang="en")
+    browser.set_window_size(1600, 1000)
+    open_page(browser, page)
+    text = browser.execute_script("return document.body.innerText")
+    data = set(sample_result.zones["zone_name"]) | set(sample_result.villages["name"])
+    data |= set(sample_result.facilities["name"]) | {
+        sample_result.config.title,
+        sample_result.config.issuing_unit,
+    }
+    for value in sorted(data, key=len, reverse=True):
+        text = text.replace(value, "")
+    for glyph in GLYPHS.values():  # the facility symbols: one character each, named in the legend
+        text = text.replace(glyph, "")
+    assert not re.findall(r"[\u4e00-\u9fff]+", text), text
+    assert "Standard shown" in text and "Legend" in text
 
 
 def zoom_to(driver, lon: float, lat: float, zoom: int) -> None:
     driver.execute_script(
-        "const map = Object.values(window).find(v => v instanceof L.Map);"
-        "map.setView([arguments[1], arguments[0]], arguments[2], {animate: false});",
+        "window.carecirclesMap.map.setView([arguments[1], arguments[0]], arguments[2], {animate: false});",
         lon,
         lat,
         zoom,
@@ -98,14 +304,14 @@ def test_gcj02_base_map_shifts_overlays_for_display(browser, sample_map, sample_
     open_page(browser, sample_map)
     hospital = sample_result.facilities.set_index("name").loc["靖宇县人民医院"].geometry
     find = (
-        "const map = Object.values(window).find(v => v instanceof L.Map); let out = null;"
+        "const map = window.carecirclesMap.map; let out = null;"
         "map.eachLayer(l => { if (l.feature && l.getLatLng && l.feature.properties.popup"
         " && l.feature.properties.popup.title === '靖宇县人民医院') out = l.getLatLng(); });"
         "return out && [out.lat, out.lng];"
     )
     before = browser.execute_script(find)
     assert before == pytest.approx([hospital.y, hospital.x], abs=1e-9)
-    _choose_base(browser, "高德地图（GCJ-02）")
+    _choose_base(browser, "高德地图（GCJ-02，需联网）")
     shifted = browser.execute_script(find)
     g_lon, g_lat = wgs84_to_gcj02(hospital.x, hospital.y)
     assert shifted == pytest.approx([float(g_lat), float(g_lon)], abs=1e-9)  # same formula in JS and Python
@@ -114,7 +320,9 @@ def test_gcj02_base_map_shifts_overlays_for_display(browser, sample_map, sample_
 
 
 def _choose_base(driver, name: str) -> None:
-    for label in driver.find_elements("css selector", ".leaflet-control-layers-base label"):
+    if not state(driver)["panelOpen"]:
+        driver.find_element("css selector", "#cc-panel .cc-toggle").click()
+    for label in driver.find_elements("css selector", ".cc-choice"):
         if label.text.strip() == name:
             label.find_element("css selector", "input").click()
             return
@@ -139,10 +347,10 @@ def test_names_from_input_show_as_text(browser, tmp_path):
     page = write_map(run_study(config), tmp_path / "hostile.html")
     open_page(browser, page)
     zoom_to(browser, 126.8136, 42.3914, 16)
-    browser.find_element("css selector", ".leaflet-marker-pane .cc-county_hospital").click()
+    browser.find_element("css selector", ".leaflet-cc-facilities-pane .cc-county_hospital").click()
     assert "<script>alert(1)</script>" in _popup_text(browser)
     zoom_to(browser, 126.80, 42.38, 16)
-    browser.find_element("css selector", ".leaflet-marker-pane .cc-thc").click()
+    browser.find_element("css selector", ".leaflet-cc-facilities-pane .cc-thc").click()
     assert 'O\'Brien "clinic"' in _popup_text(browser)
     assert browser.execute_script("return window.__pwned === undefined")
     from selenium.common.exceptions import NoAlertPresentException

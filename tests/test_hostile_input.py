@@ -183,7 +183,7 @@ map.eachLayer(l => {
     l.closeTooltip();
   }
 });
-out.title = document.getElementById('cc-title').textContent;
+out.title = document.getElementById('cc-banner').textContent;
 out.documentTitle = document.title;
 out.pwned = window.__pwned !== undefined;
 return out;

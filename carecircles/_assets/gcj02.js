@@ -38,15 +38,17 @@
       layer.setLatLngs(copy(layer._ccWgs, on ? toGcj : same));
     }
   }
-  window.carecirclesGcj02 = function (map, gcjName) {
+  /* Returns set(on): redraw every vector layer and marker shifted (on) or in WGS-84 (off). */
+  window.carecirclesGcj02 = function (map) {
     var on = false;
-    map.on("baselayerchange", function (e) {
-      on = e.name === gcjName;
-      map.eachLayer(function (layer) { apply(layer, on); });
-    });
     map.on("layeradd", function (e) {
       if (on || e.layer._ccWgs !== undefined) apply(e.layer, on);
     });
     window.carecirclesToGcj02 = toGcj;
+    return function (value) {
+      if (value === on) return;
+      on = value;
+      map.eachLayer(function (layer) { apply(layer, on); });
+    };
   };
 })();
