@@ -111,21 +111,30 @@ def terminal_text(value: object, *, lines: bool = False) -> str:
     return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", text(value))
 
 
-def percent(share: float, digits: int = 1) -> str:
+def percent(share: float, digits: int = 1, *, up: bool = False) -> str:
     """Format a share as a percentage that is honest at its rounding: cut, never rounded up.
 
     A share is shown no higher than it is, so a zone at 84.96 % against an 85 % target reads
     ``84.9%`` and everyone-but-one reads ``99.9%``, never ``100.0%``. A share above 0 never
-    shows as ``0.0%``: it reads ``<0.1%`` (at one decimal).
+    shows as ``0.0%``: it reads ``<0.1%`` (at one decimal). With ``up``, for a share of
+    something bad (people outside, a gap), it is rounded up instead: never shown smaller.
 
     Examples
     --------
     >>> percent(0.0004), percent(0.99996), percent(1.0), percent(0.5), percent(0.84996)
     ('<0.1%', '99.9%', '100.0%', '50.0%', '84.9%')
+    >>> percent(0.2996, up=True), percent(0.0004, up=True), percent(0.99996, up=True)
+    ('30.0%', '0.1%', '>99.9%')
     """
     step = 10.0**-digits
     value = share * 100
-    shown = math.floor(value * 10**digits * (1 + 1e-12)) / 10**digits
+    scale = 10**digits
+    if up:
+        shown = math.ceil(value * scale * (1 - 1e-12)) / scale
+        if value < 100 and shown >= 100:
+            return f">{100 - step:.{digits}f}%"
+        return f"{shown:.{digits}f}%"
+    shown = math.floor(value * scale * (1 + 1e-12)) / scale
     if value > 0 and shown == 0:
         return f"<{step:.{digits}f}%"
     return f"{shown:.{digits}f}%"

@@ -482,7 +482,7 @@ def _exact_lines(e: dict, zh: bool) -> list[str]:
     mclp, lscp = e["max_cover"], e["set_cover"]
     best, bound = mclp["covered"], mclp["bound"]
     at_most = int(np.ceil(bound - 1e-6))  # an upper bound is shown rounded up
-    gap = "" if mclp["gap"] is None else percent(mclp["gap"])
+    gap = "" if mclp["gap"] is None else percent(mclp["gap"], up=True)
     found = _FOUND_BY["zh" if zh else "en"]
 
     def status(part: dict) -> str:

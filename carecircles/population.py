@@ -170,8 +170,8 @@ def read_population_raster(
         issues.add(
             "warning" if share > NODATA_WARNING_SHARE else "info",
             path,
-            f"{inside_nodata} nodata cells inside the zones ({percent(share)} of their cells) counted as "
-            "no population",
+            f"{inside_nodata} nodata cells inside the zones ({percent(share, up=True)} of their cells) "
+            "counted as no population",
             field="nodata",
             value=f"{share:.4f}",
         )
@@ -210,12 +210,13 @@ def _report_outside(
         return
     total = outside_km2.sum() / max(area_km2.sum(), 1e-12)
     listed = ", ".join(
-        f"{zones['zone_code'].iloc[i]} {zones['zone_name'].iloc[i]} {percent(share[i], 0)}" for i in affected
+        f"{zones['zone_code'].iloc[i]} {zones['zone_name'].iloc[i]} {percent(share[i], 0, up=True)}"
+        for i in affected
     )
     issues.add(
         "warning",
         path,
-        f"the raster covers only part of the zones: {percent(total)} of the zone area "
+        f"the raster covers only part of the zones: {percent(total, up=True)} of the zone area "
         f"({outside_km2.sum():,.1f} km²) is outside it and counts no one; zones affected "
         f"(share of their area outside): {listed}",
         field="extent",

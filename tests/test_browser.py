@@ -382,3 +382,41 @@ def test_report_and_siting_map_render(browser, sample_result, tmp_path):
     assert "拟建站点" in labels and "拟建站点新增覆盖范围" in labels
     assert errors(browser) == []
     shoot(browser, "siting-map.png")
+
+
+def test_tianditu_base_map_takes_the_key_as_data(browser, sample_result, tmp_path):
+    import dataclasses
+
+    from carecircles.maps import write_map
+
+    key = 'k"ey</script>${x}&tk=1'
+    config = dataclasses.replace(sample_result.config, tianditu_token=key, base_map="tianditu")
+    page = write_map(dataclasses.replace(sample_result, config=config), tmp_path / "tianditu.html")
+    assert key not in page.read_text(encoding="utf-8")  # only JSON-escaped
+    browser.set_window_size(1280, 720)
+    open_page(browser, page)
+    urls = browser.execute_script(
+        "const out = []; window.carecirclesMap.map.eachLayer(l => { if (l._url) out.push(l._url); });"
+        "return out;"
+    )
+    assert len(urls) == 2 and all("tianditu.gov.cn" in u for u in urls)
+    assert all(u.endswith("&tk=" + "k%22ey%3C%2Fscript%3E%24%7Bx%7D%26tk%3D1") for u in urls)
+    assert browser.execute_script("return window.__pwned === undefined")
+    assert [e for e in errors(browser) if "ERR_INTERNET_DISCONNECTED" not in e] == []  # tiles: offline
+
+
+def test_map_prints_on_one_landscape_page_with_title_and_legend(browser, sample_map):
+    import base64
+    import io
+
+    from pypdf import PdfReader
+
+    browser.set_window_size(1600, 1000)
+    open_page(browser, sample_map)
+    printed = browser.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True})
+    pdf = PdfReader(io.BytesIO(base64.b64decode(printed["data"])))
+    assert len(pdf.pages) == 1
+    box = pdf.pages[0].mediabox
+    assert float(box.width) > float(box.height)  # A4 landscape
+    words = pdf.pages[0].extract_text()
+    assert "农村30分钟就医圈" in words and "图例" in words

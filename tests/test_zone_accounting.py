@@ -38,16 +38,18 @@ def test_uncovered_includes_unreachable_and_the_file_adds_up(sample_result, tmp_
     [
         (0.0, 1, "0.0%"),
         (0.0004, 1, "<0.1%"),
-        (0.0006, 1, "0.1%"),
+        (0.0006, 1, "<0.1%"),
+        (0.0016, 1, "0.1%"),
         (0.5, 1, "50.0%"),
         (0.99949, 1, "99.9%"),
-        (0.99996, 1, ">99.9%"),
+        (0.99996, 1, "99.9%"),
+        (0.84996, 1, "84.9%"),
         (1.0, 1, "100.0%"),
-        (0.996, 0, ">99%"),
+        (0.996, 0, "99%"),
         (0.004, 0, "<1%"),
     ],
 )
-def test_percent_never_rounds_to_everyone_or_no_one(share, digits, shown):
+def test_percent_is_cut_never_rounded_up_to_a_target_or_to_everyone(share, digits, shown):
     from carecircles._encode import percent
 
     assert percent(share, digits) == shown
