@@ -345,7 +345,7 @@ class MapData:
             return []
         r = rows.iloc[0]
         steps = [
-            percent(r[c])
+            f"{label(c, self.lang)} {percent(r[c])}"
             for c in ("share_existing", "share_planned", "share_proposed")
             if c in r and pd.notna(r[c])
         ]
@@ -353,9 +353,16 @@ class MapData:
         return [(title, " → ".join(steps))] if steps else []
 
     def _siting_title(self) -> str:
+        """Name the siting run and its county-wide shares: existing → + planned → + proposed."""
         assert self.siting is not None
-        s = self.siting.standard
-        return f"{label('sites', self.lang)}：{standard_title(s, self.lang)} {threshold_text(s, self.lang)}"
+        s, lang = self.siting.standard, self.lang
+        title = f"{label('sites', lang)}：{standard_title(s, lang)} {threshold_text(s, lang)}"
+        steps = self._siting_rows("ALL")
+        return (
+            f"{title}（{steps[0][1]}）"
+            if steps and lang == "zh"
+            else (f"{title} ({steps[0][1]})" if steps else title)
+        )
 
     def _areas(self, s: Standard) -> list[dict]:
         areas = self.result.areas
