@@ -377,9 +377,23 @@ def test_report_and_siting_map_render(browser, sample_result, tmp_path):
     assert errors(browser) == []
     shoot(browser, "report.png")
     page = write_siting_map(siting, tmp_path / "siting.html")
+    browser.set_window_size(1280, 720)
     open_page(browser, page)
     labels = layer_labels(browser)
     assert "拟建站点" in labels and "拟建站点新增覆盖范围" in labels
+    banner = browser.find_element("id", "cc-banner").text
+    assert "拟建站点：农村30分钟就医圈 30分钟" in banner and "→ + 拟建站点" in banner
+    legend = state(browser)["legend"]
+    assert any(t.startswith("拟建站点") for t in legend) and "拟建站点新增覆盖范围" in legend
+    outlines = browser.execute_script(
+        "return document.querySelectorAll('.leaflet-cc-outline-pane path').length"
+    )
+    assert outlines == len(sample_result.zones)  # the boundaries are drawn
+    order = browser.execute_script(
+        "const z = n => +getComputedStyle(document.querySelector('.leaflet-' + n + '-pane')).zIndex;"
+        "return [z('cc-facilities'), z('cc-proposed'), z('cc-labels')];"
+    )
+    assert order == sorted(order)  # proposed sites above existing glyphs, labels above both
     assert errors(browser) == []
     shoot(browser, "siting-map.png")
 
