@@ -228,11 +228,11 @@ class MapData:
         zones = rows[rows["zone_code"] != "ALL"]
         passing = int(zones["passes"].fillna(False).astype(bool).sum())
         assessed = int(zones["passes"].notna().sum())
-        name = (
-            f"{standard_title(s, lang)}（{threshold_text(s, lang)}）"
-            if lang == "zh"
-            else (f"{standard_title(s, lang)} ({threshold_text(s, lang)})")
-        )
+        title, threshold = standard_title(s, lang), threshold_text(s, lang)
+        if threshold.replace(" ", "") in title.replace(" ", ""):
+            name = title
+        else:
+            name = f"{title}（{threshold}）" if lang == "zh" else f"{title} ({threshold})"
         share = percent(total["covered_share"]) if total["population"] > 0 else "—"
         outside = (
             people_text(total["uncovered_population"], lang)
