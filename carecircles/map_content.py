@@ -1,0 +1,327 @@
+"""What the map shows, as one JSON-ready object: standards, zones, overlays, base maps, words.
+
+:class:`MapData` gathers it from a finished study (and a siting run); ``_assets/carecircles.js``
+draws it. The figures are those of ``zones.csv``, the report and the CLI
+(:func:`carecircles.assessment.whole_people`), shares shown with :func:`carecircles._encode.percent`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from carecircles import palette
+from carecircles._encode import percent, text
+from carecircles._page import feature, popup
+from carecircles.analysis import StudyResult
+from carecircles.assessment import whole_people
+from carecircles.labels import label, labels, people_text, standard_title, threshold_text, verdict_text
+from carecircles.map_overlays import Overlays, _minutes, _rounded, _swatch
+from carecircles.siting import SitingResult
+from carecircles.standards import Standard
+
+#: Amap (Gaode) road tiles, in GCJ-02. Only requested when a user picks this base map.
+AMAP_TILES = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+)
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+#: Tianditu (天地图) vector tiles and their annotation layer, Web Mercator; ``tk`` is the user's key.
+TIANDITU_TILES = (
+    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+)
+
+
+class MapData:
+    """The map's content as one JSON-ready object, read by ``_assets/carecircles.js``."""
+
+    def __init__(self, result: StudyResult, lang: str, tolerance: float, siting: SitingResult | None) -> None:
+        self.result, self.lang, self.tolerance, self.siting = result, lang, tolerance, siting
+        self.people = whole_people(result.zone_results)  # the figures of zones.csv, report and CLI
+        self.standards = [
+            s for s in result.config.standards if not self.people[self.people["standard"] == s.id].empty
+        ]
+
+    def build(self) -> dict:
+        """Return the map's data: standards, layers with their legends, labels, bases, words."""
+        result, lang = self.result, self.lang
+        config = result.config
+        title = config.title
+        first = self.siting.standard.id if self.siting is not None else self._opening_standard()
+        return {
+            "lang": lang,
+            "title": title,
+            "synthetic": label("synthetic", lang) if config.synthetic else "",
+            "issuedBy": "" if config.issuing_unit is None else config.issuing_unit,
+            "siting": "" if self.siting is None else self._siting_title(),
+            "words": {
+                k: labels(lang)[k]
+                for k in (
+                    "choose_standard",
+                    "layers",
+                    "base_map",
+                    "legend",
+                    "search",
+                    "not_found",
+                    "show",
+                    "hide",
+                    "base_offline",
+                    "zones_outline",
+                    "summary",
+                )
+            },
+            "palette": {
+                "colours": palette.COLOURS,
+                "text": palette.TEXT_ON,
+                "opacity": palette.ZONE_FILL_OPACITY,
+                "classes": {v: self._class_words(v) for v in (*palette.CLASSES, "no_people")},
+                "notApplicable": label("not_applicable", lang),
+                "uncovered": palette.UNCOVERED_COLOUR,
+                "uncoveredOpacity": palette.UNCOVERED_OPACITY,
+            },
+            "standards": [self._standard(s) for s in self.standards],
+            "first": first,
+            "zones": self._zones(),
+            "overlays": Overlays(result, lang, self.tolerance, self.standards, self.siting).all(),
+            "bases": self._bases(),
+            "base": config.base_map if config.base_map != "tianditu" or config.tianditu_token else "none",
+        }
+
+    # --- standards and zones -------------------------------------------------------------------
+
+    def _opening_standard(self) -> str:
+        """Return the rural time standard if any (most of a county's people), else the first one."""
+        time_std = [s for s in self.standards if s.metric == "time"]
+        for s in time_std:
+            if s.zone_type == "rural":
+                return s.id
+        return (time_std or self.standards)[0].id if self.standards else ""
+
+    def _class_words(self, v: str) -> str:
+        if v in ("small_gap", "large_gap"):
+            return label(v, self.lang, p=palette.SMALL_GAP_POINTS)
+        return label("pass" if v == "pass" else "no_people", self.lang)
+
+    def _standard(self, s: Standard) -> dict:
+        lang = self.lang
+        rows = self.people[self.people["standard"] == s.id]
+        total = rows[rows["zone_code"] == "ALL"].iloc[0]
+        zones = rows[rows["zone_code"] != "ALL"]
+        passing = int(zones["passes"].fillna(False).astype(bool).sum())
+        assessed = int(zones["passes"].notna().sum())
+        title, threshold = standard_title(s, lang), threshold_text(s, lang)
+        if threshold.replace(" ", "") in title.replace(" ", ""):
+            name = title
+        else:
+            name = f"{title}（{threshold}）" if lang == "zh" else f"{title} ({threshold})"
+        share = percent(total["covered_share"]) if total["population"] > 0 else "—"
+        outside = (
+            people_text(total["uncovered_population"], lang)
+            if s.metric == "time"
+            else self._villages_outside(total)
+        )
+        summary = label(
+            "summary_line", lang, standard=name, share=share, passing=passing, zones=assessed, outside=outside
+        )
+        passes_all = bool(total["passes"]) if pd.notna(total["passes"]) else False
+        return {
+            "id": s.id,
+            "name": name,
+            "summary": summary,
+            "verdict": "pass" if passes_all and passing == assessed else "fail",
+            "uncoveredLayer": label("uncovered_area", lang, d=threshold_text(s, lang)),
+            "bandsLayer": label("covered_band", lang, d=threshold_text(s, lang)),
+            "areas": self._areas(s),
+            "bands": self._bands(s),
+        }
+
+    def _villages_outside(self, total: pd.Series) -> str:
+        n = total.get("villages_none", np.nan)
+        outreach = total.get("villages_outreach_only", np.nan)
+        if pd.isna(n):
+            return people_text(total["uncovered_population"], self.lang)
+        count = int(n) + (0 if pd.isna(outreach) else int(outreach))
+        return f"{count}个村" if self.lang == "zh" else f"{count} villages"
+
+    def _zones(self) -> list[dict]:
+        lang, result = self.lang, self.result
+        zones = result.zones
+        points = zones.geometry.representative_point()
+        out = []
+        for (_, z), at in zip(zones.iterrows(), points, strict=True):
+            classes, shares, rows = {}, {}, []
+            for s in self.standards:
+                row = self.people[
+                    (self.people["standard"] == s.id) & (self.people["zone_code"] == z["zone_code"])
+                ]
+                if row.empty:
+                    continue
+                r = row.iloc[0]
+                v = palette.verdict(r["passes"], r["covered_share"], s.target_share)
+                classes[s.id] = v
+                shares[s.id] = "" if r["population"] <= 0 else percent(r["covered_share"])
+                rows.append(
+                    (f"{standard_title(s, lang)} {threshold_text(s, lang)}", self._zone_line(s, r, v))
+                )
+            rows.extend(self._siting_rows(z["zone_code"]))
+            geometry = shapely.simplify(z.geometry, self.tolerance, preserve_topology=True)
+            out.append(
+                feature(
+                    _rounded(geometry.__geo_interface__),
+                    popup=popup(
+                        f"{z['zone_name']} ({z['zone_code']})",
+                        [
+                            (
+                                label("population", lang),
+                                people_text(self._zone_population(z["zone_code"]), lang),
+                            ),
+                            *rows,
+                        ],
+                    ),
+                )
+                | {"id": text(z["zone_code"])}
+            )
+            props = out[-1]["properties"]
+            props.update(
+                {
+                    "name": text(z["zone_name"]),
+                    "at": [round(at.x, 6), round(at.y, 6)],
+                    "cls": classes,
+                    "share": shares,
+                    "weight": float(self._zone_population(z["zone_code"])),
+                }
+            )
+        return out
+
+    def _zone_population(self, code: object) -> float:
+        rows = self.people[self.people["zone_code"] == code]
+        return float(rows["population"].max()) if not rows.empty else 0.0
+
+    def _zone_line(self, s: Standard, r: pd.Series, v: str) -> str:
+        """One standard in a zone's popup: share, target, people outside, gap, verdict."""
+        lang = self.lang
+        if r["population"] <= 0:
+            return label("no_people", lang)
+        share = percent(r["covered_share"])
+        target = f"{s.target_share * 100:g}%"
+        if s.metric == "time":
+            outside = people_text(r["uncovered_population"], lang)
+        else:
+            outside = self._villages_outside(r)
+        gap = ""
+        if v in ("small_gap", "large_gap"):
+            points = math.ceil((s.target_share - float(r["covered_share"])) * 1000 - 1e-9) / 10
+            gap = f"，差{points:.1f}个百分点" if lang == "zh" else f", {points:.1f} points short"
+        verdict = verdict_text(r["passes"], lang)
+        if lang == "zh":
+            return f"{share}（目标{target}），未覆盖{outside}{gap}，{verdict}"
+        return f"{share} (target {target}), {outside} not covered{gap}, {verdict}"
+
+    def _siting_rows(self, code: object) -> list[tuple[str, str]]:
+        siting = self.siting
+        if siting is None:
+            return []
+        rows = siting.scenarios[siting.scenarios["zone_code"] == code]
+        if rows.empty:
+            return []
+        r = rows.iloc[0]
+        steps = [
+            f"{label(c, self.lang)} {percent(r[c])}"
+            for c in ("share_existing", "share_planned", "share_proposed")
+            if c in r and pd.notna(r[c])
+        ]
+        title = label("before_after", self.lang)
+        return [(title, " → ".join(steps))] if steps else []
+
+    def _siting_title(self) -> str:
+        """Name the siting run and its county-wide shares: existing → + planned → + proposed."""
+        assert self.siting is not None
+        s, lang = self.siting.standard, self.lang
+        title = f"{label('sites', lang)}：{standard_title(s, lang)} {threshold_text(s, lang)}"
+        steps = self._siting_rows("ALL")
+        return (
+            f"{title}（{steps[0][1]}）"
+            if steps and lang == "zh"
+            else (f"{title} ({steps[0][1]})" if steps else title)
+        )
+
+    def _areas(self, s: Standard) -> list[dict]:
+        areas = self.result.areas
+        part = areas[(areas["standard"] == s.id) & (areas["status"] == "uncovered")]
+        style = {
+            "color": palette.UNCOVERED_COLOUR,
+            "weight": 0.6,
+            "fillColor": palette.UNCOVERED_COLOUR,
+            "fillOpacity": palette.UNCOVERED_OPACITY,
+        }
+        return [
+            feature(_rounded(g.__geo_interface__), style=style)
+            for g in shapely.simplify(part.geometry.to_numpy(), self.tolerance, preserve_topology=True)
+        ]
+
+    def _bands(self, s: Standard) -> dict:
+        areas = self.result.areas
+        part = areas[(areas["standard"] == s.id) & (areas["status"] == "covered")]
+        if part.empty:
+            return {"features": [], "legend": []}
+        bands = part["band_minutes"].fillna(-1).to_numpy()
+        limits = sorted(set(bands[bands > 0]))
+        colours = {
+            b: palette.BAND_COLOURS[min(i, len(palette.BAND_COLOURS) - 1)] for i, b in enumerate(limits)
+        }
+        features = []
+        for g, b in zip(
+            shapely.simplify(part.geometry.to_numpy(), self.tolerance, preserve_topology=True),
+            bands,
+            strict=True,
+        ):
+            c = colours.get(b, palette.BAND_COLOURS[-1])
+            style = {"color": c, "weight": 0.4, "fillColor": c, "fillOpacity": palette.BAND_OPACITY}
+            features.append(feature(_rounded(g.__geo_interface__), style=style))
+        legend = [
+            _swatch(colours[b], palette.BAND_OPACITY, label("within", self.lang, d=_minutes(b, self.lang)))
+            for b in limits
+        ]
+        return {"features": features, "legend": legend}
+
+    # --- base maps -----------------------------------------------------------------------------
+
+    def _bases(self) -> list[dict]:
+        lang, config = self.lang, self.result.config
+        bases: list[dict] = [
+            {"id": "none", "name": label("base_none", lang)},
+            {
+                "id": "osm",
+                "name": label("base_osm", lang),
+                "layers": [
+                    {"url": OSM_TILES, "attribution": "© OpenStreetMap contributors", "subdomains": ""}
+                ],
+            },
+            {
+                "id": "amap",
+                "name": label("base_gcj", lang),
+                "gcj02": True,
+                "layers": [{"url": AMAP_TILES, "attribution": "© 高德地图 AutoNavi", "subdomains": "1234"}],
+            },
+        ]
+        if config.tianditu_token:
+            token = config.tianditu_token
+            bases.append(
+                {
+                    "id": "tianditu",
+                    "name": label("base_tianditu", lang),
+                    "token": token,  # appended by the page script, URL-encoded
+                    "layers": [
+                        {
+                            "url": TIANDITU_TILES.replace("{layer}", layer),
+                            "attribution": "© 天地图 Tianditu",
+                            "subdomains": "01234567",
+                        }
+                        for layer in ("vec", "cva")
+                    ],
+                }
+            )
+        return bases
