@@ -10,6 +10,7 @@ typed in a string.
 from __future__ import annotations
 
 import math
+import re
 from typing import Literal
 
 import pandas as pd
@@ -160,7 +161,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "share_existing": ("现有机构", "existing"),
     "share_planned": ("+ 规划机构", "+ planned"),
     "share_proposed": ("+ 拟建站点", "+ proposed"),
-    "stop_k_reached": ("已达到站点数上限", "the number of sites asked for was reached"),
+    "stop_k_reached": ("已达到站点数上限（{n}处）", "{n} sites reached (the number asked for)"),
     "stop_target_reached": ("已达到目标覆盖率", "the target share was reached"),
     "stop_below_outreach": (
         "最佳候选点新增覆盖少于{n}人，建议巡诊",
@@ -168,6 +169,33 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "stop_no_candidate": ("没有能新增覆盖的候选点", "no candidate covers anyone more"),
     "stop_all_covered": ("全部可达人口已覆盖", "everyone coverable is covered"),
+    "stop_reason": ("停止原因", "stopped because"),
+    "rec_unreachable": (
+        "没有候选点能到达：建议巡诊（巡诊点/巡回医疗）",
+        "no candidate site reaches it: outreach",
+    ),
+    "rec_few_people": ("不足{n}人：建议巡诊（巡诊点/巡回医疗）", "fewer than {n} people: outreach"),
+    "rec_sparse": (
+        "人口太少，不宜设固定站点：建议巡诊（巡诊点/巡回医疗）",
+        "too few people for a fixed site: outreach",
+    ),
+    "rec_more_sites": (
+        "仍未覆盖（{why}）：增设站点或巡诊",
+        "still uncovered ({why}): more sites or outreach",
+    ),
+    "recommendation": ("建议", "recommendation"),
+    "left_in_zone": ("区域内其余未覆盖人口", "the rest of the zone"),
+    "gain": ("新增覆盖", "gain"),
+    "exact_check": ("精确解核对（整数规划）", "Exact check (integer programs)"),
+    "axis_from": ("横轴从{p}开始", "axis starts at {p}"),
+    "village_table": ("各区域村卫生室覆盖（{d}）", "Village clinics by zone ({d})"),
+    "villages_total": ("村数", "villages"),
+    "share_villages": ("有固定村卫生室的村占比", "villages with a fixed clinic"),
+    "beijing_time": ("北京时间", "Beijing time"),
+    "figure_caption": (
+        "{standard}：各乡镇达标情况（A4 图，见 {file}）",
+        "{standard}: townships by result (A4 figure: {file})",
+    ),
     # report and page
     "report": ("就医圈达标评估报告", "Access standards report"),
     "siting_report": ("新建站点选址报告", "Siting report"),
@@ -227,6 +255,39 @@ LABELS: dict[str, tuple[str, str]] = {
     "show": ("显示", "show"),
     "hide": ("隐藏", "hide"),
 }
+
+
+_STOP_PATTERNS = (
+    (re.compile(r"(\d+) sites? reached"), "stop_k_reached"),
+    (re.compile(r"target share reached"), "stop_target_reached"),
+    (re.compile(r"no candidate adds anyone"), "stop_no_candidate"),
+    (re.compile(r"best remaining site adds fewer than (\S+) people"), "stop_below_outreach"),
+)
+
+
+def stop_reason_text(reason: str, lang: Lang | str) -> str:
+    """Return a siting stop reason (as :mod:`carecircles.covering` states it) in words."""
+    for pattern, key in _STOP_PATTERNS:
+        found = pattern.fullmatch(reason.strip())
+        if found:
+            return label(key, lang, n=found.group(1)) if found.groups() else label(key, lang)
+    return reason
+
+
+def recommendation_text(recommendation: str, lang: Lang | str) -> str:
+    """Return an outreach recommendation (as :mod:`carecircles.siting_tables` states it) in words."""
+    text = recommendation.strip()
+    if text.startswith("no candidate site reaches it"):
+        return label("rec_unreachable", lang)
+    found = re.fullmatch(r"fewer than (\S+) people: .*", text)
+    if found:
+        return label("rec_few_people", lang, n=found.group(1))
+    if text.endswith("too few people for a fixed site"):
+        return label("rec_sparse", lang)
+    found = re.fullmatch(r"still uncovered \((.*)\): more sites or outreach", text)
+    if found:
+        return label("rec_more_sites", lang, why=stop_reason_text(found.group(1), lang))
+    return recommendation
 
 
 def label(key: str, lang: Lang | str, **values: object) -> str:

@@ -465,7 +465,7 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
             else f"upgrade to sub-centre (people within {s.label}): {names}"
         )
     if siting.exact:
-        lines.extend(_exact_lines(siting.exact, zh))
+        lines.extend(exact_lines(siting.exact, zh))
     return "\n".join(lines)
 
 
@@ -476,7 +476,7 @@ _FOUND_BY = {
 _STATUS_ZH = {"optimal": "最优", "time limit": "达到时间上限"}
 
 
-def _exact_lines(e: dict, zh: bool) -> list[str]:
+def exact_lines(e: dict, zh: bool) -> list[str]:
     """Say in words what the integer programs proved, and what they did not within the time limit."""
     k, limit, greedy = e["k"], e["time_limit_s"], e["greedy_covered"]
     mclp, lscp = e["max_cover"], e["set_cover"]

@@ -1,322 +1,237 @@
-"""Run report in HTML and Markdown: standards and sources, zone tables, a chart, villages, issues.
+"""Run report in HTML and Markdown, and the report of a siting run.
 
-Self-contained (inline CSS and SVG, no script), Chinese by default, printable.
+The report opens with a summary (one line per standard: share, zones passing, people not
+covered), then the scorecard, the standards and their sources, per standard a chart, the map
+figure and the zone table, the villages, catchments, capacity, proposed sites and data issues.
+Self-contained (inline CSS, SVG and images, no script), Chinese by default, readable on a phone,
+printable on A4 with page numbers. Words come from :mod:`carecircles.labels`, colours from
+:mod:`carecircles.palette`, people from :func:`carecircles.assessment.whole_people`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import base64
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
 
-from carecircles import __version__
+from carecircles import __version__, palette
 from carecircles._encode import decimals_down, html_text, markdown_text, percent
 from carecircles.analysis import StudyResult
 from carecircles.assessment import whole_people
 from carecircles.catchments import Catchments
+from carecircles.labels import (
+    label,
+    labels,
+    people_text,
+    recommendation_text,
+    standard_title,
+    stop_reason_text,
+    threshold_text,
+    verdict_text,
+)
 from carecircles.scorecard import study_scorecard
 from carecircles.siting import SitingResult
 from carecircles.standards import Standard
 
-_T = {
-    "zh": {
-        "lang": "zh",
-        "report": "就医圈达标评估报告",
-        "synthetic": "合成示例数据，非真实数据",
-        "generated": "生成时间",
-        "standards": "评估标准及来源",
-        "id": "编号",
-        "rule": "规划原文",
-        "source": "来源",
-        "test": "检验方法",
-        "zones": "各区域达标情况",
-        "zone": "区域",
-        "population": "人口",
-        "covered": "覆盖人口",
-        "share": "覆盖率",
-        "target": "目标",
-        "result": "结果",
-        "pass": "达标",
-        "fail": "未达标",
-        "na": "无人口",
-        "uncovered": "未覆盖人口",
-        "chart": "各区域覆盖率",
-        "villages": "超出2.5公里的村",
-        "village": "村",
-        "status": "状况",
-        "straight": "直线距离(米)",
-        "road": "道路距离(米)",
-        "none": "无村卫生室或巡诊点",
-        "outreach_only": "仅有巡诊点",
-        "issues": "数据问题",
-        "severity": "级别",
-        "file": "文件",
-        "row": "行",
-        "field": "字段",
-        "message": "说明",
-        "action": "处理",
-        "sites": "拟建站点",
-        "rank": "排名",
-        "name": "名称",
-        "newly": "新增覆盖",
-        "cumulative": "累计覆盖率",
-        "walk": "步行",
-        "ebike": "电动车/摩托车",
-        "car": "汽车",
-        "straight_km": "直线距离",
-        "road_km": "道路距离",
-        "all": "全部区域",
-        "urban": "城区",
-        "rural": "农村",
-        "no_issues": "无",
-        "more": "其余 {n} 条见 data_issues.csv",
-        "scorecard": "规划指标记分卡",
-        "indicator": "指标",
-        "actual": "实际",
-        "zones_passing": "达标区域",
-        "na_assessed": "未评估",
-        "note": "说明",
-        "catchments": "服务范围与负荷（医共体）",
-        "catchments_intro": "每个栅格和村按{mode}用时分配到最近的乡镇级中心和最近的县级医院（不设时间上限）。"
-        "负荷偏高：每床或每名医师服务人口超过全县同级的 {f:g} 倍（本工具设定的规则，规划未给出数字）。",
-        "level_township": "乡镇卫生院/社区卫生服务中心",
-        "level_hospital": "县级医院",
-        "facility": "机构",
-        "served": "服务人口",
-        "served_villages": "服务村数",
-        "mean_minutes": "平均用时(分钟)",
-        "beds": "床位",
-        "doctors": "医师",
-        "per_bed": "每床人口",
-        "per_doctor": "每医师人口",
-        "load": "负荷",
-        "load_high": "偏高",
-        "load_ok": "正常",
-        "load_not assessed": "未评估",
-        "unassigned": "无道路可达（未分配）人口：{n}",
-        "capacity": "可及资源（E2SFCA）",
-        "capacity_intro": "每个区域居民在{standard}时限内可及的{resource}（每千人），"
-        "按两步移动搜索法（E2SFCA）计算：每个机构的{resource}数"
-        "除以其时限内（按 Luo & Qi 2009 距离衰减加权）的人口，"
-        "再按衰减加权累加到每个栅格。",
-        "access": "每千人可及",
-        "share_none": "无可及人口占比",
-    },
-    "en": {
-        "lang": "en",
-        "report": "Access standards report",
-        "synthetic": "SYNTHETIC sample data, not real",
-        "generated": "generated",
-        "standards": "Standards and sources",
-        "id": "id",
-        "rule": "plan wording",
-        "source": "source",
-        "test": "test",
-        "zones": "Zones",
-        "zone": "zone",
-        "population": "population",
-        "covered": "covered",
-        "share": "share",
-        "target": "target",
-        "result": "result",
-        "pass": "passes",
-        "fail": "fails",
-        "na": "no population",
-        "uncovered": "uncovered",
-        "chart": "Covered share by zone",
-        "villages": "Villages beyond 2.5 km",
-        "village": "village",
-        "status": "status",
-        "straight": "straight (m)",
-        "road": "by road (m)",
-        "none": "no clinic or outreach",
-        "outreach_only": "outreach point only",
-        "issues": "Data issues",
-        "severity": "severity",
-        "file": "file",
-        "row": "row",
-        "field": "field",
-        "message": "message",
-        "action": "action",
-        "sites": "Proposed sites",
-        "rank": "rank",
-        "name": "name",
-        "newly": "newly covered",
-        "cumulative": "cumulative share",
-        "walk": "walking",
-        "ebike": "e-bike/motorcycle",
-        "car": "car",
-        "straight_km": "straight line",
-        "road_km": "by road",
-        "all": "all zones",
-        "urban": "urban",
-        "rural": "rural",
-        "no_issues": "none",
-        "more": "{n} more in data_issues.csv",
-        "scorecard": "Plan scorecard",
-        "indicator": "indicator",
-        "actual": "actual",
-        "zones_passing": "zones passing",
-        "na_assessed": "not assessed",
-        "note": "note",
-        "catchments": "Catchments and load (医共体)",
-        "catchments_intro": "Every cell and village is assigned to its nearest township-level centre and its "
-        "nearest county hospital by {mode} travel time (no time limit). High load: people per bed or per "
-        "doctor above {f:g} × the county figure of the level (this tool's rule; the plans give no figure).",
-        "level_township": "township health centres / community health centres",
-        "level_hospital": "county hospitals",
-        "facility": "facility",
-        "served": "people served",
-        "served_villages": "villages",
-        "mean_minutes": "mean minutes",
-        "beds": "beds",
-        "doctors": "doctors",
-        "per_bed": "people per bed",
-        "per_doctor": "people per doctor",
-        "load": "load",
-        "load_high": "high",
-        "load_ok": "normal",
-        "load_not assessed": "not assessed",
-        "unassigned": "people with no road access (not assigned): {n}",
-        "capacity": "Capacity-aware access (E2SFCA)",
-        "capacity_intro": "{resource} per 1,000 that each zone's residents reach within {standard}, by the "
-        "enhanced two-step floating catchment (E2SFCA): each facility's {resource} divided by the people "
-        "within its threshold (weighted by the Luo & Qi 2009 decay), summed back to every cell with the "
-        "same weights.",
-        "access": "per 1,000 reachable",
-        "share_none": "people reaching none",
-    },
-}
 _MAX_ISSUES = 50
-
+#: China Standard Time: the report's clock, whatever the machine's time zone.
+BEIJING = timezone(timedelta(hours=8))
 
 _e = html_text  # HTML text and attributes
 _m = markdown_text  # Markdown text and table cells
 
 
-def _test(s: Standard, t: dict[str, str]) -> str:
-    how = t.get(s.mode, s.mode) if s.metric == "time" else t[f"{s.distance_kind}_km"]
-    return f"{t[s.zone_type]}, {how} ≤ {s.label}, {t['target']} {s.target_share:.0%}"
+class _Doc:
+    """The report being written, in HTML and Markdown at once."""
 
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.t = labels(lang)
+        self.h: list[str] = []
+        self.md: list[str] = []
 
-def _verdict(passes: object, t: dict[str, str]) -> str:
-    return t["na"] if pd.isna(passes) else (t["pass"] if passes else t["fail"])
+    def heading(self, level: int, words: str) -> None:
+        self.h.append(f"<h{level}>{_e(words)}</h{level}>")
+        self.md.append(f"{'#' * level} {_m(words, newline=' ')}\n")
 
+    def para(self, words: str, css: str = "") -> None:
+        opening = f"<p class='{css}'>" if css else "<p>"
+        self.h.append(f"{opening}{_e(words)}</p>")
+        self.md.append(f"{_m(words)}\n")
 
-def share_chart(rows: pd.DataFrame, target: float, title: str) -> str:
-    """Horizontal bar chart (inline SVG) of covered share per zone, with the target line."""
-    rows = rows[rows["zone_code"] != "ALL"]
-    bar, left, height = 320, 110, 18
-    total_h = 28 + height * len(rows)
-    parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{left + bar + 70}' height='{total_h}' role='img' "
-        f"aria-label='{_e(title)}' style='font:12px sans-serif'>",
-        f"<text x='0' y='14' font-weight='bold'>{_e(title)}</text>",
-    ]
-    for i, row in enumerate(rows.itertuples()):
-        y = 24 + i * height
-        share = 0.0 if pd.isna(row.covered_share) else float(row.covered_share)
-        colour = "#1a9850" if share >= target - 1e-9 else ("#fc8d59" if share >= target - 0.15 else "#d73027")
-        parts.append(f"<text x='{left - 4}' y='{y + 12}' text-anchor='end'>{_e(row.zone_name)}</text>")
-        parts.append(
-            f"<rect x='{left}' y='{y + 2}' width='{bar * share:.1f}' height='{height - 4}' "
-            f"fill='{colour}'><title>{_e(row.zone_name)} {percent(share)}</title></rect>"
+    def html(self, fragment: str) -> None:
+        """Add HTML built by this module (data in it already escaped)."""
+        self.h.append(fragment)
+
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[object]],
+        numeric: set[int],
+        classes: Sequence[str] | None = None,
+        table_class: str = "",
+    ) -> None:
+        head = "".join(f"<th>{_e(x)}</th>" for x in headers)
+        body = []
+        for i, row in enumerate(rows):
+            cls = f" class='{classes[i]}'" if classes and classes[i] else ""
+            cells = "".join(
+                f"<td{' class=num' if j in numeric else ''}>{_e(v)}</td>" for j, v in enumerate(row)
+            )
+            body.append(f"<tr{cls}>{cells}</tr>")
+        css = f" {table_class}" if table_class else ""
+        self.h.append(
+            f"<div class='wrap'><table class='data{css}'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>"
         )
-        parts.append(f"<text x='{left + bar * share + 4:.1f}' y='{y + 12}'>{percent(share)}</text>")
-    x = left + bar * target
-    parts.append(
-        f"<line x1='{x:.1f}' x2='{x:.1f}' y1='20' y2='{total_h}' stroke='#333' stroke-dasharray='4 2'/>"
-    )
-    parts.append("</svg>")
-    return "".join(parts)
+        self.md.append("| " + " | ".join(_m(x) for x in headers) + " |")
+        self.md.append("|" + "|".join("---:" if j in numeric else "---" for j in range(len(headers))) + "|")
+        self.md.extend("| " + " | ".join(_m(v) for v in row) + " |" for row in rows)
+        self.md.append("")
+
+    def page(self, title: str) -> tuple[str, str]:
+        lang = "zh-CN" if self.lang == "zh" else "en"
+        html = (
+            f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>{''.join(self.h)}</body></html>"
+        )
+        return html, "\n".join(self.md) + "\n"
 
 
 def build_report(
-    result: StudyResult, sitings: Sequence[SitingResult] = (), lang: str = "zh"
+    result: StudyResult,
+    sitings: Sequence[SitingResult] = (),
+    lang: str = "zh",
+    figures: Mapping[str, Path] | None = None,
 ) -> tuple[str, str]:
-    """Return the report as (HTML, Markdown)."""
-    t = _T[lang]
+    """Return the report as (HTML, Markdown).
+
+    Parameters
+    ----------
+    result
+        A finished study.
+    sitings
+        Siting runs to report after the assessment.
+    lang
+        ``zh`` (default) or ``en``.
+    figures
+        A4 map figure (PNG) per standard id, embedded after that standard's chart.
+    """
+    doc = _Doc(lang)
     config = result.config
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    h: list[str] = []
-    md: list[str] = []
-    title = f"{config.title} · {t['report']}"
-    h.append(f"<h1>{_e(title)}</h1>")
-    md.append(f"# {_m(title, newline=' ')}\n")
-    if config.synthetic:
-        h.append(f"<p class='synthetic'>{t['synthetic']}</p>")
-        md.append(f"**{t['synthetic']}**\n")
-    h.append(f"<p class='meta'>carecircles {__version__} · {t['generated']} {stamp}</p>")
-    md.append(f"carecircles {__version__} · {t['generated']} {stamp}\n")
-
-    _scorecard_section(study_scorecard(result, lang), t, lang, h, md)
-    _standards_section(config.standards, t, h, md)
-    _zone_sections(result, t, h, md)
-    _village_section(result, t, h, md)
+    title = f"{config.title} · {label('report', lang)}"
+    _front(doc, result, title)
+    _summary_section(doc, result)
+    _scorecard_section(doc, result)
+    _standards_section(doc, config.standards)
+    _zone_sections(doc, result, figures or {})
+    _village_section(doc, result)
     if result.catchments is not None:
-        _catchment_section(result.catchments, t, h, md)
+        _catchment_section(doc, result.catchments)
     if result.capacity is not None:
-        _capacity_section(result, t, h, md)
+        _capacity_section(doc, result)
     for siting in sitings:
-        _siting_section(siting, t, h, md)
-    _issue_section(result, t, h, md)
-    page = (
-        f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>{''.join(h)}</body></html>"
-    )
-    return page, "\n".join(md) + "\n"
+        _siting_section(doc, siting, level=2)
+    _issue_section(doc, result)
+    return doc.page(title)
 
 
-_CSS = (
-    "body{font:14px/1.5 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em auto;max-width:1100px;"
-    "padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;"
-    "padding:3px 8px;text-align:left}td.num{text-align:right}th{background:#f0f0f0}.fail{color:#b2182b;"
-    "font-weight:bold}.pass{color:#1a9850}.synthetic{color:#b2182b;font-weight:bold}.meta{color:#666}"
-    ".scorecard td{font-weight:normal;color:#222}.scorecard td:first-child{min-width:12em}"
-    ".scorecard td:nth-child(2),.scorecard td:nth-child(3),.scorecard td:nth-child(4){white-space:nowrap}"
-    ".scorecard tr.fail td:nth-child(4){color:#b2182b;font-weight:bold}"
-    ".scorecard tr.pass td:nth-child(4){color:#1a9850;font-weight:bold}"
-    ".scorecard td:nth-child(6),.scorecard td:nth-child(7){font-size:12px;color:#555}"
-    "@media print{body{margin:0}}"
-)
+def _front(doc: _Doc, result: StudyResult, title: str) -> None:
+    config, lang = result.config, doc.lang
+    doc.heading(1, title)
+    if config.synthetic:
+        doc.para(label("synthetic", lang), "synthetic")
+    stamp = datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M")
+    meta = f"carecircles {__version__} · {label('generated', lang)} {stamp}（{label('beijing_time', lang)}）"
+    if lang != "zh":
+        meta = (
+            f"carecircles {__version__} · {label('generated', lang)} {stamp} ({label('beijing_time', lang)})"
+        )
+    if config.issuing_unit:
+        meta += f" · {label('issued_by', lang)}: {config.issuing_unit}"
+    doc.para(meta, "meta")
 
 
-def _table(
-    headers: list[str],
-    rows: Sequence[Sequence[object]],
-    numeric: set[int],
-    h: list[str],
-    md: list[str],
-    classes: list[str] | None = None,
-    table_class: str = "",
-) -> None:
-    head = "".join(f"<th>{_e(x)}</th>" for x in headers)
-    body = []
-    for i, row in enumerate(rows):
-        cls = f" class='{classes[i]}'" if classes and classes[i] else ""
-        cells = "".join(f"<td{' class=num' if j in numeric else ''}>{_e(v)}</td>" for j, v in enumerate(row))
-        body.append(f"<tr{cls}>{cells}</tr>")
-    opening = f"<table class='{table_class}'>" if table_class else "<table>"
-    h.append(f"{opening}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
-    md.append("| " + " | ".join(_m(x) for x in headers) + " |")
-    md.append("|" + "|".join("---:" if j in numeric else "---" for j in range(len(headers))) + "|")
-    md.extend("| " + " | ".join(_m(v) for v in row) + " |" for row in rows)
-    md.append("")
+def summary_lines(result: StudyResult, lang: str) -> list[tuple[palette.Verdict, str]]:
+    """Return one (class, line) per standard: share, zones passing x/y, people not covered.
+
+    The class is ``pass`` when every assessed zone passes, else the palette class of the
+    county-wide share. The same figures as ``zones.csv``, the map's banner and the CLI.
+    """
+    people = whole_people(result.zone_results)
+    lines: list[tuple[palette.Verdict, str]] = []
+    for s in result.config.standards:
+        rows = people[people["standard"] == s.id]
+        if rows.empty:
+            continue
+        total = rows[rows["zone_code"] == "ALL"].iloc[0]
+        zones = rows[(rows["zone_code"] != "ALL") & rows["passes"].notna()]
+        passing = int(zones["passes"].astype(bool).sum())
+        share = percent(total["covered_share"]) if total["population"] > 0 else "—"
+        if s.metric == "time" or pd.isna(total.get("villages_none")):
+            outside = people_text(total["uncovered_population"], lang)
+        else:
+            n = int(total["villages_none"]) + int(total.get("villages_outreach_only", 0) or 0)
+            outside = f"{n}个村" if lang == "zh" else f"{n} villages"
+        name = _standard_name(s, lang)
+        line = label(
+            "summary_line",
+            lang,
+            standard=name,
+            share=share,
+            passing=passing,
+            zones=len(zones),
+            outside=outside,
+        )
+        all_pass = passing == len(zones) and len(zones) > 0
+        cls: palette.Verdict = (
+            "pass" if all_pass else palette.verdict(False, float(total["covered_share"]), s.target_share)
+        )
+        lines.append((cls, line))
+    return lines
 
 
-def _scorecard_section(card: pd.DataFrame, t: dict[str, str], lang: str, h: list[str], md: list[str]) -> None:
-    h.append(f"<h2>{t['scorecard']}</h2>")
-    md.append(f"## {t['scorecard']}\n")
+def _standard_name(s: Standard, lang: str) -> str:
+    title, threshold = standard_title(s, lang), threshold_text(s, lang)
+    if threshold.replace(" ", "") in title.replace(" ", ""):
+        return title
+    return f"{title}（{threshold}）" if lang == "zh" else f"{title} ({threshold})"
+
+
+def _summary_section(doc: _Doc, result: StudyResult) -> None:
+    doc.heading(2, label("summary", doc.lang))
+    items = []
+    for cls, line in summary_lines(result, doc.lang):
+        mark = "✓" if cls == "pass" else "✗"
+        colour = palette.COLOURS[cls if cls != "no_people" else "small_gap"]
+        items.append(
+            f"<li><span class='mark' style='background:{colour};color:{palette.TEXT_ON[cls]}'>{mark}</span>"
+            f"{_e(line)}</li>"
+        )
+        doc.md.append(f"- {mark} {_m(line)}")
+    doc.html(f"<ul class='summary'>{''.join(items)}</ul>")
+    doc.md.append("")
+
+
+def _scorecard_section(doc: _Doc, result: StudyResult) -> None:
+    lang, t = doc.lang, doc.t
+    card = study_scorecard(result, lang)
+    doc.heading(2, t["scorecard"])
     rows, classes = [], []
     for r in card.itertuples():
         passes = None if pd.isna(r.passes) else bool(r.passes)
         zones = "" if pd.isna(r.zones_assessed) else f"{r.zones_passing}/{r.zones_assessed}"
-        verdict = t["na_assessed"] if passes is None else _verdict(passes, t)
-        source = f"{r.source}：“{r.wording}”" if r.wording else r.source
+        verdict = t["not_assessed"] if passes is None else verdict_text(passes, lang)
+        source = _plain_source(r.source)
+        source = f"{source}：“{r.wording}”" if r.wording else source
         name = r.name_zh if lang == "zh" else r.name_en
-        rows.append([name, r.target, r.actual, verdict, zones, source, r.note])
+        rows.append([name, r.target, r.actual, verdict, zones, source, _blank(r.note)])
         classes.append("" if passes is None else ("pass" if passes else "fail"))
     headers = [
         t["indicator"],
@@ -327,57 +242,340 @@ def _scorecard_section(card: pd.DataFrame, t: dict[str, str], lang: str, h: list
         t["source"],
         t["note"],
     ]
-    _table(headers, rows, {2, 4}, h, md, classes, table_class="scorecard")
+    doc.table(headers, rows, {2, 4}, classes, table_class="scorecard")
 
 
-def _catchment_section(found: Catchments, t: dict[str, str], h: list[str], md: list[str]) -> None:
-    h.append(f"<h2>{t['catchments']}</h2>")
-    md.append(f"## {t['catchments']}\n")
-    intro = t["catchments_intro"].format(mode=t.get(found.mode, found.mode), f=found.load_factor)
-    h.append(f"<p>{_e(intro)}</p>")
-    md.append(f"{_m(intro)}\n")
+_SEED_FILE = re.compile(r"\s*\(seeds/[^()]*?\.txt\)")
+
+
+def _plain_source(source: object) -> str:
+    """Return a plan's name without the internal file it was read from (``(seeds/…txt)``)."""
+    return _SEED_FILE.sub("", _blank(source))
+
+
+def _blank(value: object) -> str:
+    """Text of a value, empty for a missing one (never "nan" or "None")."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _standards_section(doc: _Doc, standards: Sequence[Standard]) -> None:
+    t, lang = doc.t, doc.lang
+    doc.heading(2, t["standards"])
+    rows = [
+        [s.id, standard_title(s, lang), s.rule, _plain_source(s.source), _test(s, lang)] for s in standards
+    ]
+    doc.table([t["id"], t["name"], t["rule"], t["source"], t["test"]], rows, set())
+
+
+def _test(s: Standard, lang: str) -> str:
+    how = label(s.mode, lang) if s.metric == "time" else label(s.distance_kind, lang)
+    zone = label(s.zone_type, lang)
+    target = f"{s.target_share * 100:g}%"
+    if lang == "zh":
+        return f"{zone}，{how}{threshold_text(s, lang)}以内，目标{target}"
+    return f"{zone}, {how} within {threshold_text(s, lang)}, target {target}"
+
+
+def _zone_sections(doc: _Doc, result: StudyResult, figures: Mapping[str, Path]) -> None:
+    lang, t = doc.lang, doc.t
+    people = whole_people(result.zone_results)
+    doc.heading(2, t["zones"])
+    for s in result.config.standards:
+        rows = people[people["standard"] == s.id]
+        if rows.empty:
+            continue
+        name = _standard_name(s, lang)
+        doc.heading(3, name)
+        zones = rows[rows["zone_code"] != "ALL"]
+        doc.html(
+            share_chart(zones, s, f"{t['chart']}：{name}" if lang == "zh" else f"{t['chart']}: {name}", lang)
+        )
+        if s.id in figures:
+            _figure(doc, figures[s.id], name)
+        table = [
+            [
+                r.zone_name,
+                r.zone_code,
+                _people(r.population),
+                _people(r.covered_population),
+                "" if r.population <= 0 else percent(r.covered_share),
+                _people(r.uncovered_population),
+                verdict_text(r.passes, lang),
+            ]
+            for r in rows.itertuples()
+        ]
+        table[-1][0] = t["all_zones"] if rows.iloc[-1]["zone_code"] == "ALL" else table[-1][0]
+        classes = ["" if pd.isna(r.passes) else ("pass" if r.passes else "fail") for r in rows.itertuples()]
+        headers = [
+            t["zone"],
+            t["zone_code"],
+            t["population"],
+            t["covered_people"],
+            t["share"],
+            t["uncovered_people"],
+            t["result"],
+        ]
+        doc.table(headers, table, {2, 3, 4, 5}, classes)
+        if s.metric == "distance" and zones["villages"].notna().any():
+            _village_counts(doc, rows, s)
+
+
+def _people(value: object) -> str:
+    """Format a whole number (people, beds, metres) with separators; ``—`` when missing."""
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    if pd.isna(number):
+        return "—" if _blank(value) == "" else _blank(value)
+    return "∞" if number == float("inf") else f"{number:,.0f}"
+
+
+def _village_counts(doc: _Doc, rows: pd.DataFrame, s: Standard) -> None:
+    """Per zone: villages, with a fixed clinic, outreach point only, neither (the 2.5 km rule)."""
+    lang, t = doc.lang, doc.t
+    doc.para(label("village_table", lang, d=threshold_text(s, lang)), "caption")
+    table = []
+    for r in rows.itertuples():
+        if pd.isna(r.villages):
+            continue
+        name = t["all_zones"] if r.zone_code == "ALL" else r.zone_name
+        n = int(r.villages)
+        fixed = int(r.villages_fixed)
+        share = "—" if n == 0 else percent(fixed / n)
+        table.append(
+            [name, f"{n}", f"{fixed}", f"{int(r.villages_outreach_only)}", f"{int(r.villages_none)}", share]
+        )
+    headers = [
+        t["zone"],
+        t["villages_total"],
+        t["clinic_fixed"],
+        t["clinic_outreach_only"],
+        t["clinic_none"],
+        t["share_villages"],
+    ]
+    doc.table(headers, table, {1, 2, 3, 4, 5})
+
+
+def _figure(doc: _Doc, png: Path, name: str) -> None:
+    data = base64.b64encode(png.read_bytes()).decode("ascii")
+    caption = label("figure_caption", doc.lang, standard=name, file=png.name)
+    doc.html(
+        f"<figure class='map'><img src='data:image/png;base64,{data}' alt='{_e(caption)}'>"
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+    doc.md.append(f"![{_m(caption)}]({png.name})\n")
+
+
+def share_chart(rows: pd.DataFrame, standard: Standard, title: str, lang: str = "zh") -> str:
+    """Horizontal bars (inline SVG) of each zone's covered share, coloured by the palette class.
+
+    The axis starts at a round value below the lowest share and the target (said under the
+    axis), so 90 % and 95 % look different; ticks are labelled; the target is a dashed line named
+    in the key; a value label never sits on the target line.
+    """
+    rows = rows[(rows["zone_code"] != "ALL") & (rows["population"] > 0)]
+    target = standard.target_share
+    shares = [float(x) for x in rows["covered_share"]]
+    low = min([*shares, target]) if shares else target
+    start = max(0.0, math.floor((low - 0.02) * 10) / 10)
+    span = 1.0 - start
+    step = 0.05 if span <= 0.3 else (0.1 if span <= 0.6 else 0.2)
+    left, bar, row_h, top = 120, 420, 22, 30
+    width = left + bar + 70
+    height = top + row_h * len(rows) + 30 + 17 * 4
+
+    def x(share: float) -> float:
+        return left + bar * (share - start) / span
+
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' class='chart' role='img' "
+        f"aria-label='{_e(title)}'>",
+        f"<text x='0' y='16' class='title'>{_e(title)}</text>",
+    ]
+    tick = start
+    while tick <= 1.0 + 1e-9:
+        tx = x(tick)
+        parts.append(
+            f"<line x1='{tx:.1f}' x2='{tx:.1f}' y1='{top - 4}' y2='{top + row_h * len(rows)}' class='grid'/>"
+        )
+        parts.append(
+            f"<text x='{tx:.1f}' y='{top + row_h * len(rows) + 14}' text-anchor='middle' class='tick'>"
+            f"{tick * 100:.0f}%</text>"
+        )
+        tick = round(tick + step, 6)
+    target_x = x(target)
+    for i, (r, share) in enumerate(zip(rows.itertuples(), shares, strict=True)):
+        y = top + i * row_h
+        cls = palette.verdict(r.passes, share, target)
+        end = x(share)
+        shown = percent(share)
+        parts.append(f"<text x='{left - 6}' y='{y + 15}' text-anchor='end'>{_e(r.zone_name)}</text>")
+        parts.append(
+            f"<rect x='{left}' y='{y + 3}' width='{max(end - left, 0):.1f}' height='{row_h - 6}' "
+            f"fill='{palette.COLOURS[cls]}'><title>{_e(r.zone_name)} {shown}</title></rect>"
+        )
+        label_w = 7.5 * len(shown)
+        lx = end + 4
+        if lx <= target_x + 3 and lx + label_w >= target_x - 3:  # would sit on the target line
+            lx = target_x + 5 if end < target_x else end + 4
+        if lx + label_w > width:
+            parts.append(
+                f"<text x='{end - 4:.1f}' y='{y + 15}' text-anchor='end' fill='{palette.TEXT_ON[cls]}' "
+                f"class='value'>{shown}</text>"
+            )
+        else:
+            parts.append(f"<text x='{lx:.1f}' y='{y + 15}' class='value'>{shown}</text>")
+    parts.append(
+        f"<line x1='{target_x:.1f}' x2='{target_x:.1f}' y1='{top - 6}' y2='{top + row_h * len(rows) + 2}' "
+        "stroke='#111' stroke-width='1.5' stroke-dasharray='5 3'/>"
+    )
+    present = {palette.verdict(r.passes, s, target) for r, s in zip(rows.itertuples(), shares, strict=True)}
+    keys = [
+        (
+            f"<rect x='0' y='{{y}}' width='14' height='12' fill='{palette.COLOURS[cls]}'/>",
+            label(cls, lang, p=palette.SMALL_GAP_POINTS) if cls != "pass" else label("pass", lang),
+        )
+        for cls in palette.CLASSES
+        if cls in present
+    ]
+    keys.append(
+        (
+            "<line x1='0' x2='14' y1='{y6}' y2='{y6}' stroke='#111' stroke-dasharray='5 3'/>",
+            f"{label('chart_key_target', lang)} {target * 100:g}%",
+        )
+    )
+    key_y = top + row_h * len(rows) + 24
+    for i, (symbol, words) in enumerate(keys):
+        y = key_y + 17 * i
+        parts.append(symbol.format(y=y, y6=y + 6))
+        parts.append(f"<text x='20' y='{y + 11}' class='key'>{_e(words)}</text>")
+    if start > 0:
+        note = label("axis_from", lang, p=f"{start * 100:.0f}%")
+        parts.append(f"<text x='{width}' y='{key_y + 11}' text-anchor='end' class='key'>{_e(note)}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+_CSS = (
+    "body{font:15px/1.55 'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',sans-serif;margin:1.5em auto;"
+    "max-width:1100px;padding:0 1em;color:#222}"
+    "h1{font-size:1.6em}h2{font-size:1.3em;border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:1.6em}"
+    "h3{font-size:1.1em}.wrap{overflow-x:auto;max-width:100%}"
+    "table.data{border-collapse:collapse;margin:.5em 0 1.2em;font-size:14px}"
+    "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}td.num{text-align:right;"
+    "white-space:nowrap}th{background:#f0f0f0}"
+    f"tr.fail td:last-child{{color:{palette.COLOURS['large_gap']};font-weight:bold}}"
+    f"tr.pass td:last-child{{color:{palette.COLOURS['pass']};font-weight:bold}}"
+    ".synthetic{color:#b2182b;font-weight:bold}.meta{color:#555}.caption{font-weight:bold;margin-bottom:0}"
+    "ul.summary{list-style:none;padding:0;font-size:16px}ul.summary li{margin:.3em 0;display:flex;gap:.5em;"
+    "align-items:baseline}.mark{display:inline-block;min-width:1.4em;text-align:center;border-radius:3px;"
+    "font-weight:bold}"
+    ".scorecard td:first-child{min-width:12em}.scorecard td:nth-child(2),.scorecard td:nth-child(3),"
+    ".scorecard td:nth-child(4){white-space:nowrap}.scorecard td:nth-child(6),.scorecard td:nth-child(7){"
+    "font-size:12px;color:#555}"
+    f".scorecard tr.fail td:nth-child(4){{color:{palette.COLOURS['large_gap']};font-weight:bold}}"
+    f".scorecard tr.pass td:nth-child(4){{color:{palette.COLOURS['pass']};font-weight:bold}}"
+    ".scorecard tr td:last-child{color:#555;font-weight:normal}"
+    "svg.chart{width:100%;max-width:760px;height:auto;font:13px sans-serif;display:block;margin:.5em 0}"
+    "svg.chart .title{font-weight:bold;font-size:14px}svg.chart .grid{stroke:#ddd}svg.chart .tick,"
+    "svg.chart .key{font-size:12px;fill:#333}svg.chart .value{font-weight:bold}"
+    "figure.map{margin:1em 0}figure.map img{width:100%;max-width:1000px;border:1px solid #ccc}"
+    "figcaption{font-size:13px;color:#555}"
+    "@media (max-width:600px){body{font-size:14px;padding:0 .6em}h1{font-size:1.3em}"
+    "table.data{font-size:13px}table.data td:first-child,table.data td:nth-child(2),table.data th,"
+    "td.num{white-space:nowrap}}"
+    "@page{size:A4;margin:16mm 14mm 18mm;@bottom-center{content:counter(page) ' / ' counter(pages);"
+    "font:10px sans-serif;color:#555}}"
+    "@media print{body{margin:0;max-width:none;font-size:11pt}.wrap{overflow:visible}h1,h2,h3,.caption{"
+    "break-after:avoid;page-break-after:avoid}tr,svg.chart,figure.map,ul.summary li{break-inside:avoid;"
+    "page-break-inside:avoid}thead{display:table-header-group}}"
+)
+
+
+def _village_section(doc: _Doc, result: StudyResult) -> None:
+    villages = result.villages
+    if villages is None:
+        return
+    status_col = next((c for c in villages.columns if c.endswith("_status")), None)
+    if status_col is None:
+        return
+    lang, t = doc.lang, doc.t
+    standard = next((s for s in result.config.standards if f"{s.id}_status" == status_col), None)
+    distance = threshold_text(standard, lang) if standard is not None else ""
+    outside = villages[villages[status_col] != "fixed"].sort_values("population", ascending=False)
+    doc.heading(
+        2,
+        f"{label('villages_beyond', lang, d=distance)}（{len(outside)}）"
+        if lang == "zh"
+        else f"{label('villages_beyond', lang, d=distance)} ({len(outside)})",
+    )
+    road = outside["clinic_road_m"].to_numpy(dtype=float)
+    rows = [
+        [
+            v.name,
+            v.zone_name,
+            _people(v.population),
+            label(f"clinic_{status}", lang),
+            _people(v.clinic_straight_m),
+            f"{r:,.0f}" if pd.notna(r) and r != float("inf") else label("beyond_10km", lang),
+        ]
+        for v, status, r in zip(outside.itertuples(), outside[status_col], road, strict=True)
+    ]
+    headers = [t["village"], t["zone"], t["population"], t["status"], t["straight_m"], t["road_m"]]
+    doc.table(headers, rows, {2, 4, 5})
+
+
+def _catchment_section(doc: _Doc, found: Catchments) -> None:
+    lang, t = doc.lang, doc.t
+    doc.heading(2, t["catchments"])
+    doc.para(label("catchments_intro", lang, mode=label(found.mode, lang), f=found.load_factor))
     for level, part in found.table.groupby("level", sort=False):
-        h.append(f"<h3>{_e(t[f'level_{level}'])}</h3>")
-        md.append(f"### {_m(t[f'level_{level}'])}\n")
+        doc.heading(3, label(f"catchment_level_{level}", lang))
         rows = [
             [
                 r.name,
                 r.zone_name,
-                f"{r.population:,.0f}",
-                f"{r.villages:,.0f}",
-                "" if pd.isna(r.mean_minutes) else f"{r.mean_minutes:.1f}",
-                _whole(r.beds),
-                _whole(r.doctors),
+                _people(r.population),
+                _people(r.villages),
+                "—" if pd.isna(r.mean_minutes) else f"{r.mean_minutes:.1f}",
+                _people(r.beds),
+                _people(r.doctors),
                 _ratio(r.people_per_bed),
                 _ratio(r.people_per_doctor),
-                t[f"load_{r.load}"],
+                t["load_high"]
+                if r.load == "high"
+                else (t["load_ok"] if r.load == "ok" else t["not_assessed"]),
             ]
             for r in part.sort_values("population", ascending=False).itertuples()
         ]
         headers = [
-            t["facility"], t["zone"], t["served"], t["served_villages"], t["mean_minutes"],
-            t["beds"], t["doctors"], t["per_bed"], t["per_doctor"], t["load"],
-        ]  # fmt: skip
+            t["facility"],
+            t["zone"],
+            t["served"],
+            t["served_villages"],
+            t["mean_minutes"],
+            t["beds"],
+            t["doctors"],
+            t["per_bed"],
+            t["per_doctor"],
+            t["load"],
+        ]
         classes = ["fail" if r[-1] == t["load_high"] else "" for r in rows]
-        _table(headers, rows, {2, 3, 4, 5, 6, 7, 8}, h, md, classes)
+        doc.table(headers, rows, {2, 3, 4, 5, 6, 7, 8}, classes)
         if found.unassigned.get(str(level), 0) >= 0.5:
-            note = t["unassigned"].format(n=f"{found.unassigned[str(level)]:,.0f}")
-            h.append(f"<p>{_e(note)}</p>")
-            md.append(f"{_m(note)}\n")
+            doc.para(label("unassigned", lang, n=people_text(found.unassigned[str(level)], lang)))
 
 
-def _capacity_section(result: StudyResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
+def _capacity_section(doc: _Doc, result: StudyResult) -> None:
     found = result.capacity
     assert found is not None
-    h.append(f"<h2>{t['capacity']}</h2>")
-    md.append(f"## {t['capacity']}\n")
+    lang, t = doc.lang, doc.t
+    doc.heading(2, t["capacity"])
     resource = t.get(found.resource, found.resource)
-    intro = t["capacity_intro"].format(standard=found.standard, resource=resource)
-    h.append(f"<p>{_e(intro)}</p>")
-    md.append(f"{_m(intro)}\n")
+    doc.para(label("capacity_intro", lang, standard=found.standard, resource=resource))
     zones = result.zones
     rows = [
-        [name, code, f"{people:,.0f}", decimals_down(mean), percent(share) if people > 0 else "—"]
+        [name, code, _people(people), decimals_down(mean), percent(share, up=True) if people > 0 else "—"]
         for name, code, people, mean, share in zip(
             zones["zone_name"],
             zones["zone_code"],
@@ -388,11 +586,16 @@ def _capacity_section(result: StudyResult, t: dict[str, str], h: list[str], md: 
         )
     ]
     rows.append(
-        [t["all"], "ALL", f"{found.zones.people.sum():,.0f}", decimals_down(found.zones.county_mean),
-         percent(found.zones.county_share_zero)]
-    )  # fmt: skip
-    headers = [t["zone"], t["id"], t["population"], t["access"], t["share_none"]]
-    _table(headers, rows, {2, 3, 4}, h, md)
+        [
+            t["all_zones"],
+            "ALL",
+            _people(found.zones.people.sum()),
+            decimals_down(found.zones.county_mean),
+            percent(found.zones.county_share_zero, up=True),
+        ]
+    )
+    headers = [t["zone"], t["zone_code"], t["population"], t["access"], t["share_none"]]
+    doc.table(headers, rows, {2, 3, 4})
 
 
 def _ratio(value: float) -> str:
@@ -402,131 +605,170 @@ def _ratio(value: float) -> str:
     return "∞" if value == float("inf") else (f"{value:.1f}" if value < 10 else f"{value:,.0f}")
 
 
-def _whole(value: float) -> str:
-    return "—" if pd.isna(value) else f"{value:,.0f}"
-
-
-def _title(standard: Standard, t: dict[str, str]) -> str:
-    return standard.title_zh if t["lang"] == "zh" else standard.title_en
-
-
-def _standards_section(standards: Sequence[Standard], t: dict[str, str], h: list[str], md: list[str]) -> None:
-    h.append(f"<h2>{t['standards']}</h2>")
-    md.append(f"## {t['standards']}\n")
-    rows = [[s.id, _title(s, t), s.rule, s.source, _test(s, t)] for s in standards]
-    _table([t["id"], t["name"], t["rule"], t["source"], t["test"]], rows, set(), h, md)
-
-
-def _zone_sections(result: StudyResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
-    people = whole_people(result.zone_results)
-    h.append(f"<h2>{t['zones']}</h2>")
-    md.append(f"## {t['zones']}\n")
-    for s in result.config.standards:
-        rows = people[people["standard"] == s.id]
-        if rows.empty:
-            continue
-        h.append(f"<h3>{_e(_title(s, t))} ({_e(s.label)})</h3>")
-        md.append(f"### {_m(_title(s, t), newline=' ')} ({s.label})\n")
-        if s.metric == "time":
-            h.append(share_chart(rows, s.target_share, f"{t['chart']}: {_title(s, t)}"))
-        table = [
-            [
-                r.zone_name,
-                r.zone_code,
-                f"{r.population:,.0f}",
-                f"{r.covered_population:,.0f}",
-                "" if pd.isna(r.covered_share) else f"{percent(r.covered_share)}",
-                f"{r.uncovered_population:,.0f}",
-                _verdict(r.passes, t),
-            ]
-            for r in rows.itertuples()
-        ]
-        classes = ["" if pd.isna(r.passes) else ("pass" if r.passes else "fail") for r in rows.itertuples()]
-        headers = [t["zone"], t["id"], t["population"], t["covered"], t["share"], t["uncovered"], t["result"]]
-        _table(headers, table, {2, 3, 4, 5}, h, md, classes)
-
-
-def _village_section(result: StudyResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
-    villages = result.villages
-    if villages is None:
-        return
-    status_col = next((c for c in villages.columns if c.endswith("_status")), None)
-    if status_col is None:
-        return
-    outside = villages[villages[status_col] != "fixed"].sort_values("population", ascending=False)
-    h.append(f"<h2>{t['villages']} ({len(outside)})</h2>")
-    md.append(f"## {t['villages']} ({len(outside)})\n")
-    road = outside["clinic_road_m"].to_numpy(dtype=float)
+def _siting_section(doc: _Doc, siting: SitingResult, level: int) -> None:
+    """Proposed sites, per-zone before → after, what is left for outreach, upgrade candidates."""
+    lang, t = doc.lang, doc.t
+    s = siting.standard
+    doc.heading(
+        level,
+        f"{t['sites']}：{_standard_name(s, lang)}"
+        if lang == "zh"
+        else f"{t['sites']}: {_standard_name(s, lang)}",
+    )
+    total, before = siting.total_population, siting.baseline_covered
+    after = before + float(siting.sites["newly_covered"].sum())
+    if total > 0:
+        change = f"{percent(before / total)} → {percent(after / total)}"
+        n = len(siting.sites)
+        doc.para(
+            f"新增{n}处站点后，覆盖率 {change}，新增覆盖{people_text(after - before, lang)}。"
+            f"{t['stop_reason']}：{stop_reason_text(siting.stop_reason, lang)}。"
+            if lang == "zh"
+            else f"With {n} new sites the covered share goes {change}, {people_text(after - before, lang)} "
+            f"newly covered. {t['stop_reason']}: {stop_reason_text(siting.stop_reason, lang)}."
+        )
     rows = [
         [
-            v.name,
-            v.zone_name,
-            f"{v.population:,.0f}",
-            t[status],
-            f"{v.clinic_straight_m:,.0f}",
-            f"{r:,.0f}" if pd.notna(r) and r != float("inf") else "",
-        ]
-        for v, status, r in zip(outside.itertuples(), outside[status_col], road, strict=True)
-    ]
-    headers = [t["village"], t["zone"], t["population"], t["status"], t["straight"], t["road"]]
-    _table(headers, rows, {2, 4, 5}, h, md)
-
-
-def _siting_section(siting: SitingResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
-    title = f"{t['sites']}: {_title(siting.standard, t)} ({siting.standard.label})"
-    h.append(f"<h2>{_e(title)}</h2>")
-    md.append(f"## {_m(title, newline=' ')}\n")
-    rows = [
-        [
-            r.rank,
+            int(r.rank),
             r.name,
             r.zone_name,
             f"{r.lon:.5f}, {r.lat:.5f}",
-            f"{r.newly_covered:,.0f}",
-            f"{percent(r.cumulative_share)}",
+            _people(r.newly_covered),
+            percent(r.cumulative_share),
         ]
         for r in siting.sites.itertuples()
     ]
-    headers = [t["rank"], t["name"], t["zone"], "lon, lat", t["newly"], t["cumulative"]]
-    _table(headers, rows, {0, 4, 5}, h, md)
+    lonlat = "经度, 纬度" if lang == "zh" else "lon, lat"
+    doc.table([t["rank"], t["name"], t["zone"], lonlat, t["newly"], t["cumulative"]], rows, {0, 4, 5})
+    _before_after(doc, siting)
+    if len(siting.outreach):
+        doc.heading(level + 1, t["outreach_list"])
+        rows = [
+            [
+                _blank(getattr(r, "name", "")) or t["left_in_zone"],
+                r.zone_name,
+                _people(r.population),
+                recommendation_text(str(r.recommendation), lang),
+            ]
+            for r in siting.outreach.sort_values("population", ascending=False).itertuples()
+        ]
+        doc.table([t["name"], t["zone"], t["population"], t["recommendation"]], rows, {2})
+    if not siting.upgrades.empty:
+        doc.heading(level + 1, t["upgrades"])
+        rows = [
+            [
+                int(r.rank),
+                r.name,
+                r.zone_name,
+                _people(r.beds),
+                _people(r.reach_population),
+                _people(r.catchment_population),
+            ]
+            for r in siting.upgrades.itertuples()
+        ]
+        headers = [
+            t["rank"],
+            t["facility"],
+            t["zone"],
+            t["beds"],
+            label("reach_population", lang, d=threshold_text(s, lang)),
+            t["served"],
+        ]
+        doc.table(headers, rows, {0, 3, 4, 5})
+    if siting.exact:
+        from carecircles.outputs import exact_lines
+
+        doc.heading(level + 1, t["exact_check"])
+        for line in exact_lines(siting.exact, lang == "zh"):
+            doc.para(line)
 
 
-def _issue_section(result: StudyResult, t: dict[str, str], h: list[str], md: list[str]) -> None:
+def _before_after(doc: _Doc, siting: SitingResult) -> None:
+    t = doc.t
+    doc.para(t["before_after"], "caption")
+    rows, classes = [], []
+    for r in siting.scenarios.itertuples():
+        name = t["all_zones"] if r.zone_code == "ALL" else r.zone_name
+        rows.append(
+            [
+                name,
+                _people(r.population),
+                percent(r.share_existing),
+                percent(r.share_planned),
+                percent(r.share_proposed),
+                _people(r.gain_from_proposed),
+                verdict_text(r.passes_proposed, doc.lang),
+            ]
+        )
+        classes.append("" if pd.isna(r.passes_proposed) else ("pass" if r.passes_proposed else "fail"))
+    headers = [
+        t["zone"],
+        t["population"],
+        t["share_existing"],
+        t["share_planned"],
+        t["share_proposed"],
+        t["newly"],
+        t["result"],
+    ]
+    doc.table(headers, rows, {1, 2, 3, 4, 5}, classes)
+
+
+def _issue_section(doc: _Doc, result: StudyResult) -> None:
+    lang, t = doc.lang, doc.t
     issues = result.issues.to_frame()
-    h.append(f"<h2>{t['issues']} ({len(issues)})</h2>")
-    md.append(f"## {t['issues']} ({len(issues)})\n")
+    doc.heading(2, f"{t['issues']}（{len(issues)}）" if lang == "zh" else f"{t['issues']} ({len(issues)})")
     if issues.empty:
-        h.append(f"<p>{t['no_issues']}</p>")
-        md.append(f"{t['no_issues']}\n")
+        doc.para(t["no_issues"])
         return
     order = issues["severity"].map({"error": 0, "warning": 1, "info": 2})
     issues = issues.assign(_o=order).sort_values("_o", kind="stable").head(_MAX_ISSUES)
     rows = [
         [
-            r.severity,
+            t.get(str(r.severity), str(r.severity)),
             Path(str(r.source)).name,
             "" if pd.isna(r.row) else r.row,
-            r.field or "",
+            _blank(r.field),
             r.message,
-            r.action,
+            _blank(r.action),
         ]
         for r in issues.itertuples()
     ]
-    headers = [t["severity"], t["file"], t["row"], t["field"], t["message"], t["action"]]
-    _table(headers, rows, {2}, h, md)
+    doc.table([t["severity"], t["file"], t["row"], t["field"], t["message"], t["action"]], rows, {2})
     if len(result.issues) > _MAX_ISSUES:
-        note = t["more"].format(n=len(result.issues) - _MAX_ISSUES)
-        h.append(f"<p>{note}</p>")
-        md.append(f"{note}\n")
+        doc.para(label("more_issues", lang, n=len(result.issues) - _MAX_ISSUES))
 
 
 def write_report(
-    result: StudyResult, out_dir: Path, sitings: Sequence[SitingResult] = (), lang: str = "zh"
+    result: StudyResult,
+    out_dir: Path,
+    sitings: Sequence[SitingResult] = (),
+    lang: str = "zh",
+    figures: Mapping[str, Path] | None = None,
 ) -> tuple[Path, Path]:
     """Write report.html and report.md; return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    page, markdown = build_report(result, sitings, lang)
+    page, markdown = build_report(result, sitings, lang, figures)
     html_path, md_path = out_dir / "report.html", out_dir / "report.md"
+    html_path.write_text(page, encoding="utf-8")
+    md_path.write_text(markdown, encoding="utf-8")
+    return html_path, md_path
+
+
+def build_siting_report(siting: SitingResult, lang: str = "zh") -> tuple[str, str]:
+    """Return the report of one siting run as (HTML, Markdown)."""
+    doc = _Doc(lang)
+    config = siting.after.config
+    title = f"{config.title} · {label('siting_report', lang)}"
+    _front(doc, siting.after, title)
+    _siting_section(doc, siting, level=2)
+    return doc.page(title)
+
+
+def write_siting_report(siting: SitingResult, out_dir: Path, lang: str = "zh") -> tuple[Path, Path]:
+    """Write siting-report.html and siting-report.md into a siting run's folder."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page, markdown = build_siting_report(siting, lang)
+    html_path, md_path = out_dir / "siting-report.html", out_dir / "siting-report.md"
     html_path.write_text(page, encoding="utf-8")
     md_path.write_text(markdown, encoding="utf-8")
     return html_path, md_path
