@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -112,7 +113,6 @@ def _run(args: argparse.Namespace) -> int:
     from carecircles.config import load_config
     from carecircles.maps import write_map
     from carecircles.outputs import scorecard_text, summary_table, write_outputs
-    from carecircles.report import write_report
     from carecircles.scorecard import study_scorecard
 
     start = time.perf_counter()
@@ -127,9 +127,10 @@ def _run(args: argparse.Namespace) -> int:
         inputs = load_inputs(config, progress, issues)
         result = assess(inputs, progress=progress, indicators=True)
         sitings = [_siting_run(inputs, options, progress) for options in config.siting]
-        paths = write_outputs(result, out_dir, lang=args.lang)
-        paths["report"], paths["report_md"] = write_report(result, out_dir, sitings, lang=args.lang)
-        write_map(result, map_path, lang=args.lang)
+        progress.total += 1
+        with progress.step("Writing tables, figures, report and workbook"):
+            paths = write_outputs(result, out_dir, lang=args.lang, documents=True, sitings=sitings)
+            write_map(result, map_path, lang=args.lang)
     except Exception:
         _write_issues_on_stop(issues, out_dir)
         raise
@@ -138,9 +139,12 @@ def _run(args: argparse.Namespace) -> int:
     print(scorecard_text(study_scorecard(result, args.lang), lang=args.lang))
     counts = result.issues.to_frame()["severity"].value_counts().to_dict()
     print()
-    print(f"map:             {terminal_text(map_path)}")
+    print(f"{'map:':<22}{terminal_text(map_path)}")
     for name, path in paths.items():
-        print(f"{name + ':':<17}{terminal_text(path)}")
+        print(f"{name + ':':<22}{terminal_text(path)}")
+    manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
+    for name, why in manifest.get("skipped", {}).items():
+        print(f"{name + ':':<22}skipped: {terminal_text(why)}")
     print(
         f"data issues:     {counts.get('error', 0)} errors, {counts.get('warning', 0)} warnings, "
         f"{counts.get('info', 0)} notes (see data_issues.csv)"
@@ -234,11 +238,14 @@ def _siting_run(inputs: StudyInputs, options: SitingOptions, progress: Progress)
 def _report_siting(siting: SitingResult, out_dir: Path, map_path: Path, lang: str) -> None:
     from carecircles.maps import write_siting_map
     from carecircles.outputs import siting_summary, write_siting
+    from carecircles.report import write_siting_report
 
     paths = write_siting(siting, out_dir)
     write_siting_map(siting, map_path, lang=lang)
+    report, _ = write_siting_report(siting, out_dir, lang=lang)
     print(siting_summary(siting, lang=lang))
     print(f"siting map:  {terminal_text(map_path)}")
+    print(f"report:      {terminal_text(report)}")
     print(f"siting:      {terminal_text(paths['sites'].parent)}")
 
 

@@ -8,6 +8,7 @@ import json
 import platform
 import sys
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -42,10 +43,21 @@ _PACKAGES = (
 )
 
 
-def write_outputs(result: StudyResult, out_dir: Path, lang: str = "zh") -> dict[str, Path]:
+def write_outputs(
+    result: StudyResult,
+    out_dir: Path,
+    lang: str = "zh",
+    *,
+    documents: bool = False,
+    sitings: Sequence[SitingResult] = (),
+) -> dict[str, Path]:
     """Write the scorecard, zone, village, facility and catchment tables, gaps, issues, manifest.
 
-    ``lang`` is the language of the scorecard's notes (``zh`` or ``en``).
+    ``lang`` is the language of the scorecard's notes and the documents (``zh`` or ``en``).
+    With ``documents`` also the A4 map figures, the report (HTML, Markdown, Word, PDF, with the
+    ``sitings``) and the workbook (:func:`carecircles.handover.write_documents`); an output that
+    could not be made (no CJK font, no browser to print with) is named in the manifest's
+    ``skipped`` with the reason.
 
     Returns
     -------
@@ -101,8 +113,15 @@ def write_outputs(result: StudyResult, out_dir: Path, lang: str = "zh") -> dict[
     else:
         paths.pop("capacity")
         paths.pop("capacity_raster")
-    write_csv(result.issues.to_frame(), paths["data_issues"])
+    skipped: dict[str, str] = {}
+    if documents:
+        from carecircles.handover import write_documents
+
+        made, skipped = write_documents(result, out_dir, sitings, lang)
+        paths.update(made)
+    write_csv(result.issues.to_frame(), paths["data_issues"])  # after the documents: their issues too
     manifest = run_manifest(result, {k: v for k, v in paths.items() if k != "manifest"})
+    manifest["skipped"] = skipped
     paths["manifest"].write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return paths
 
@@ -114,6 +133,14 @@ def zone_report(result: StudyResult) -> pd.DataFrame:
     and the CLI show.
     """
     table = whole_people(result.zone_results)
+    for column in (
+        "population",
+        "covered_population",
+        "uncovered_population",
+        "unreachable_population",
+        "reachable_uncovered_population",
+    ):
+        table[column] = table[column].round(0).astype("Int64")  # whole people, written as 14887
     share = table["covered_share"].round(4)
     # never 1.0 while anyone is outside, never 0.0 while anyone is inside (as percent() shows it)
     share = share.where(~((share >= 1.0) & (table["uncovered_population"] > 0)), 0.9999)
@@ -143,8 +170,8 @@ def capacity_report(result: StudyResult) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "zone_code": [*zones["zone_code"], "ALL"],
-            "zone_name": [*zones["zone_name"], ""],
-            "population": np.round([*found.zones.people, found.zones.people.sum()], 0),
+            "zone_name": [*zones["zone_name"], "全部区域"],
+            "population": np.round([*found.zones.people, found.zones.people.sum()], 0).astype(np.int64),
             f"{found.resource}_access_per_1000": np.round([*found.zones.mean, found.zones.county_mean], 3),
             "share_with_none": np.round([*found.zones.share_zero, found.zones.county_share_zero], 4),
         }
