@@ -111,6 +111,18 @@ def terminal_text(value: object, *, lines: bool = False) -> str:
     return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", text(value))
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value: object) -> str:
+    r"""Text for an XML document (Word, Excel): characters XML cannot hold shown as ``\xNN``.
+
+    XML 1.0 has no way to write NUL or most control characters, so they are made visible, as
+    :func:`terminal_text` does, instead of dropped or refused.
+    """
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text(value))
+
+
 def percent(share: float, digits: int = 1, *, up: bool = False) -> str:
     """Format a share as a percentage that is honest at its rounding: cut, never rounded up.
 

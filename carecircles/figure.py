@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from carecircles.analysis import StudyResult
 
 #: A4 landscape, inches.
-A4_LANDSCAPE = (11.69, 8.27)
+A4_LANDSCAPE = (297 / 25.4, 210 / 25.4)
 DPI = 150
 #: CJK fonts looked for, in order (Linux, Windows, macOS names).
 CJK_FONTS = (
@@ -201,14 +201,28 @@ def _draw(
     base.zones.boundary.plot(ax=ax, color="#1a1a1a", linewidth=1.0)
     levels = _facilities(ax, base.facilities, s)
     villages = _villages(ax, result, s, base.zones.crs)
-    texts = _labels(ax, zones, s)
+    _frame_on(ax, zones[zones["population"].notna()])
+    pairs = _labels(ax, zones, s)
     fig.canvas.draw()
-    place_without_overlap(texts, fig)
+    place_without_overlap([text for text, _ in pairs], fig)
+    for text, halo in pairs:
+        halo.set_position(text.get_position())
+        halo.set_visible(text.get_visible())
     _frame(fig, result, s, summary, lang)
     _legend(fig, present, levels, not gaps.empty, base.roads is not None, s, lang, villages)
     _scale_bar(fig, ax)
     _north_arrow(fig, ax)
     return fig
+
+
+def _frame_on(ax: Axes, zones: gpd.GeoDataFrame) -> None:
+    """Show the zones the standard applies to (the urban ones for an urban standard), with a margin."""
+    if zones.empty:
+        return
+    x0, y0, x1, y1 = zones.total_bounds
+    margin = 0.06 * max(x1 - x0, y1 - y0)
+    ax.set_xlim(x0 - margin, x1 + margin)
+    ax.set_ylim(y0 - margin, y1 + margin)
 
 
 def _facilities(ax: Axes, facilities: gpd.GeoDataFrame, s: Standard) -> list[str]:
@@ -256,30 +270,32 @@ def _villages(ax: Axes, result: StudyResult, s: Standard, crs: object) -> list[s
     return drawn
 
 
-def _labels(ax: Axes, zones: gpd.GeoDataFrame, s: Standard) -> list[Text]:
+def _labels(ax: Axes, zones: gpd.GeoDataFrame, s: Standard) -> list[tuple[Text, Text]]:
+    """Name and share of each township, most populous first: (text, its white halo).
+
+    The halo is drawn as outlines (a stroke path effect) under plain text, so the names and
+    shares stay text in the PDF (searchable, copyable).
+    """
     import matplotlib.patheffects as effects
 
-    halo = [effects.withStroke(linewidth=3, foreground="white")]
+    halo = [effects.Stroke(linewidth=3, foreground="white")]
     order = np.argsort(-zones["population"].fillna(0).to_numpy(), kind="stable")
-    texts = []
+    pairs = []
     for i in order:
         z = zones.iloc[i]
         at = z.geometry.representative_point()
         share = "" if pd.isna(z["population"]) or z["population"] <= 0 else f"\n{percent(z['covered_share'])}"
-        t = ax.text(
-            at.x,
-            at.y,
-            f"{z['zone_name']}{share}",
-            ha="center",
-            va="center",
-            fontsize=9,
-            zorder=10,
-            fontweight="bold",
-            path_effects=halo,
-            parse_math=False,
-        )
-        texts.append(t)
-    return texts
+        words = f"{z['zone_name']}{share}"
+        style: dict[str, Any] = {
+            "ha": "center",
+            "va": "center",
+            "fontsize": 9,
+            "fontweight": "bold",
+            "parse_math": False,
+        }
+        under = ax.text(at.x, at.y, words, zorder=10, path_effects=halo, color="white", **style)
+        pairs.append((ax.text(at.x, at.y, words, zorder=11, **style), under))
+    return pairs
 
 
 def place_without_overlap(texts: list[Text], fig: Figure) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from carecircles._encode import percent
+from carecircles._encode import percent, xml_text
 from carecircles.analysis import StudyResult
 from carecircles.assessment import whole_people
 from carecircles.labels import label, labels, standard_title, verdict_text
@@ -111,6 +111,7 @@ def workbook_tables(result: StudyResult, lang: str = "zh") -> dict[str, pd.DataF
     zones["standard"] = zones["standard"].map(names)
     zones.loc[zones["zone_code"] == "ALL", "zone_name"] = t["all_zones"]
     zones["passes"] = [verdict_text(p, lang) for p in zones["passes"]]
+    zones["zone_type"] = [label(z, lang) if z in ("urban", "rural", "all") else z for z in zones["zone_type"]]
     zones["covered_share"] = zones["covered_share"].map(_share_down)
     for column in (
         "population",
@@ -155,7 +156,7 @@ def write_workbook(result: StudyResult, path: Path, lang: str = "zh") -> Path:
     share_header = label("share", lang)
     for key, frame in workbook_tables(result, lang).items():
         sheet = book.create_sheet(label(f"sheet_{key}", lang))
-        sheet.append([str(c) for c in frame.columns])
+        sheet.append([xml_text(c) for c in frame.columns])
         for row in frame.itertuples(index=False):
             sheet.append([_cell_value(v) for v in row])
         for cells in sheet.iter_rows():
@@ -181,9 +182,9 @@ def _cell_value(value: object) -> object:
         return None
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
-    if isinstance(value, (int, float, str, bool)):
+    if isinstance(value, (int, float, bool)):
         return value
-    return str(value)
+    return xml_text(value)  # text: control characters shown as \xNN (XML cannot hold them)
 
 
 def write_docx(
@@ -207,18 +208,19 @@ def write_docx(
     style.font.size = Pt(10.5)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "Microsoft YaHei")
     config = result.config
-    doc.add_heading(f"{config.title} · {t['report']}", level=0)
+    doc.add_heading(xml_text(f"{config.title} · {t['report']}"), level=0)
     if config.synthetic:
         doc.add_paragraph(t["synthetic"]).runs[0].bold = True
     if config.issuing_unit:
-        doc.add_paragraph(
+        unit = (
             f"{t['issued_by']}：{config.issuing_unit}"
             if lang == "zh"
             else f"{t['issued_by']}: {config.issuing_unit}"
         )
+        doc.add_paragraph(xml_text(unit))
     doc.add_heading(t["summary"], level=1)
     for _, line in summary_lines(result, lang):
-        doc.add_paragraph(line, style="List Bullet")
+        doc.add_paragraph(xml_text(line), style="List Bullet")
     tables = workbook_tables(result, lang)
     doc.add_heading(t["scorecard"], level=1)
     card = tables["scorecard"]
@@ -229,7 +231,7 @@ def write_docx(
         rows = people[people["standard"] == s.id]
         if rows.empty:
             continue
-        doc.add_heading(standard_title(s, lang), level=2)
+        doc.add_heading(xml_text(standard_title(s, lang)), level=2)
         if figures and s.id in figures:
             doc.add_picture(str(figures[s.id]), width=Cm(17.0))
         shown = pd.DataFrame(
@@ -261,7 +263,7 @@ def _docx_table(doc: object, frame: pd.DataFrame) -> None:
     table = doc.add_table(rows=1, cols=len(frame.columns))  # type: ignore[attr-defined]
     table.style = "Table Grid"
     for cell, name in zip(table.rows[0].cells, frame.columns, strict=True):
-        cell.text = str(name)
+        cell.text = xml_text(name)
         cell.paragraphs[0].runs[0].bold = True
     for row in frame.itertuples(index=False):
         cells = table.add_row().cells

@@ -14,7 +14,7 @@ from carecircles.covering import (
     first_cover,
     greedy_max_cover,
 )
-from carecircles.outputs import _exact_lines
+from carecircles.outputs import exact_lines
 from carecircles.siting_tables import exact_report
 
 
@@ -218,11 +218,11 @@ def test_exact_report_and_its_wording_when_not_proven():
         report["greedy_covered"] / best["bound"], abs=1e-6
     )
     assert len(best["sites"]) <= 8 and all(s.startswith("C") for s in best["sites"])
-    english = "\n".join(_exact_lines(report, zh=False))
+    english = "\n".join(exact_lines(report, zh=False))
     assert "not proven optimal within 0.05 s (time limit)" in english
     assert f"at most {int(np.ceil(best['bound'] - 1e-6)):,}" in english and "optimal;" not in english
     assert "proven optimal" not in english.replace("not proven optimal", "")
-    chinese = "\n".join(_exact_lines(report, zh=True))
+    chinese = "\n".join(exact_lines(report, zh=True))
     assert "0.05 秒内未证明最优" in chinese and "已证明最优" not in chinese
 
 
@@ -235,7 +235,7 @@ def test_exact_report_wording_when_proven():
     assert report["max_cover"]["proven_optimal"] and report["max_cover"]["covered"] == 42.0
     assert sorted(report["max_cover"]["sites"]) == ["A", "C"]
     assert report["set_cover"]["sites_needed"] == 4 and report["set_cover"]["proven_optimal"]
-    english = _exact_lines(report, zh=False)
+    english = exact_lines(report, zh=False)
     assert "sites newly cover at most 42 (proven optimal); greedy 42 (100.0% of the optimum)" in english[0]
     assert english[1] == "covering everyone coverable takes 4 sites (proven optimal)"
 
@@ -264,7 +264,7 @@ def test_exact_report_keeps_the_proposed_sites_when_they_are_best(monkeypatch):
     assert best["found_by"] == "proposed" and best["sites"] == ["B", "C"] and best["covered"] == 14.0
     assert best["bound"] == 14.5 and best["gap"] == pytest.approx(0.5 / 14, abs=1e-6)  # 7.5 + 7
     assert not best["proven_optimal"] and report["greedy_share_of_best"] == 1.0
-    english = _exact_lines(report, zh=False)[0]
+    english = exact_lines(report, zh=False)[0]
     assert "newly cover 14 (the proposed sites), not proven optimal within 2 s (time limit)" in english
     assert "the optimum is at most 15 (gap 3.6%)" in english  # an upper bound of 14.5, rounded up
 

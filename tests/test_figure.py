@@ -1,0 +1,102 @@
+"""The A4 map figures: files, page size, every township named with its share, literal text."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from carecircles._encode import percent
+from carecircles.assessment import whole_people
+from carecircles.figure import A4_LANDSCAPE, DPI, find_cjk_font, write_figures
+
+pytestmark = pytest.mark.skipif(
+    find_cjk_font() is None, reason="no CJK font (apt-get install fonts-noto-cjk)"
+)
+
+
+@pytest.fixture(scope="module")
+def figures(sample_result, tmp_path_factory):
+    config = dataclasses.replace(sample_result.config, issuing_unit="某某县卫生健康局 $x^2$ {{7*7}} \\alpha")
+    zones = sample_result.zones.copy()
+    zones.loc[zones.index[0], "zone_name"] = "$x^2$镇"
+    result = dataclasses.replace(sample_result, config=config, zones=zones)
+    out = tmp_path_factory.mktemp("figures")
+    return result, write_figures(result, out)
+
+
+def test_a_png_per_standard_and_an_a4_page_each_in_one_pdf(figures):
+    from matplotlib.image import imread
+    from pypdf import PdfReader
+
+    result, files = figures
+    assert set(files) == {s.id for s in result.config.standards}
+    for f in files.values():
+        height, width = imread(f.png).shape[:2]
+        assert abs(width - A4_LANDSCAPE[0] * DPI) <= 1 and abs(height - A4_LANDSCAPE[1] * DPI) <= 1
+        assert f.png.stat().st_size < 1_500_000
+    pdf = PdfReader(next(iter(files.values())).pdf)
+    assert len(pdf.pages) == len(files)
+    box = pdf.pages[0].mediabox
+    assert (
+        abs(float(box.width) / 72 - A4_LANDSCAPE[0]) < 0.01
+        and abs(float(box.height) / 72 - A4_LANDSCAPE[1]) < 0.01
+    )
+
+
+def test_each_page_names_its_townships_shares_title_unit_and_sources(figures):
+    from pypdf import PdfReader
+
+    result, files = figures
+    people = whole_people(result.zone_results)
+    for standard in result.config.standards:
+        page = PdfReader(files[standard.id].pdf).pages[files[standard.id].page - 1]
+        words = "".join(page.extract_text().split())  # lines are wrapped in the side panel
+        assert standard.title_zh in words and "合成示例数据" in words
+        assert "某某县卫生健康局$x^2${{7*7}}\\alpha" in words  # literal, no mathtext
+        assert "数据来源" in words and "km" in words  # the scale bar
+        rows = people[(people["standard"] == standard.id) & (people["zone_code"] != "ALL")]
+        shown = 0
+        for row in rows.itertuples():
+            if row.population > 0 and f"{percent(row.covered_share)}" in words:
+                shown += 1
+        assert shown >= len(rows[rows["population"] > 0]) - 1  # every share (at most one label hidden)
+    first = PdfReader(files["rural-30min"].pdf).pages[files["rural-30min"].page - 1].extract_text()
+    assert "$x^2$镇" in first.replace("\n", "")
+
+
+def test_labels_do_not_overlap():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from carecircles.figure import place_without_overlap
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    texts = [ax.text(5, 5, f"Town {i}\n99.9%", ha="center", va="center", fontsize=9) for i in range(4)]
+    fig.canvas.draw()
+    place_without_overlap(texts, fig)
+    renderer = fig.canvas.get_renderer()
+    shown = [t.get_window_extent(renderer) for t in texts if t.get_visible()]
+    assert len(shown) >= 2
+    for i, a in enumerate(shown):
+        for b in shown[i + 1 :]:
+            assert not a.overlaps(b)
+    plt.close(fig)
+
+
+def test_no_chinese_font_means_no_figure_and_a_data_issue(sample_result, tmp_path, monkeypatch):
+    import carecircles.figure as figure
+
+    monkeypatch.setattr(figure, "find_cjk_font", lambda: None)
+    before = len(sample_result.issues)
+    try:
+        assert figure.write_figures(sample_result, tmp_path) == {}
+        assert not list(tmp_path.glob("figure*"))
+        issue = sample_result.issues.items[-1]
+        assert "fonts-noto-cjk" in issue.message and issue.action == "skipped"
+    finally:
+        del sample_result.issues.items[before:]

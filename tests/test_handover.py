@@ -1,0 +1,112 @@
+"""Hand-over files: the workbook, the Word report and the PDF open and hold the summary and zone tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import pytest
+
+from carecircles.assessment import whole_people
+from carecircles.handover import find_browser, print_pdf, write_docx, write_workbook
+from carecircles.report import summary_lines, write_report
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "-2"]
+
+
+@pytest.fixture(scope="module")
+def hostile_result(sample_result):
+    """The sample with zone names that a spreadsheet would run as formulas."""
+    zones = sample_result.zones.copy()
+    renamed = dict(zip(zones["zone_code"][: len(HOSTILE)], HOSTILE, strict=True))
+    zones["zone_name"] = [
+        renamed.get(c, n) for c, n in zip(zones["zone_code"], zones["zone_name"], strict=True)
+    ]
+    results = sample_result.zone_results.copy()
+    results["zone_name"] = [
+        renamed.get(c, n) for c, n in zip(results["zone_code"], results["zone_name"], strict=True)
+    ]
+    return dataclasses.replace(sample_result, zones=zones, zone_results=results)
+
+
+def test_workbook_has_chinese_sheets_headers_numbers_and_no_formulas(hostile_result, tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_workbook(hostile_result, tmp_path / "tables.xlsx")
+    book = load_workbook(path)
+    assert book.sheetnames[:5] == ["摘要", "记分卡", "各区域达标", "村", "医疗机构"]
+    assert "数据问题" in book.sheetnames
+    lines = [c.value for c in book["摘要"]["A"][1:]]
+    assert lines == [line for _, line in summary_lines(hostile_result, "zh")]
+    zones = book["各区域达标"]
+    headers = [c.value for c in zones[1]]
+    assert {"标准", "区域", "人口", "覆盖人口", "覆盖率", "未覆盖人口", "结果"} <= set(headers)
+    table = whole_people(hostile_result.zone_results)
+    col = {h: i for i, h in enumerate(headers)}
+    rows = list(zones.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(table)
+    for row, (_, expected) in zip(rows, table.iterrows(), strict=True):
+        assert row[col["人口"]] == int(expected["population"])  # whole people, as numbers
+        assert row[col["未覆盖人口"]] == int(expected["uncovered_population"])
+        share = row[col["覆盖率"]]
+        assert share <= expected["covered_share"] + 1e-12  # cut, never rounded up
+        if expected["uncovered_population"] > 0:
+            assert share < 1.0
+    for cells in book["各区域达标"].iter_rows(min_row=2):
+        name = cells[col["区域"]]
+        assert name.data_type == "s"  # text, never a formula
+    names = {c.value for c in zones["C"]}
+    assert set(HOSTILE) <= names  # the same text, unchanged
+    assert zones.cell(2, col["覆盖率"] + 1).number_format == "0.0%"
+
+
+def test_word_report_has_summary_zone_tables_and_figures(hostile_result, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from docx import Document
+
+    png = tmp_path / "f.png"
+    fig = plt.figure(figsize=(2, 1))
+    fig.savefig(png)
+    plt.close(fig)
+    path = write_docx(hostile_result, tmp_path / "report.docx", figures={"rural-30min": png})
+    doc = Document(str(path))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    for _, line in summary_lines(hostile_result, "zh"):
+        assert line in text
+    cells = {cell.text for table in doc.tables for row in table.rows for cell in row.cells}
+    assert set(HOSTILE) <= cells  # literal text in the zone tables
+    assert {"区域", "人口", "覆盖率", "未覆盖人口", "结果"} <= cells
+    assert len(doc.tables) == 1 + len(hostile_result.config.standards)  # scorecard + a table per standard
+    assert len(doc.inline_shapes) == 1
+    fonts = doc.styles["Normal"].element.rPr.rFonts
+    assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia")
+
+
+def test_report_pdf_is_printed_with_page_numbers(sample_result, tmp_path):
+    if find_browser() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have chromium")
+        pytest.skip("no Chromium to print with")
+    from pypdf import PdfReader
+
+    html, _ = write_report(sample_result, tmp_path)
+    assert print_pdf(html, tmp_path / "report.pdf") is None
+    pdf = PdfReader(tmp_path / "report.pdf")
+    pages = len(pdf.pages)
+    assert pages >= 3
+    first = pdf.pages[0].extract_text()
+    assert f"1 / {pages}" in first and "结论摘要" in first
+    box = pdf.pages[0].mediabox
+    assert abs(float(box.width) / 72 * 25.4 - 210) < 2 and abs(float(box.height) / 72 * 25.4 - 297) < 2  # A4
+
+
+def test_no_browser_means_a_reason_not_a_failure(tmp_path, monkeypatch):
+    monkeypatch.setenv("CARECIRCLES_BROWSER", str(tmp_path / "no-such-browser"))
+    page = tmp_path / "r.html"
+    page.write_text("<p>x</p>", encoding="utf-8")
+    why = print_pdf(page, tmp_path / "r.pdf")
+    assert why is not None and "CARECIRCLES_BROWSER" in why
+    assert not (tmp_path / "r.pdf").exists()

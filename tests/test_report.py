@@ -1,0 +1,182 @@
+"""The report an official reads: summary first, honest figures, one language, readable on a phone."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pandas as pd
+import pytest
+
+from carecircles._encode import percent
+from carecircles.report import build_report, build_siting_report, share_chart, summary_lines
+
+ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?:[ -][A-Za-z]{2,}){2,}\b")  # three English words in a row
+CJK = re.compile(r"[\u4e00-\u9fff]+")
+
+
+@pytest.fixture(scope="module")
+def zones_csv(sample_result, tmp_path_factory):
+    from carecircles.outputs import write_outputs
+
+    out = tmp_path_factory.mktemp("tables")
+    write_outputs(sample_result, out)
+    return pd.read_csv(out / "zones.csv", dtype={"zone_code": str})
+
+
+@pytest.fixture(scope="module")
+def siting(sample_result):
+    from carecircles.analysis import load_inputs
+    from carecircles.schema import make_siting_options
+    from carecircles.siting import site
+
+    return site(load_inputs(sample_result.config), make_siting_options({"standard": "rural-30min", "k": 3}))
+
+
+def test_summary_opens_the_report_with_the_figures_of_zones_csv(sample_result, zones_csv):
+    html, markdown = build_report(sample_result)
+    body = markdown.split("## ", 2)
+    assert body[1].startswith("结论摘要")  # the first section
+    for standard, (_, line) in zip(
+        sample_result.config.standards, summary_lines(sample_result, "zh"), strict=True
+    ):
+        rows = zones_csv[zones_csv["standard"] == standard.id]
+        total = rows[rows["zone_code"] == "ALL"].iloc[0]
+        assessed = rows[(rows["zone_code"] != "ALL") & (rows["population"] > 0)]
+        passing = int(assessed["passes"].astype(str).str.lower().eq("true").sum())
+        assert f"覆盖率{percent(total['covered_population'] / total['population'])}" in line
+        assert f"达标区域{passing}/{len(assessed)}" in line
+        if standard.metric == "time":
+            assert f"未覆盖{int(total['uncovered_population']):,}人" in line
+        assert line in html.replace("&#x27;", "'") and line in markdown
+    assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in html
+
+
+def test_nothing_reads_nan_none_or_the_tools_own_files(sample_result, siting):
+    html, markdown = build_report(sample_result, [siting])
+    for text in (html, markdown):
+        assert not re.search(r"\b(nan|None|NaN)\b|<NA>", text)
+        assert "seeds/" not in text
+    assert "北京时间" in markdown and "UTC" not in markdown
+
+
+def test_no_full_share_beside_a_fail(sample_result, siting):
+    _, markdown = build_report(sample_result, [siting])
+    for line in markdown.splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        assert not ("100.0%" in cells and "未达标" in cells), line
+    summary = build_siting_report(siting)[1]
+    assert not any("100.0%" in line and "未达标" in line for line in summary.splitlines())
+
+
+def test_chinese_report_is_chinese_and_english_report_english(sample_result, siting):
+    _, zh = build_report(sample_result, [siting], lang="zh")
+    data = set(sample_result.zones["zone_name"]) | set(sample_result.villages["name"])
+    data |= set(sample_result.facilities["name"]) | {
+        sample_result.config.title,
+        sample_result.config.issuing_unit,
+    }
+    text = zh
+    for value in sorted(data, key=len, reverse=True):
+        text = text.replace(value, "")
+    text = re.sub(r"##.*数据问题.*", "", text, flags=re.S)  # data-issue messages: see test_messages
+    assert not ENGLISH_RUN.findall(text.replace("Luo & Qi", "")), ENGLISH_RUN.findall(text)[:5]
+    _, en = build_report(sample_result, [siting], lang="en")
+    assert "Summary" in en and "结论摘要" not in en and "达标" not in en.split("## Plan scorecard")[0]
+
+
+def test_chart_axis_separates_90_from_95_and_names_its_start():
+    from carecircles.standards import DEFAULT_STANDARDS
+
+    rows = pd.DataFrame(
+        {
+            "zone_code": ["a", "b"],
+            "zone_name": ["甲镇", "乙镇"],
+            "population": [100, 100],
+            "covered_share": [0.908, 0.949],
+            "passes": [False, False],
+        }
+    )
+    svg = share_chart(rows, dataclasses.replace(DEFAULT_STANDARDS["rural-30min"], target_share=0.95), "t")
+    widths = [float(w) for w in re.findall(r"<rect x='120' y='[\d.]+' width='([\d.]+)'", svg)]
+    assert widths[1] / widths[0] > 1.3  # from 0 the bars would differ by 4.5 %
+    assert "横轴从80%开始" in svg and ">90%<" in svg and ">95%<" in svg
+    assert "虚线：目标 95%" in svg
+
+
+def test_value_labels_never_sit_on_the_target_line():
+    from carecircles.standards import DEFAULT_STANDARDS
+
+    rows = pd.DataFrame(
+        {
+            "zone_code": ["a"],
+            "zone_name": ["甲"],
+            "population": [10],
+            "covered_share": [0.985],
+            "passes": [False],
+        }
+    )
+    standard = DEFAULT_STANDARDS["rural-30min"]  # target 100 %
+    svg = share_chart(rows, standard, "t")
+    line_x = float(re.search(r"<line x1='([\d.]+)' x2='[\d.]+' y1='24'", svg).group(1))
+    label_x = float(re.search(r"<text x='([\d.]+)' y='[\d.]+' class='value'>98.5%", svg).group(1))
+    assert label_x > line_x + 3 or label_x + 40 < line_x - 3
+
+
+def test_siting_report_has_before_after_outreach_and_upgrades(siting):
+    _, markdown = build_siting_report(siting)
+    assert "各区域建设前后对比" in markdown and "仍未覆盖的地点" in markdown
+    assert "可升级为县域医疗次中心的候选" in markdown
+    assert "停止原因：已达到站点数上限（3处）" in markdown
+    scenarios = siting.scenarios
+    for row in scenarios[scenarios["zone_code"] != "ALL"].itertuples():
+        assert f"| {row.zone_name} | {row.population:,.0f} | {percent(row.share_existing)} |" in markdown
+    assert "still uncovered" not in markdown  # recommendations in Chinese
+
+
+def test_report_embeds_the_map_figure(sample_result, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    png = tmp_path / "figure-rural-30min.png"
+    fig = plt.figure(figsize=(2, 1))
+    fig.savefig(png)
+    plt.close(fig)
+    html, markdown = build_report(sample_result, figures={"rural-30min": png})
+    assert html.count("<img src='data:image/png;base64,") == 1
+    assert "![农村30分钟就医圈：各乡镇达标情况" in markdown
+
+
+def test_report_reads_on_a_phone_and_prints_with_page_numbers(sample_result, tmp_path, tmp_path_factory):
+    from carecircles.report import write_report
+
+    from _browser import errors, shoot, start_browser
+
+    page, _ = write_report(sample_result, tmp_path)
+    driver = start_browser(tmp_path_factory)
+    try:
+        for width, height in ((1280, 720), (390, 844)):
+            driver.set_window_size(width, height)
+            driver.get(page.resolve().as_uri())
+            scroll, inner = driver.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            assert scroll <= inner  # wide tables scroll inside their box, not the page
+            shoot(driver, f"report-{width}x{height}.png")
+        assert errors(driver) == []
+        import base64
+        import io
+
+        from pypdf import PdfReader
+
+        printed = driver.execute_cdp_cmd(
+            "Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True}
+        )
+        pdf = PdfReader(io.BytesIO(base64.b64decode(printed["data"])))
+        pages = len(pdf.pages)
+        assert pages >= 3
+        assert f"1 / {pages}" in pdf.pages[0].extract_text()
+    finally:
+        driver.quit()
