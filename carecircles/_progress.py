@@ -11,6 +11,30 @@ from typing import TextIO
 
 from carecircles._encode import terminal_text
 
+#: Step names in Chinese (the English names are the timings' keys in the manifest).
+_STEPS_ZH = {
+    "Reading zones": "读取区域边界",
+    "Reading facilities": "读取医疗机构",
+    "Reading roads": "读取道路",
+    "Reading population": "读取人口",
+    "Building networks": "构建路网",
+    "Travel times (one Dijkstra pass per facility set)": "计算出行时间（每组机构一次 Dijkstra）",
+    "Assessing standards": "逐项检验标准",
+    "Plan indicators (presence, ratios, catchments and load, capacity)": (
+        "规划指标（配置、千人指标、服务范围与负荷、可及资源）"
+    ),
+    "Writing tables, figures, report and workbook": "写出表格、图件、报告和工作簿",
+}
+
+
+def step_words(label: str, lang: str) -> str:
+    """Return a step's name in ``lang`` (``Siting for <standard>`` included)."""
+    if lang != "zh":
+        return label
+    if label.startswith("Siting for "):
+        return f"选址：{label.removeprefix('Siting for ')}"
+    return _STEPS_ZH.get(label, label)
+
 
 @dataclass
 class Progress:
@@ -24,10 +48,14 @@ class Progress:
         Number of steps expected (only used for the ``[i/n]`` counter).
     stream
         Where to print; ``None`` keeps quiet but still records timings.
+    lang
+        ``zh`` (default) or ``en``: steps and notes are printed in it (timings keep the
+        English step names, for the manifest).
     """
 
     total: int = 0
     stream: TextIO | None = field(default_factory=lambda: sys.stderr)
+    lang: str = "zh"
     timings: dict[str, float] = field(default_factory=dict)
     _done: int = 0
     _notes: list[str] = field(default_factory=list)
@@ -36,7 +64,7 @@ class Progress:
     def step(self, label: str) -> Iterator[None]:
         """Time one step and report it."""
         self._done += 1
-        shown = terminal_text(label)  # a label may carry a standard id from the config
+        shown = terminal_text(step_words(label, self.lang))  # may carry a standard id from the config
         counter = f"[{self._done}/{self.total}]" if self.total else f"[{self._done}]"
         interactive = self.stream is not None and getattr(self.stream, "isatty", lambda: False)()
         if interactive:
@@ -50,9 +78,9 @@ class Progress:
             self._write(f"      {note}\n")
         self._notes.clear()
 
-    def note(self, text: str) -> None:
-        """Add a line of detail, printed under the current step when it ends."""
-        self._notes.append(terminal_text(text))
+    def note(self, text: str, zh: str | None = None) -> None:
+        """Add a line of detail (``zh``: the same in Chinese), printed under the current step when it ends."""
+        self._notes.append(terminal_text(zh if zh is not None and self.lang == "zh" else text))
 
     def _write(self, text: str) -> None:
         if self.stream is not None:

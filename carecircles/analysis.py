@@ -158,7 +158,10 @@ def load_inputs(
         study_area = shapely.union_all(zones.geometry.to_numpy())
         centre = study_area.centroid
         crs = utm_crs(centre.x, centre.y)
-        progress.note(f"{len(zones)} zones, local CRS {crs.to_string()}")
+        progress.note(
+            f"{len(zones)} zones, local CRS {crs.to_string()}",
+            zh=f"{len(zones)} 个区域，本地坐标系 {crs.to_string()}",
+        )
     with progress.step("Reading facilities"):
         facilities = read_facilities(
             config.facilities,
@@ -170,17 +173,29 @@ def load_inputs(
             encoding=config.reader_options.get("facilities", {}).get("encoding"),
         )
         facilities["used"] = open_mask(facilities["status"], include_planned=config.options.include_planned)
-        progress.note(f"{len(facilities)} facilities, {int(facilities['used'].sum())} open")
+        progress.note(
+            f"{len(facilities)} facilities, {int(facilities['used'].sum())} open",
+            zh=f"{len(facilities)} 个机构，{int(facilities['used'].sum())} 个在用",
+        )
     with progress.step("Reading roads"):
         roads = read_roads(config.roads, issues, **config.road_options)
-        progress.note(f"{roads.n_nodes:,} nodes, {roads.n_edges:,} segments")
+        progress.note(
+            f"{roads.n_nodes:,} nodes, {roads.n_edges:,} segments",
+            zh=f"{roads.n_nodes:,} 个节点，{roads.n_edges:,} 段道路",
+        )
     with progress.step("Reading population"):
         villages = _villages(config, zones, issues)
         cells = _population(config, zones, villages, crs, issues)
-        progress.note(f"{cells.total:,.0f} people in {len(cells.population):,} places")
+        progress.note(
+            f"{cells.total:,.0f} people in {len(cells.population):,} places",
+            zh=f"{cells.total:,.0f} 人，{len(cells.population):,} 个人口点",
+        )
     with progress.step("Building networks"):
         networks = _networks(config, roads, crs, issues)
-        progress.note(", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in networks.items()))
+        progress.note(
+            ", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in networks.items()),
+            zh="，".join(f"{m}：{n.n_nodes:,} 个节点" for m, n in networks.items()),
+        )
     counts = {
         "zones": len(zones),
         "facilities": len(facilities),

@@ -94,7 +94,7 @@ def _finish(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     total_row = {
         "standard": standard.id,
         "zone_code": "ALL",
-        "zone_name": "合计 total",
+        "zone_name": "全部区域",
         "zone_type": standard.zone_type,
         **total.to_dict(),
     }

@@ -23,80 +23,223 @@ if TYPE_CHECKING:
     from carecircles.siting import SitingResult
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``carecircles`` command."""
+def _wanted_lang(argv: list[str]) -> str:
+    """Return the language asked for (``--lang en``, ``CARECIRCLES_LANG=en``), before parsing."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return os.environ.get("CARECIRCLES_LANG", "zh")
+
+
+def _parser(zh: bool) -> argparse.ArgumentParser:
+    """Build the command line, its help in Chinese (``zh``) or English."""
+
+    def h(chinese: str, english: str) -> str:
+        return chinese if zh else english
+
     parser = argparse.ArgumentParser(
         prog="carecircles",
-        description="Test county health-service plans: who is outside the 15-minute, 30-minute "
-        "and 2.5 km circles, zone by zone.",
+        description=h(
+            "检验县域卫生健康规划的就医圈承诺：逐个乡镇（街道）找出15分钟、30分钟就医圈和2.5公里村卫生室服务半径之外的人口。",
+            "Test county health-service plans: who is outside the 15-minute, 30-minute and 2.5 km circles, "
+            "zone by zone.",
+        ),
     )
     parser.add_argument("--version", action="version", version=f"carecircles {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run a study (default: the bundled synthetic sample county)")
-    run.add_argument("config", nargs="?", type=Path, help="study config (YAML); omit for the sample")
-    run.add_argument("--out", type=Path, help="output folder (default: output/<study>)")
-    run.add_argument("--map", type=Path, help="HTML map path (default: maps/<study>.html)")
-    run.add_argument("--lang", choices=("zh", "en"), default="zh", help="map and summary language")
-    run.add_argument("--quiet", action="store_true", help="no progress lines")
+    commands = parser.add_subparsers(dest="command", required=True, title=h("命令", "commands"))
+    language = h("输出语言：zh 中文（默认）或 en 英文", "output language: zh Chinese (default) or en English")
+    sample = h("研究配置文件（YAML）；省略则运行自带的合成示例县", "study config (YAML); omit for the sample")
+    quiet = h("不显示进度", "no progress lines")
+    run = commands.add_parser(
+        "run",
+        help=h(
+            "运行一项研究（默认：自带的合成示例县）",
+            "run a study (default: the bundled synthetic sample county)",
+        ),
+    )
+    run.add_argument("config", nargs="?", type=Path, help=sample)
+    run.add_argument(
+        "--out",
+        type=Path,
+        help=h("输出文件夹（默认 output/<研究名>）", "output folder (default: output/<study>)"),
+    )
+    run.add_argument(
+        "--map",
+        type=Path,
+        help=h("地图 HTML 路径（默认 maps/<研究名>.html）", "HTML map path (default: maps/<study>.html)"),
+    )
+    run.add_argument("--lang", choices=("zh", "en"), default="zh", help=language)
+    run.add_argument("--quiet", action="store_true", help=quiet)
     siting = commands.add_parser(
         "site",
-        help="propose new sites that close the most gap for one standard",
-        description="Greedy maximal covering (optionally checked by an exact integer program): "
-        "which new sites cover the most people not yet covered, zone by zone.",
+        help=h(
+            "为一项标准提出新建站点（覆盖缺口最多者优先）",
+            "propose new sites that close the most gap for one standard",
+        ),
+        description=h(
+            "贪心最大覆盖（可用整数规划精确核对）：哪些新站点能覆盖最多尚未覆盖的人口，逐区域列出。",
+            "Greedy maximal covering (optionally checked by an exact integer program): which new sites cover "
+            "the most people not yet covered, zone by zone.",
+        ),
     )
-    siting.add_argument("config", nargs="?", type=Path, help="study config (YAML); omit for the sample")
-    siting.add_argument("--standard", default="rural-30min", help="standard to close gaps for")
-    siting.add_argument("--k", type=int, help="most new sites (default 3; no limit for distance standards)")
-    siting.add_argument("--target-share", type=float, help="stop once this share is covered (0-1)")
+    siting.add_argument("config", nargs="?", type=Path, help=sample)
+    siting.add_argument(
+        "--standard", default="rural-30min", help=h("要补齐缺口的标准", "standard to close gaps for")
+    )
+    siting.add_argument(
+        "--k",
+        type=int,
+        help=h(
+            "最多新建站点数（默认3；距离标准不限）",
+            "most new sites (default 3; no limit for distance standards)",
+        ),
+    )
+    siting.add_argument(
+        "--target-share",
+        type=float,
+        help=h("覆盖率达到此值即停止（0-1）", "stop once this share is covered (0-1)"),
+    )
     siting.add_argument(
         "--outreach-below",
         type=float,
         default=50.0,
-        help="stop when the best site adds fewer people: recommend outreach instead (default 50)",
+        help=h(
+            "最佳站点新增覆盖少于此人数时停止，改为建议巡诊（默认50）",
+            "stop when the best site adds fewer people: recommend outreach instead (default 50)",
+        ),
     )
     siting.add_argument(
         "--min-demand",
         type=float,
         default=0.0,
-        help="places (villages) with fewer people are left to outreach, not fixed sites",
+        help=h(
+            "人口少于此数的地点（村）留给巡诊，不设固定站点",
+            "places (villages) with fewer people are left to outreach, not fixed sites",
+        ),
     )
     siting.add_argument(
         "--candidates",
         default="villages,zone_centres,road_nodes",
-        help="candidate kinds, comma separated: villages, zone_centres, road_nodes ('' for none)",
+        help=h(
+            "候选点类型，逗号分隔：villages、zone_centres、road_nodes（'' 为无）",
+            "candidate kinds, comma separated: villages, zone_centres, road_nodes ('' for none)",
+        ),
     )
-    siting.add_argument("--candidate-file", type=Path, help="CSV/GeoJSON/GPKG of your own candidate sites")
-    siting.add_argument("--spacing", type=float, default=1000.0, help="road-node candidate spacing (m)")
-    siting.add_argument("--site-type", help="facility type of new sites (e.g. thc, village_clinic)")
-    siting.add_argument("--one-per-zone", action="store_true", help="first one site per zone with a gap")
-    siting.add_argument("--no-planned", action="store_true", help="do not count planned facilities as built")
     siting.add_argument(
-        "--exact", action="store_true", help="also solve the integer programs (small problems)"
+        "--candidate-file",
+        type=Path,
+        help=h("自备候选点文件（CSV/GeoJSON/GPKG）", "CSV/GeoJSON/GPKG of your own candidate sites"),
     )
-    siting.add_argument("--out", type=Path, help="output folder (default: output/<study>/siting-<standard>)")
-    siting.add_argument("--map", type=Path, help="HTML map (default: maps/<study>-siting-<standard>.html)")
-    siting.add_argument("--lang", choices=("zh", "en"), default="zh", help="map and summary language")
-    siting.add_argument("--quiet", action="store_true", help="no progress lines")
+    siting.add_argument(
+        "--spacing",
+        type=float,
+        default=1000.0,
+        help=h("路网节点候选点间距（米）", "road-node candidate spacing (m)"),
+    )
+    siting.add_argument(
+        "--site-type",
+        help=h(
+            "新站点的机构类型（如 thc、village_clinic）",
+            "facility type of new sites (e.g. thc, village_clinic)",
+        ),
+    )
+    siting.add_argument(
+        "--one-per-zone",
+        action="store_true",
+        help=h("先给每个有缺口的区域各一个站点", "first one site per zone with a gap"),
+    )
+    siting.add_argument(
+        "--no-planned",
+        action="store_true",
+        help=h("不把规划机构算作已建成", "do not count planned facilities as built"),
+    )
+    siting.add_argument(
+        "--exact",
+        action="store_true",
+        help=h("同时求解整数规划（适合小问题）", "also solve the integer programs (small problems)"),
+    )
+    siting.add_argument(
+        "--out",
+        type=Path,
+        help=h(
+            "输出文件夹（默认 output/<研究名>/siting-<标准>）",
+            "output folder (default: output/<study>/siting-<standard>)",
+        ),
+    )
+    siting.add_argument(
+        "--map",
+        type=Path,
+        help=h(
+            "地图 HTML（默认 maps/<研究名>-siting-<标准>.html）",
+            "HTML map (default: maps/<study>-siting-<standard>.html)",
+        ),
+    )
+    siting.add_argument("--lang", choices=("zh", "en"), default="zh", help=language)
+    siting.add_argument("--quiet", action="store_true", help=quiet)
     check = commands.add_parser(
         "check",
-        help="check a study config and its input files in seconds, without running the analysis",
-        description="Validates the config (every key), then each input file: readable, columns found, "
-        "CRS and coordinates plausible, raster covering the zones, encodings; output folders writable. "
-        "Exit status 0 when every item passes, 2 otherwise.",
+        help=h(
+            "几秒内检查配置和输入文件，不运行分析",
+            "check a study config and its input files in seconds, without running the analysis",
+        ),
+        description=h(
+            "检查配置（每个键），再逐个检查输入文件：能否读取、列是否找到、坐标系和坐标是否合理、栅格是否覆盖区域、编码；"
+            "输出文件夹是否可写。全部通过时退出码为0，否则为2。",
+            "Validates the config (every key), then each input file: readable, columns found, CRS and "
+            "coordinates plausible, raster covering the zones, encodings; output folders writable. "
+            "Exit status "
+            "0 when every item passes, 2 otherwise.",
+        ),
     )
-    check.add_argument("config", nargs="?", type=Path, help="study config (YAML); omit for the sample")
-    check.add_argument("--lang", choices=("zh", "en"), default="zh", help="checklist language")
+    check.add_argument("config", nargs="?", type=Path, help=sample)
+    check.add_argument("--lang", choices=("zh", "en"), default="zh", help=language)
     batch = commands.add_parser(
         "batch",
-        help="run many studies (e.g. every county of a province) on Dask and merge the results",
-        description="One task per study config on a Dask LocalCluster (default) or a running scheduler; "
-        "failed studies are reported, the rest merged into one table.",
+        help=h(
+            "用 Dask 运行多项研究（如一个省的所有县）并合并结果",
+            "run many studies (e.g. every county of a province) on Dask and merge the results",
+        ),
+        description=h(
+            "每个配置一个任务，在 Dask LocalCluster（默认）或已运行的调度器上执行；"
+            "报告失败的研究，其余合并成一张表。",
+            "One task per study config on a Dask LocalCluster (default) or a running scheduler; "
+            "failed studies "
+            "are reported, the rest merged into one table.",
+        ),
     )
-    batch.add_argument("configs", nargs="+", type=Path, help="study configs (YAML)")
-    batch.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786)")
-    batch.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes (default 2)")
-    batch.add_argument("--out", type=Path, default=Path("output/batch"), help="merged tables folder")
-    batch.add_argument("--outputs", action="store_true", help="also write each study's tables and map")
+    batch.add_argument(
+        "configs", nargs="+", type=Path, help=h("研究配置文件（YAML）", "study configs (YAML)")
+    )
+    batch.add_argument(
+        "--scheduler",
+        help=h(
+            "已运行的 Dask 调度器地址（tcp://主机:8786）",
+            "address of a running Dask scheduler (tcp://host:8786)",
+        ),
+    )
+    batch.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help=h("LocalCluster 工作进程数（默认2）", "LocalCluster worker processes (default 2)"),
+    )
+    batch.add_argument(
+        "--out", type=Path, default=Path("output/batch"), help=h("合并表格的文件夹", "merged tables folder")
+    )
+    batch.add_argument(
+        "--outputs",
+        action="store_true",
+        help=h("同时写出每项研究的表格和地图", "also write each study's tables and map"),
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``carecircles`` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser(zh=_wanted_lang(argv) != "en")
     args = parser.parse_args(argv)
     try:
         return {"run": _run, "site": _site, "check": _check, "batch": _batch}[args.command](args)
@@ -120,8 +263,10 @@ def _run(args: argparse.Namespace) -> int:
     out_dir = args.out or config.output_dir
     map_path = args.map or config.map_path
     _check_output_folders(args, config, out_dir, map_path)
-    progress = Progress(total=8 + len(config.siting), stream=None if args.quiet else sys.stderr)
-    _banner(config)
+    progress = Progress(
+        total=8 + len(config.siting), stream=None if args.quiet else sys.stderr, lang=args.lang
+    )
+    _banner(config, args.lang)
     issues = DataIssues()
     try:
         inputs = load_inputs(config, progress, issues)
@@ -157,7 +302,8 @@ def _run(args: argparse.Namespace) -> int:
             map_path.with_name(f"{config.name}-siting-{siting.standard.id}.html"),
             args.lang,
         )
-    print(f"done in {time.perf_counter() - start:.1f} s")
+    seconds = time.perf_counter() - start
+    print(f"完成，用时 {seconds:.1f} 秒" if args.lang == "zh" else f"done in {seconds:.1f} s")
     return 0
 
 
@@ -219,8 +365,10 @@ def _write_issues_on_stop(issues: DataIssues, out_dir: Path) -> None:
     )
 
 
-def _banner(config: StudyConfig) -> None:
-    synthetic = "  [SYNTHETIC DATA]" if config.synthetic else ""
+def _banner(config: StudyConfig, lang: str = "zh") -> None:
+    synthetic = (
+        ("  [合成数据，非真实数据]" if lang == "zh" else "  [SYNTHETIC DATA]") if config.synthetic else ""
+    )
     print(f"carecircles {__version__}: {terminal_text(config.title)}{synthetic}", file=sys.stderr)
 
 
@@ -230,7 +378,8 @@ def _siting_run(inputs: StudyInputs, options: SitingOptions, progress: Progress)
     with progress.step(f"Siting for {options.standard}"):
         result = site(inputs, options)
         progress.note(
-            f"{result.candidates_considered:,} candidates ({result.candidates_excluded:,} excluded)"
+            f"{result.candidates_considered:,} candidates ({result.candidates_excluded:,} excluded)",
+            zh=f"{result.candidates_considered:,} 个候选点（排除 {result.candidates_excluded:,} 个）",
         )
     return result
 
@@ -284,8 +433,8 @@ def _site(args: argparse.Namespace) -> int:
     out_dir = args.out or config.output_dir / f"siting-{args.standard}"
     map_path = args.map or config.map_path.with_name(f"{config.name}-siting-{args.standard}.html")
     _check_output_folders(args, config, out_dir, map_path)
-    progress = Progress(total=6, stream=None if args.quiet else sys.stderr)
-    _banner(config)
+    progress = Progress(total=6, stream=None if args.quiet else sys.stderr, lang=args.lang)
+    _banner(config, args.lang)
     issues = DataIssues()
     try:
         inputs = load_inputs(config, progress, issues)
@@ -294,7 +443,8 @@ def _site(args: argparse.Namespace) -> int:
     except Exception:
         _write_issues_on_stop(issues, out_dir)
         raise
-    print(f"done in {time.perf_counter() - start:.1f} s")
+    seconds = time.perf_counter() - start
+    print(f"完成，用时 {seconds:.1f} 秒" if args.lang == "zh" else f"done in {seconds:.1f} s")
     return 0
 
 

@@ -210,10 +210,14 @@ def _write_access_raster(result: StudyResult, path: Path) -> bool:
     return True
 
 
+def _shown_width(text: str) -> int:
+    """Terminal columns a text takes (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _pad(text: str, width: int, *, left: bool = False) -> str:
     """Pad to a terminal width, counting CJK characters as two columns."""
-    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    space = " " * max(width - shown, 0)
+    space = " " * max(width - _shown_width(text), 0)
     return text + space if left else space + text
 
 
@@ -303,64 +307,66 @@ def _version(package: str) -> str | None:
 
 def summary_table(result: StudyResult, lang: str = "zh") -> str:
     """Format a short plain-text summary: one line per standard, then the village counts."""
+    from carecircles.labels import label, threshold_text
+
     table = whole_people(result.zone_results)
-    lines = []
-    zh = lang == "zh"
-    header = (
-        ("标准", "阈值", "覆盖人口", "覆盖率", "目标", "达标区域", "未覆盖人口")
-        if zh
-        else ("standard", "threshold", "covered", "share", "target", "zones pass", "uncovered")
+    header = tuple(
+        label(k, lang)
+        for k in (
+            "standard",
+            "threshold",
+            "covered_people",
+            "share",
+            "target",
+            "zones_passing",
+            "uncovered_people",
+        )
     )
-    widths = (16, 9, 12, 8, 6, 10, 11)
-    lines.append(
-        " ".join(_pad(h, w, left=i == 0) for i, (h, w) in enumerate(zip(header, widths, strict=True)))
-    )
+    widths = tuple(max(w, _shown_width(h)) for w, h in zip((16, 9, 12, 8, 6, 10, 11), header, strict=True))
+    lines = [" ".join(_pad(h, w, left=i == 0) for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
     for standard in result.config.standards:
         rows = table[table["standard"] == standard.id]
         if rows.empty:
             continue
         total = rows[rows["zone_code"] == "ALL"].iloc[0]
-        zones = rows[rows["zone_code"] != "ALL"]
-        passed = int(zones["passes"].fillna(False).sum())
+        zones = rows[(rows["zone_code"] != "ALL") & rows["passes"].notna()]
+        passed = int(zones["passes"].astype(bool).sum())
+        cells = (
+            terminal_text(standard.id),
+            threshold_text(standard, lang),
+            f"{total['covered_population']:,.0f}",
+            percent(total["covered_share"]),
+            f"{standard.target_share:.0%}",
+            f"{passed}/{len(zones)}",
+            f"{total['uncovered_population']:,.0f}",
+        )
         lines.append(
-            "{:<16} {:>9} {:>12,.0f} {:>7} {:>6.0%} {:>10} {:>11,.0f}".format(
-                terminal_text(standard.id),
-                standard.label,
-                total["covered_population"],
-                percent(total["covered_share"]),
-                standard.target_share,
-                f"{passed}/{len(zones)}",
-                total["uncovered_population"],
-            )
+            " ".join(_pad(c, w, left=i == 0) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
         )
     villages = table[table["villages"].notna() & (table["zone_code"] == "ALL")]
+    names = {s.id: s for s in result.config.standards}
     for _, row in villages.iterrows():
-        text = (
-            f"村卫生室2.5公里: {int(row['villages'])} 个村中 {int(row['villages_fixed'])} 个有固定村卫生室, "
-            f"{int(row['villages_outreach_only'])} 个仅有巡诊点, {int(row['villages_none'])} 个都没有"
-            if zh
-            else f"village 2.5 km: of {int(row['villages'])} villages, {int(row['villages_fixed'])} "
-            f"have a fixed clinic, {int(row['villages_outreach_only'])} outreach only, "
-            f"{int(row['villages_none'])} neither"
+        standard = names[row["standard"]]
+        counts = label(
+            "village_counts",
+            lang,
+            n=int(row["villages"]),
+            fixed=int(row["villages_fixed"]),
+            outreach=int(row["villages_outreach_only"]),
+            none=int(row["villages_none"]),
         )
-        lines.append(text)
+        lines.append(f"{terminal_text(standard.id)} ({threshold_text(standard, lang)}): {counts}")
     return "\n".join(lines)
 
 
 def scorecard_text(card: pd.DataFrame, lang: str = "zh") -> str:
     """Format the scorecard for a terminal: indicator, target, actual, result, zones passing."""
+    from carecircles.labels import label
+
     zh = lang == "zh"
-    header = (
-        ("规划指标", "目标", "实际", "结果", "达标区域")
-        if zh
-        else ("indicator", "target", "actual", "result", "zones pass")
-    )
+    header = tuple(label(k, lang) for k in ("indicator", "target", "actual", "result", "zones_passing"))
     widths = (34, 24, 14, 8, 9)
-    verdicts = {
-        True: "达标" if zh else "pass",
-        False: "未达标" if zh else "FAIL",
-        None: "未评估" if zh else "n/a",
-    }
+    verdicts = {True: label("pass", lang), False: label("fail", lang), None: label("not_assessed", lang)}
     lines = [" ".join(_pad(h, w, left=i < 2) for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
     for row in card.itertuples():
         name = row.name_zh if zh else row.name_en
@@ -433,13 +439,15 @@ def write_siting(siting: SitingResult, out_dir: Path) -> dict[str, Path]:
 
 def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
     """Format the ranked sites and the change per zone as plain text."""
+    from carecircles.labels import stop_reason_text, threshold_text
+
     zh = lang == "zh"
     s = siting.standard
     total, before = siting.total_population, siting.baseline_covered
     after = before + float(siting.sites["newly_covered"].sum())
     share = f"{before:,.0f} / {total:,.0f} ({percent(before / total)})"
     lines = [
-        f"{terminal_text(s.title_zh)} {s.label}: 现有及规划机构覆盖 {share}"
+        f"{terminal_text(s.title_zh)} {threshold_text(s, 'zh')}: 现有及规划机构覆盖 {share}"
         if zh
         else f"{terminal_text(s.id)}: existing + planned cover {share}"
     ]
@@ -464,10 +472,11 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
         )
     change = f"{after:,.0f} ({percent(after / total)}, +{percent((after - before) / total)})"
     n = len(siting.sites)
+    why = stop_reason_text(siting.stop_reason, "zh" if zh else "en")
     lines.append(
-        f"新增 {n} 处后覆盖 {change}; 停止原因: {siting.stop_reason}"
+        f"新增 {n} 处后覆盖 {change}; 停止原因: {why}"
         if zh
-        else f"after {n} new sites: {change} covered; stopped: {siting.stop_reason}"
+        else f"after {n} new sites: {change} covered; stopped: {why}"
     )
     scenarios = siting.scenarios
     changed = scenarios[(scenarios["gain_from_proposed"] > 0.5) & (scenarios["zone_code"] != "ALL")]
@@ -487,9 +496,9 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
         top = siting.upgrades.head(3)
         names = ", ".join(f"{terminal_text(r.name)} ({r.reach_population:,.0f})" for r in top.itertuples())
         lines.append(
-            f"升级次中心候选 ({s.label}内可达人口): {names}"
+            f"升级次中心候选 ({threshold_text(s, 'zh')}内可达人口): {names}"
             if zh
-            else f"upgrade to sub-centre (people within {s.label}): {names}"
+            else f"upgrade to sub-centre (people within {threshold_text(s, 'en')}): {names}"
         )
     if siting.exact:
         lines.extend(exact_lines(siting.exact, zh))
