@@ -67,6 +67,11 @@ class DataIssue:
     field: str | None = None
     value: str | None = None
     action: str = "kept"
+    message_zh: str = ""
+
+    def message_in(self, lang: str) -> str:
+        """Return the message in ``zh`` (when there is a Chinese one) or English."""
+        return self.message_zh if lang == "zh" and self.message_zh else self.message
 
 
 @dataclass
@@ -89,8 +94,9 @@ class DataIssues:
         field: str | None = None,
         value: object = None,
         action: str = "kept",
+        zh: str,
     ) -> None:
-        """Record one issue."""
+        """Record one issue; ``zh``: the message in Chinese (required: outputs are Chinese by default)."""
         self.items.append(
             DataIssue(
                 severity=severity,
@@ -100,6 +106,7 @@ class DataIssues:
                 field=field,
                 value=None if value is None else str(value),
                 action=action,
+                message_zh=zh,
             )
         )
 
@@ -108,7 +115,7 @@ class DataIssues:
 
     def to_frame(self) -> pd.DataFrame:
         """Return the issues as a table with a stable column order."""
-        columns = ["severity", "source", "row", "field", "value", "message", "action"]
+        columns = ["severity", "source", "row", "field", "value", "message", "action", "message_zh"]
         frame = pd.DataFrame([asdict(i) for i in self.items], columns=columns)
         frame["row"] = frame["row"].astype("Int64")
         return frame

@@ -204,7 +204,13 @@ def read_layer(
         check_degrees(frame.total_bounds, path, assumed=declared is None)
     if declared is None:
         if issues is not None:
-            issues.add("warning", path, "layer has no CRS (no .prj); assumed WGS-84", field="crs")
+            issues.add(
+                "warning",
+                path,
+                "layer has no CRS (no .prj); assumed WGS-84",
+                field="crs",
+                zh="图层没有坐标系（无 .prj）；按 WGS-84 读取",
+            )
         frame = frame.set_crs(4326)
     return frame.to_crs(4326)
 
@@ -288,6 +294,10 @@ def _mojibake_issue(
         path,
         f"{len(odd)} {what} look garbled (mojibake: Chinese text read in the wrong encoding, "
         f"e.g. a .dbf without .cpg){hint}; set encoding: {encoding} on this input",
+        zh=(
+            f"{len(odd)} 个{what}看起来是乱码（中文按错误的编码读取，例如 "
+            f".dbf 没有 .cpg）{hint}；请在该输入上设置 encoding: {encoding}"
+        ),
         row=row,
         field=field,
         value=odd[0],
@@ -340,6 +350,7 @@ def text_values(
             "info",
             path,
             f"{int(blank.sum())} {what} value(s) missing or blank: shown as {filled[first]!r} and the like",
+            zh=f"{int(blank.sum())} 个{what}缺失或为空：以 {filled[first]!r} 等代替显示",
             row=None if rows is None else int(rows[first]),
             field=field,
             action="repaired",

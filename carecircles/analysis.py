@@ -249,6 +249,7 @@ def assess(
                     "warning",
                     config.source,
                     f"{standard.id}: no village points given; standard not tested",
+                    zh=f"{standard.id}：未提供村点，该标准未检验",
                     field="inputs.villages",
                     action="skipped",
                 )
@@ -398,6 +399,11 @@ def _check_census(config: StudyConfig, study_people: float, issues: DataIssues) 
         f"scorecard.census_population {census:,.0f} differs from the study's population "
         f"{study_people:,.0f} by {census / study_people - 1:+.0%}: the county ratios use it; "
         "check the figure (and the unit: people, not 万人)",
+        zh=(
+            f"scorecard.census_population {census:,.0f} 与研究区人口 {study_people:,.0f}"
+            f" 相差 {census / study_people - 1:+.0%}：全县千人指标使用该数字；请"
+            "核对数字及单位（人，而非万人）"
+        ),
         field="scorecard.census_population",
         value=census,
     )
@@ -431,6 +437,8 @@ def _capacity(
             f"capacity-aware access ({standard.id}) not assessed: no open facility of its types has a "
             f"{options.resource} value"
             + (" (no such column)" if options.resource in resources.attrs.get("missing", ()) else ""),
+            zh=f"可及资源（{standard.id}）未评估：该类型的在用机构都没有 {options.resource} 数值"
+            + ("（无此列）" if options.resource in resources.attrs.get("missing", ()) else ""),
             field=options.resource,
             action="skipped",
         )
@@ -458,6 +466,11 @@ def _capacity(
             config.facilities,
             f"capacity-aware access ({standard.id}): {found.without_value} of {found.facilities} open "
             f"facilities of its types have no {options.resource} value and are left out (not counted as 0)",
+            zh=(
+                f"可及资源（{standard.id}）：{found.facilities} 个该类型在用机构中有 "
+                f"{found.without_value} 个没有 {options.resource} 数值，未计"
+                "入（不按0计）"
+            ),
             field=options.resource,
             action="excluded",
         )
@@ -546,6 +559,7 @@ def _population(
             "info",
             config.villages,
             "no population raster: village counts are the population; no gap polygons can be drawn",
+            zh="没有人口栅格：以村人口为人口；无法绘制未覆盖区域",
             field="inputs.population",
         )
         cells = population_from_villages(villages, zones, crs)

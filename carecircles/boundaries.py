@@ -180,6 +180,10 @@ def _repaired(geometry: gpd.GeoSeries, names: pd.Series, path: Path, issues: Dat
                 path,
                 f"invalid polygon repaired (make_valid): area {old:.3f} km² as drawn, {new:.3f} km² "
                 f"after repair ({new - old:+.3f} km²); people in the changed part move with it",
+                zh=(
+                    f"无效多边形已修复（make_valid）：原面积 {old:.3f} 平方公里，修复后 {new:.3f}"
+                    f" 平方公里（{new - old:+.3f}）；变动部分的人口随之归属"
+                ),
                 row=int(i) + 1,
                 field="geometry",
                 value=names.iloc[i],
@@ -270,6 +274,7 @@ def _zone_types(
                     "warning",
                     path,
                     f"zone type {value!r} not recognised; {text} from the name",
+                    zh=f"区域类型 {value!r} 无法识别；按名称判为 {text}",
                     row=i + 1,
                     field=col,
                     value=value,

@@ -63,6 +63,7 @@ def candidate_sites(
                 "info",
                 "siting",
                 f"{int(mask.sum())} candidate sites {why}: not considered",
+                zh=f"{int(mask.sum())} 个候选点{why}：不予考虑",
                 value=", ".join(frame["name"].to_numpy()[mask][:5].astype(str)),
                 action="excluded",
             )

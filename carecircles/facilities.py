@@ -166,7 +166,13 @@ def _ids(
 ) -> NDArray[np.object_]:
     col = find_column(lookup, wanted, ID_NAMES, path, "id", required=False)
     if col is None:
-        issues.add("info", path, "no id column: facilities numbered F0001… by row", field="id")
+        issues.add(
+            "info",
+            path,
+            "no id column: facilities numbered F0001… by row",
+            field="id",
+            zh="没有编号列：机构按行编为 F0001…",
+        )
         return np.array([f"F{r:04d}" for r in rows], dtype=object)
     ids = text_values(table[col], [""] * len(table), strip=True)
     seen: dict[str, int] = {}
@@ -174,7 +180,13 @@ def _ids(
         if value == "":
             ids[i] = value = f"F{rows[i]:04d}"
             issues.add(
-                "warning", path, f"empty id; set to {value}", row=int(rows[i]), field=col, action="repaired"
+                "warning",
+                path,
+                f"empty id; set to {value}",
+                row=int(rows[i]),
+                field=col,
+                action="repaired",
+                zh=f"编号为空；设为 {value}",
             )
         if value in seen:
             seen[value] += 1
@@ -183,6 +195,7 @@ def _ids(
                 "warning",
                 path,
                 f"duplicate id {value!r}; renamed {ids[i]}",
+                zh=f"编号 {value!r} 重复；改为 {ids[i]}",
                 row=int(rows[i]),
                 field=col,
                 value=value,
@@ -218,6 +231,9 @@ def _types(
             path,
             "facility type not recognised; counted as 'other' "
             f"(known: {', '.join(t.zh for t in FACILITY_TYPES.values())})",
+            zh="机构类型无法识别；按“其他”计（已知类型："
+            + "、".join(t.zh for t in FACILITY_TYPES.values())
+            + "）",
             row=int(rows[i]),
             field=source,
             value=labels[i],
@@ -246,6 +262,7 @@ def _statuses(
                 "warning",
                 path,
                 "status not recognised; read as existing",
+                zh="状态无法识别；按“现有”读取",
                 row=int(rows[i]),
                 field=col,
                 value=raw.iloc[i],
@@ -277,6 +294,7 @@ def _check_study_area(
             path,
             f"facility {distance[i] / 1000:.1f} km outside the study area; "
             "kept (people cross boundaries for care)",
+            zh=f"机构位于研究区外 {distance[i] / 1000:.1f} 公里；保留（群众跨界就医）",
             row=int(frame["row"].iloc[i]),
             field="geometry",
             value=frame["name"].iloc[i],
@@ -287,6 +305,7 @@ def _check_study_area(
             path,
             f"facility {distance[i] / 1000:.1f} km outside the study area "
             f"(more than {buffer_m / 1000:g} km); excluded",
+            zh=f"机构位于研究区外 {distance[i] / 1000:.1f} 公里（超过 {buffer_m / 1000:g} 公里）；已排除",
             row=int(frame["row"].iloc[i]),
             field="geometry",
             value=frame["name"].iloc[i],

@@ -95,6 +95,10 @@ def write_figures(result: StudyResult, out_dir: Path, lang: str = "zh") -> dict[
             "figure",
             "no Chinese font installed, so the A4 map figures were not drawn: install one "
             "(Debian/Ubuntu: apt-get install fonts-noto-cjk; Windows has Microsoft YaHei)",
+            zh=(
+                "未安装中文字体，A4 图件未绘制：请安装（Debian/Ubuntu：apt-ge"
+                "t install fonts-noto-cjk；Windows 自带微软雅黑）"
+            ),
             action="skipped",
         )
         return {}

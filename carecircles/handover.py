@@ -138,7 +138,12 @@ def workbook_tables(result: StudyResult, lang: str = "zh") -> dict[str, pd.DataF
         from carecircles.outputs import capacity_report
 
         tables["capacity"] = capacity_report(result)
-    tables["issues"] = result.issues.to_frame()
+    issues = result.issues.to_frame()
+    if lang == "zh":
+        issues["message"] = issues["message_zh"].where(issues["message_zh"] != "", issues["message"])
+        issues["severity"] = [t.get(v, v) for v in issues["severity"]]
+        issues["action"] = [t.get(f"action_{v}", v) for v in issues["action"]]
+    tables["issues"] = issues.drop(columns="message_zh")
     for key, frame in tables.items():
         if key in ("summary", "scorecard"):
             continue

@@ -132,6 +132,10 @@ class NearestFacilities:
                 f"facility is more than {self.facility_snap_radius_m:g} m from any road usable by "
                 f"{mode}: left out of travel times and road distances (straight-line distances "
                 "still count it)",
+                zh=(
+                    f"机构距离{mode}可用道路超过 {self.facility_snap_radius_m:g} 米"
+                    "：不计入出行时间和道路距离（直线距离仍计入）"
+                ),
                 row=int(self.facilities["row"].iloc[i]),
                 field="geometry",
                 value=self.facilities["name"].iloc[i],
@@ -234,6 +238,10 @@ class NearestFacilities:
             self.source,
             f"standard {standard.id}: {why}; every zone fails and everyone is counted uncovered "
             "(0 % covered). Check the facility rows of these types (coordinates, status, type)",
+            zh=(
+                f"标准 {standard.id}：{why}；所有区域不达标，全部人口按未覆盖计"
+                "（覆盖率0%）。请检查这些类型的机构行（坐标、状态、类型）"
+            ),
             field="type",
             value=", ".join(sorted(types)),
             action="kept",

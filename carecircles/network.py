@@ -248,6 +248,8 @@ def _edge_speeds(
             roads.source,
             f"mode {mode}: road classes not in the speed table {unknown[:10]} "
             f"{'use the default speed' if default else 'are not used'}",
+            zh=f"出行方式 {mode}：速度表中没有的道路等级 {unknown[:10]}"
+            + ("按默认速度" if default else "不使用"),
             field="highway",
         )
     kmh = per_class[inverse.ravel()]
@@ -277,6 +279,7 @@ def _report_unused_speeds(
             source,
             f"speeds.{mode}.{road_class}: no road of class '{road_class}' in the network, so this speed "
             f"is not used{hint}",
+            zh=f"speeds.{mode}.{road_class}：路网中没有 {road_class!r} 等级的道路，该速度未使用{hint}",
             field=f"speeds.{mode}.{road_class}",
             value=overrides[road_class],
             action="skipped",
@@ -308,6 +311,10 @@ def _largest_component(
             roads.source,
             f"mode {mode}: {fragments} road fragments ({dropped} nodes) not connected to the "
             f"main network ({len(keep)} nodes) were left out",
+            zh=(
+                f"出行方式 {mode}：{fragments} 段与主路网（{len(keep)} 个节点）"
+                f"不相连的道路碎片（{dropped} 个节点）未计入"
+            ),
             action="skipped",
         )
     return keep

@@ -142,6 +142,10 @@ def read_population_raster(
                 f"raster CRS {raster_crs.to_string()} differs from the "
                 f"study CRS {local_crs.to_string()}; cell centres were reprojected, "
                 "counts were not resampled",
+                zh=(
+                    f"栅格坐标系 {raster_crs.to_string()} 与研究坐标系 {local_crs.to_string()}"
+                    " 不同；栅格中心点已转换坐标，人数未重采样"
+                ),
                 field="crs",
             )
         zones_r = zones.to_crs(raster_crs)
@@ -172,6 +176,7 @@ def read_population_raster(
             path,
             f"{inside_nodata} nodata cells inside the zones ({percent(share, up=True)} of their cells) "
             "counted as no population",
+            zh=f"区域内 {inside_nodata} 个无数据栅格（占 {percent(share, up=True)}）按无人口计",
             field="nodata",
             value=f"{share:.4f}",
         )
@@ -219,6 +224,10 @@ def _report_outside(
         f"the raster covers only part of the zones: {percent(total, up=True)} of the zone area "
         f"({outside_km2.sum():,.1f} km²) is outside it and counts no one; zones affected "
         f"(share of their area outside): {listed}",
+        zh=(
+            f"人口栅格只覆盖部分区域：{percent(total, up=True)} 的区域面积（{outside_km2.sum():,.1f}"
+            f" 平方公里）在栅格之外，不计人口；涉及区域（区域面积在外的比例）：{listed}"
+        ),
         field="extent",
         value=f"{total:.4f}",
     )
@@ -248,6 +257,10 @@ def _report_implausible(
             path,
             f"{int(negative.sum())} cells inside the zones have negative values (lowest "
             f"{values[negative].min():g}, {values[negative].sum():,.0f} in all): counted as no one",
+            zh=(
+                f"区域内 {int(negative.sum())} 个栅格为负值（最低 {values[negative].min():g}"
+                f"，合计 {values[negative].sum():,.0f}）：按无人计"
+            ),
             field="value",
             value=f"{values[negative].min():g}",
             action="repaired",
@@ -260,6 +273,10 @@ def _report_implausible(
             f"{int(huge.sum())} cells inside the zones hold more than {limit:,.0f} people (highest "
             f"{values[huge].max():,.0f}): taken as an undeclared nodata value or a wrong unit and "
             "counted as no one (raise max_cell_population if they are real)",
+            zh=(
+                f"区域内 {int(huge.sum())} 个栅格超过 {limit:,.0f} 人（最高 {values[huge].max():,.0f}"
+                "）：视为未声明的无数据值或单位错误，按无人计（若属实请调高 max_cell_population）"
+            ),
             field="value",
             value=f"{values[huge].max():g}",
             action="excluded",
@@ -290,6 +307,11 @@ def report_zone_repairs(
             source,
             f"zone {zones['zone_code'].iloc[position]} {zones['zone_name'].iloc[position]}: repairing its "
             f"polygon moved {gained:,.0f} people into the zone and {lost:,.0f} out of it into another zone",
+            zh=(
+                f"区域 {zones['zone_code'].iloc[position]} {zones['zone_name'].iloc[position]}"
+                f"：修复边界后 {gained:,.0f} 人移入本区域，{lost:,.0f} 人移出到"
+                "其他区域"
+            ),
             row=position + 1,
             field="geometry",
             value=f"+{gained:.0f} / -{lost:.0f}",
@@ -326,6 +348,12 @@ def report_zone_overlaps(
             f"zones {overlaps['first_code'].iloc[k]} {names[first]} and {overlaps['second_code'].iloc[k]} "
             f"{names[second]} overlap: {overlaps['area_km2'].iloc[k]:.4g} km² with {people[k]:,.0f} "
             f"people, counted once, in {names[second]} (the zone listed last)",
+            zh=(
+                f"区域 {overlaps['first_code'].iloc[k]} {names[first]} 与 {overlaps['second_code'].iloc[k]}"
+                f" {names[second]} 重叠：{overlaps['area_km2'].iloc[k]:.4g} 平"
+                f"方公里，{people[k]:,.0f} 人，只计一次，计入 {names[second]}（"
+                "文件中靠后的区域）"
+            ),
             row=int(second) + 1,
             field="geometry",
             value=f"{overlaps['area_km2'].iloc[k]:.4g} km², {people[k]:.0f} people",
@@ -340,6 +368,11 @@ def report_zone_overlaps(
             source,
             f"{int((~big).sum())} sliver overlaps under {sliver_km2:g} km² between zones "
             f"({overlaps['area_km2'][~big].sum() * 1e6:,.0f} m² in all, no one in them): {pairs}",
+            zh=(
+                f"区域之间有 {int((~big).sum())} 处小于 {sliver_km2:g} 平方公里"
+                f"的细小重叠（合计 {overlaps['area_km2'][~big].sum() * 1e6:,.0f}"
+                f" 平方米，无人居住）：{pairs}"
+            ),
             field="geometry",
         )
 
@@ -440,6 +473,7 @@ def read_villages(
             "warning",
             path,
             "population missing or negative; set to 0",
+            zh="人口缺失或为负；按0计",
             row=int(rows[i]),
             field=pop_col,
             value=table[pop_col].iloc[i],
@@ -478,6 +512,7 @@ def read_villages(
             "warning",
             path,
             "village outside every zone; excluded",
+            zh="村不在任何区域内；已排除",
             row=int(joined["row"].iloc[i]),
             field="geometry",
             value=joined["name"].iloc[i],

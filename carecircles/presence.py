@@ -490,6 +490,7 @@ def _link_by_column(
                 "warning",
                 source,
                 f"village value {problem}; the clinic is matched by location instead",
+                zh=("村名/编号对应多个村" if named else "村名/编号找不到对应的村") + "；改按位置匹配村卫生室",
                 row=int(rows[i]),
                 field=column,
                 value=raw,
@@ -549,6 +550,11 @@ def _link_by_location(
                 source,
                 f"{FACILITY_TYPES[facilities['type'].iloc[i]].en} serves no village point: the nearest is "
                 f"{distance[k] / 1000:.1f} km away (scorecard.village_match_m: {match_m:g} m)",
+                zh=(
+                    f"{FACILITY_TYPES[facilities['type'].iloc[i]].zh}没有对应的村点"
+                    f"：最近的村在 {distance[k] / 1000:.1f} 公里外（scorecard.vill"
+                    f"age_match_m：{match_m:g} 米）"
+                ),
                 row=int(rows[i]),
                 field="geometry",
                 value=facilities["name"].iloc[i],
@@ -634,6 +640,7 @@ def _emergency_stations(
             source,
             "no services column (services, 服务项目 …): emergency stations at central township health "
             "centres not assessed",
+            zh="没有服务项目列（services、服务项目等）：中心卫生院急救站未评估",
             field="services",
             action="skipped",
         )

@@ -205,6 +205,7 @@ def _report(
             "info",
             source,
             "open facility outside every zone: left out of the resource ratios (zones and county)",
+            zh="在用机构不在任何区域内：不计入千人指标（区域和全县）",
             row=int(rows[i]),
             field="geometry",
             value=facilities["name"].iloc[i],
@@ -216,6 +217,10 @@ def _report(
             source,
             f"no {resource} column (one of: {', '.join(RESOURCE_COLUMNS[resource])}): "
             f"{', '.join(i.id for i in ids)} not assessed",
+            zh=(
+                f"没有 {resource} 列（可用列名：{'、'.join(RESOURCE_COLUMNS[resource])}"
+                f"）：{'、'.join(i.id for i in ids)} 未评估"
+            ),
             field=resource,
             action="skipped",
         )

@@ -728,8 +728,8 @@ def _issue_section(doc: _Doc, result: StudyResult) -> None:
             Path(str(r.source)).name,
             "" if pd.isna(r.row) else r.row,
             _blank(r.field),
-            r.message,
-            _blank(r.action),
+            r.message_zh if lang == "zh" and r.message_zh else r.message,
+            t.get(f"action_{r.action}", _blank(r.action)),
         ]
         for r in issues.itertuples()
     ]

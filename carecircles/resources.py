@@ -119,6 +119,7 @@ def _numbers(
                 "warning",
                 source,
                 f"{problem}; read as unknown (not 0)",
+                zh=f"{problem}；按未知读取（不按0计）",
                 row=int(rows[i]),
                 field=column,
                 value=cell,
@@ -160,5 +161,6 @@ def _note_alternatives(
             "info",
             source,
             f"{resource} read from column '{chosen}'; also present, not used: {', '.join(others)}",
+            zh=f"{resource} 取自列 {chosen!r}；另有未使用的列：{'、'.join(others)}",
             field=chosen,
         )

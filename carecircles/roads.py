@@ -242,6 +242,7 @@ def read_osm(path: str | Path, issues: DataIssues) -> RoadEdges:
             "info",
             path,
             f"{missing_locations} way vertices reference nodes outside the extract; skipped",
+            zh=f"{missing_locations} 个道路顶点引用了数据范围外的节点；已跳过",
             field="nd",
             action="skipped",
         )
@@ -407,7 +408,13 @@ def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
         check_degrees(
             np.array([xs.min(), ys.min(), xs.max(), ys.max()]), path, assumed=not graph.graph.get("crs")
         )
-    issues.add("info", path, f"read {len(lengths)} directed edges from GraphML", action="kept")
+    issues.add(
+        "info",
+        path,
+        f"read {len(lengths)} directed edges from GraphML",
+        action="kept",
+        zh=f"从 GraphML 读取 {len(lengths)} 条有向边",
+    )
     _report_merged(np.asarray(highways, dtype=object), path, issues, "GraphML edges")
     return _edges_from_polylines(
         np.asarray(line_refs, dtype=np.int64),
@@ -449,6 +456,7 @@ def read_line_layer(
             "info",
             path,
             f"{int((~is_line).sum())} non-line features skipped: {kinds}",
+            zh=f"跳过 {int((~is_line).sum())} 个非线要素：{kinds}",
             field="geometry",
             action="skipped",
         )
@@ -546,6 +554,8 @@ def road_classes(
             path,
             "Chinese road classes read as OSM classes: "
             + ", ".join(f"{c}→{CHINESE_ROAD_CLASSES[c.replace(' ', '')]}" for c in chinese),
+            zh="中文道路等级按 OSM 等级读取："
+            + "，".join(f"{c}→{CHINESE_ROAD_CLASSES[c.replace(' ', '')]}" for c in chinese),
             field=field,
         )
     _report_merged(classes, path, issues, "lines")
@@ -561,6 +571,10 @@ def _report_merged(classes: NDArray[np.object_], path: Path, issues: DataIssues,
             path,
             f"{int(merged.sum())} {what} merge several road classes (e.g. {example}); each gets "
             "the slowest of its classes for every travel mode",
+            zh=(
+                f"{int(merged.sum())} 条{what}合并了多个道路等级（如 {example}"
+                "）；各出行方式均取其中最慢的等级"
+            ),
             field="highway",
             value=example,
             action="repaired",
@@ -596,6 +610,10 @@ def _layer_speeds(
                 path,
                 f"speeds in '{speed_col}' never exceed {top:g}: read as m/s "
                 "(set speed_unit: kmh in the config if they are km/h)",
+                zh=(
+                    f"列 {speed_col!r} 的速度都不超过 {top:g}：按米/秒读取（若是公"
+                    "里/小时，请在配置中设置 speed_unit: kmh）"
+                ),
                 field=speed_col,
                 action="repaired",
             )
@@ -637,6 +655,7 @@ def _join_line_ends(
         "info",
         path,
         f"{merged} line ends joined to a neighbour within {tolerance_m:g} m",
+        zh=f"{merged} 个线端点与 {tolerance_m:g} 米内的相邻线连接",
         field="geometry",
         action="repaired",
     )

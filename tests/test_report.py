@@ -180,3 +180,18 @@ def test_report_reads_on_a_phone_and_prints_with_page_numbers(sample_result, tmp
         assert f"1 / {pages}" in pdf.pages[0].extract_text()
     finally:
         driver.quit()
+
+
+def test_data_issues_are_in_chinese_in_the_chinese_outputs(sample_result):
+    table = sample_result.issues.to_frame()
+    assert len(table) and (table["message_zh"] != "").all()
+    for text in table["message_zh"]:
+        assert CJK.search(text), text
+        assert not ENGLISH_RUN.findall(text), text
+    _, markdown = build_report(sample_result)
+    section = markdown.split("## 数据问题")[1]
+    assert "已修正" in section and "警告" in section
+    for text in table["message"]:
+        assert text not in section  # the English message is not shown in the Chinese report
+    _, english = build_report(sample_result, lang="en")
+    assert table["message"].iloc[0] in english.replace("\\", "")
