@@ -36,8 +36,10 @@ class InputError(CareCirclesError):
         path: object | None = None,
         row: int | None = None,
         field: str | None = None,
+        zh: str | None = None,
     ) -> None:
         self.message = message
+        self.message_zh = zh
         self.path = None if path is None else str(path)
         self.row = row
         self.field = field
@@ -46,6 +48,26 @@ class InputError(CareCirclesError):
     def __str__(self) -> str:
         where = [p for p in (self.path, _row_text(self.row), _field_text(self.field)) if p]
         return f"{', '.join(where)}: {self.message}" if where else self.message
+
+    def in_lang(self, lang: str) -> str:
+        """Return the error with its place in ``zh`` (文件、第N行、字段) or English.
+
+        The message is the Chinese one when there is one; errors not yet translated keep
+        their English message under a Chinese location.
+        """
+        if lang != "zh":
+            return str(self)
+        where = [
+            p
+            for p in (
+                None if self.path is None else f"文件 {self.path}",
+                None if self.row is None else f"第 {self.row} 行",
+                None if self.field is None else f"字段 {self.field!r}",
+            )
+            if p
+        ]
+        message = self.message_zh or self.message
+        return f"{'，'.join(where)}：{message}" if where else message
 
 
 def _row_text(row: int | None) -> str | None:

@@ -169,9 +169,14 @@ def translate(
         problems[key] = message + (f" (line {line})" if line else "") + hint
     keys = list(problems)
     if len(keys) == 1:
-        return InputError(problems[keys[0]], path=path, field=keys[0])
+        return InputError(problems[keys[0]], path=path, field=keys[0], zh=f"配置有误：{problems[keys[0]]}")
     listing = "\n".join(f"  - {problems[k]}" for k in keys)
-    return InputError(f"{len(keys)} problems in the config:\n{listing}", path=path, field=keys[0])
+    return InputError(
+        f"{len(keys)} problems in the config:\n{listing}",
+        path=path,
+        field=keys[0],
+        zh=f"配置中有 {len(keys)} 处问题：\n{listing}",
+    )
 
 
 def _is_unknown(error: Any) -> bool:

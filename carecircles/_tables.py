@@ -47,6 +47,7 @@ def find_column(
                 f"column '{wanted}' (given for {what}) not found; columns are {list(lookup.values())}{hint}",
                 path=path,
                 field=wanted,
+                zh=f"找不到列 {wanted!r}（配置中为 {what} 指定）；现有的列：{list(lookup.values())}{hint}",
             )
         return lookup[key]
     found = next((lookup[n] for n in names if n in lookup), None)
@@ -56,6 +57,10 @@ def find_column(
             f"{list(lookup.values())} (or name it in the config){hint}",
             path=path,
             field=what,
+            zh=(
+                f"找不到 {what} 列：应为 {'、'.join(names)} 之一；现有的列：{list(lookup.values())}"
+                f"（或在配置中指定列名）{hint}"
+            ),
         )
     return found
 
@@ -84,14 +89,20 @@ def read_table(
         coordinates are not degrees although no other CRS is declared.
     """
     if not path.exists():
-        raise InputError(f"{what} file not found", path=path)
+        raise InputError(f"{what} file not found", path=path, zh=f"找不到 {what} 文件")
     if is_empty_file(path):
-        raise InputError(f"the {what} file is empty (0 bytes or only blank lines)", path=path)
+        raise InputError(
+            f"the {what} file is empty (0 bytes or only blank lines)",
+            path=path,
+            zh=f"{what} 文件为空（0 字节或只有空行）",
+        )
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         return _read_csv(path, "\t" if suffix == ".tsv" else ",", encoding), 2, None
     if suffix in (".xlsx", ".xls"):
-        raise InputError("save the spreadsheet as CSV (UTF-8) first", path=path)
+        raise InputError(
+            "save the spreadsheet as CSV (UTF-8) first", path=path, zh="请先把电子表格另存为 CSV（UTF-8）"
+        )
     frame = read_layer(path, what, issues, encoding=encoding)
     lonlat = None
     if "geometry" in frame and frame.geometry.notna().any():
@@ -124,7 +135,9 @@ def _read_csv(path: Path, sep: str, encoding: str | None) -> pd.DataFrame:
             raise InputError(f"cannot parse CSV: {exc}", path=path) from exc
     if encoding:
         raise InputError(f"the CSV is not {encoding} text", path=path, field="encoding")
-    raise InputError("CSV is neither UTF-8 nor GB18030 text", path=path)
+    raise InputError(
+        "CSV is neither UTF-8 nor GB18030 text", path=path, zh="CSV 既不是 UTF-8 也不是 GB18030 编码的文本"
+    )
 
 
 #: Root elements of GDAL files that point at other data (a URL, any local file, a web service).

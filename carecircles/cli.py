@@ -247,7 +247,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except CareCirclesError as exc:
-        print(f"carecircles: error: {terminal_text(exc, lines=True)}", file=sys.stderr)
+        lang = getattr(args, "lang", _wanted_lang(argv))
+        words = exc.in_lang(lang) if isinstance(exc, InputError) else str(exc)
+        prefix = "carecircles：错误：" if lang == "zh" else "carecircles: error: "
+        print(f"{prefix}{terminal_text(words, lines=True)}", file=sys.stderr)
         return 2
 
 

@@ -116,9 +116,13 @@ def load_config(path: str | Path | None = None, *, output_root: Path | None = No
     path = Path(path) if path is not None else SAMPLE_CONFIG
     if not path.exists():
         hint = " (run from a clone of the repository: pip install -e .)" if path == SAMPLE_CONFIG else ""
-        raise InputError(f"config file not found{hint}", path=path)
+        raise InputError(f"config file not found{hint}", path=path, zh="找不到配置文件" + hint)
     if path.is_dir():
-        raise InputError("this is a folder: give the study config file (YAML)", path=path)
+        raise InputError(
+            "this is a folder: give the study config file (YAML)",
+            path=path,
+            zh="这是一个文件夹：请给出研究配置文件（YAML）",
+        )
     raw, lines, encoding = load_yaml(path)
     spec = validate_config(raw, path, lines)
     return study_config(spec, path, output_root=output_root, encoding=encoding)

@@ -777,7 +777,7 @@ def test_unwritable_output_folder_fails_before_analysis(tmp_path, capsys, monkey
     (tmp_path / "afile").write_text("x")
     path = write_study(tmp_path)
     out = tmp_path / "afile" / "out"
-    code, _, err = run_cli("run", str(path), "--out", str(out), "--quiet", capsys=capsys)
+    code, _, err = run_cli("run", str(path), "--out", str(out), "--quiet", "--lang", "en", capsys=capsys)
     assert code == 2
     assert err.strip() == (
         f"carecircles: error: field '--out': cannot write to the folder {out}: Not a directory; "
@@ -793,7 +793,7 @@ def test_unwritable_map_folder_from_config_fails_before_analysis(tmp_path, capsy
     path = write_study(
         tmp_path, output={"dir": str(tmp_path / "out"), "map": str(tmp_path / "afile" / "m.html")}
     )
-    code, _, err = run_cli("run", str(path), "--quiet", capsys=capsys)
+    code, _, err = run_cli("run", str(path), "--quiet", "--lang", "en", capsys=capsys)
     assert code == 2
     assert err.startswith(f"carecircles: error: {path}, field 'output.map': cannot write to the folder ")
 
@@ -802,7 +802,7 @@ def test_data_issues_written_when_run_stops(tmp_path, capsys):
     empty = tmp_path / "roads.geojson"
     empty.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
     path = write_study(tmp_path, inputs__roads=str(empty), output={"dir": str(tmp_path / "out")})
-    code, _, err = run_cli("run", str(path), "--quiet", capsys=capsys)
+    code, _, err = run_cli("run", str(path), "--quiet", "--lang", "en", capsys=capsys)
     assert code == 2
     issues_csv = tmp_path / "out" / "data_issues-stopped.csv"
     assert f"the run stopped; 1 data issues found so far are in {issues_csv}" in err
@@ -928,3 +928,13 @@ def test_speed_for_a_class_no_road_has_is_a_warning_with_the_osm_class_to_use(tm
     row = table[table["field"] == "speeds.car.县道"].iloc[0]
     assert row["severity"] == "warning" and row["action"] == "skipped"
     assert "no road of class '县道'" in row["message"] and "set speeds.car.secondary" in row["message"]
+
+
+def test_errors_are_chinese_by_default(tmp_path, capsys):
+    missing = tmp_path / "no-such.yml"
+    code, _, err = run_cli("run", str(missing), "--quiet", capsys=capsys)
+    assert code == 2
+    assert err.strip() == f"carecircles：错误：文件 {missing}：找不到配置文件"
+    path = write_study(tmp_path, output={"dirr": "out"})
+    code, _, err = run_cli("run", str(path), "--quiet", capsys=capsys)
+    assert code == 2 and err.startswith("carecircles：错误：文件 ") and "配置有误：unknown key 'dirr'" in err
