@@ -275,7 +275,6 @@ def _run(args: argparse.Namespace) -> int:
         inputs = load_inputs(config, progress, issues)
         result = assess(inputs, progress=progress, indicators=True)
         sitings = [_siting_run(inputs, options, progress) for options in config.siting]
-        progress.total += 1
         with progress.step("Writing tables, figures, report and workbook"):
             paths = write_outputs(result, out_dir, lang=args.lang, documents=True, sitings=sitings)
             write_map(result, map_path, lang=args.lang)
@@ -293,9 +292,11 @@ def _run(args: argparse.Namespace) -> int:
     manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
     for name, why in manifest.get("skipped", {}).items():
         print(f"{name + ':':<22}skipped: {terminal_text(why)}")
+    errors, warnings, notes = counts.get("error", 0), counts.get("warning", 0), counts.get("info", 0)
     print(
-        f"data issues:     {counts.get('error', 0)} errors, {counts.get('warning', 0)} warnings, "
-        f"{counts.get('info', 0)} notes (see data_issues.csv)"
+        f"{'数据问题：':<18}{errors} 个错误，{warnings} 个警告，{notes} 条提示（见 data_issues.csv）"
+        if args.lang == "zh"
+        else f"{'data issues:':<22}{errors} errors, {warnings} warnings, {notes} notes (see data_issues.csv)"
     )
     for siting in sitings:
         print()

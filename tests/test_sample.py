@@ -204,9 +204,11 @@ def test_cli_runs_the_sample(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "rural-30min" in done.stdout and "覆盖率" in done.stdout
-    assert "规划指标" in done.stdout and "乡镇级中心服务负荷" in done.stdout  # the scorecard
+    assert "指标" in done.stdout and "乡镇级中心服务负荷" in done.stdout  # the scorecard
     assert (out / "scorecard.csv").exists() and (out / "catchments.csv").exists()
-    assert "[8/8]" in done.stderr and "SYNTHETIC" in done.stderr
+    assert "[9/9]" in done.stderr and "合成数据" in done.stderr
+    for name in ("report.pdf", "report.docx", "tables.xlsx", "figures.pdf", "figure-rural-30min.png"):
+        assert (out / name).exists(), name  # the hand-over files (CI has chromium and CJK fonts)
     assert page.exists() and (out / "zones.csv").exists()
     html = page.read_text(encoding="utf-8")
     assert "合成示例数据" in html and "leaflet" in html.lower()
