@@ -267,7 +267,7 @@ def _run(args: argparse.Namespace) -> int:
     map_path = args.map or config.map_path
     _check_output_folders(args, config, out_dir, map_path)
     progress = Progress(
-        total=8 + len(config.siting), stream=None if args.quiet else sys.stderr, lang=args.lang
+        total=9 + len(config.siting), stream=None if args.quiet else sys.stderr, lang=args.lang
     )
     _banner(config, args.lang)
     issues = DataIssues()

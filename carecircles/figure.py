@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from carecircles import palette
-from carecircles._encode import percent
+from carecircles._encode import percent, xml_text
 from carecircles.assessment import whole_people
 from carecircles.labels import label, standard_title, threshold_text
 from carecircles.report import BEIJING, summary_lines
@@ -289,7 +289,7 @@ def _labels(ax: Axes, zones: gpd.GeoDataFrame, s: Standard) -> list[tuple[Text, 
         z = zones.iloc[i]
         at = z.geometry.representative_point()
         share = "" if pd.isna(z["population"]) or z["population"] <= 0 else f"\n{percent(z['covered_share'])}"
-        words = f"{z['zone_name']}{share}"
+        words = xml_text(f"{z['zone_name']}{share}")  # control characters shown as \xNN
         style: dict[str, Any] = {
             "ha": "center",
             "va": "center",
@@ -334,7 +334,7 @@ def place_without_overlap(texts: list[Text], fig: Figure) -> None:
 
 def _frame(fig: Figure, result: StudyResult, s: Standard, summary: str, lang: str) -> None:
     config = result.config
-    title = f"{config.title}"
+    title = xml_text(config.title)
     fig.text(0.02, 0.965, title, fontsize=15, fontweight="bold", va="top", parse_math=False)
     subtitle = (
         f"{standard_title(s, lang)}（{threshold_text(s, lang)}）"
@@ -343,7 +343,7 @@ def _frame(fig: Figure, result: StudyResult, s: Standard, summary: str, lang: st
     )
     fig.text(0.02, 0.925, subtitle, fontsize=12, va="top", parse_math=False)
     x = 0.69
-    fig.text(x, 0.93, _wrap(summary, lang, 26), fontsize=9.5, va="top", parse_math=False)
+    fig.text(x, 0.93, _wrap(xml_text(summary), lang, 26), fontsize=9.5, va="top", parse_math=False)
     if config.synthetic:
         fig.text(
             0.98,
@@ -375,7 +375,7 @@ def _frame(fig: Figure, result: StudyResult, s: Standard, summary: str, lang: st
     )
     y = 0.20
     for note in notes:
-        note = _wrap(note, lang, 30)
+        note = _wrap(xml_text(note), lang, 30)
         fig.text(x, y, note, fontsize=8, va="top", color="#333333", parse_math=False)
         y -= 0.02 * (note.count("\n") + 1) + 0.012
 
