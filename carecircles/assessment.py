@@ -109,6 +109,24 @@ def _finish(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     return frame.reindex(columns=ZONE_COLUMNS)
 
 
+#: The people columns of :func:`whole_people`.
+PEOPLE_COLUMNS = (
+    "population",
+    "covered_population",
+    "uncovered_population",
+    "unreachable_population",
+    "reachable_uncovered_population",
+)
+
+
+def people_as_integers(table: pd.DataFrame) -> pd.DataFrame:
+    """Return a :func:`whole_people` table with its people columns as integers (14887, not 14887.0)."""
+    out = table.copy()
+    for column in PEOPLE_COLUMNS:
+        out[column] = out[column].round(0).astype("Int64")
+    return out
+
+
 def whole_people(zone_results: pd.DataFrame) -> pd.DataFrame:
     """Return zone results in whole people, with the accounting exact after rounding.
 

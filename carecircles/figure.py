@@ -24,9 +24,10 @@ from carecircles import palette
 from carecircles._encode import percent, xml_text
 from carecircles.assessment import whole_people
 from carecircles.labels import label, standard_title, threshold_text
-from carecircles.report import BEIJING, summary_lines
+from carecircles.report import BEIJING
 from carecircles.roads import road_lines
 from carecircles.standards import FACILITY_TYPES, Standard
+from carecircles.summary import summary_lines
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

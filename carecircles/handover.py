@@ -23,10 +23,10 @@ import pandas as pd
 
 from carecircles._encode import percent, xml_text
 from carecircles.analysis import StudyResult
-from carecircles.assessment import whole_people
+from carecircles.assessment import people_as_integers, whole_people
 from carecircles.labels import label, labels, standard_title, verdict_text
-from carecircles.report import summary_lines
 from carecircles.scorecard import study_scorecard
+from carecircles.summary import summary_lines
 
 #: Sheet name → key of its title in the label table.
 _SHEETS = ("summary", "scorecard", "zones", "villages", "facilities", "catchments", "capacity", "issues")
@@ -107,20 +107,12 @@ def workbook_tables(result: StudyResult, lang: str = "zh") -> dict[str, pd.DataF
             t["note"]: card["note"],
         }
     )
-    zones = people.copy()
+    zones = people_as_integers(people)
     zones["standard"] = zones["standard"].map(names)
     zones.loc[zones["zone_code"] == "ALL", "zone_name"] = t["all_zones"]
     zones["passes"] = [verdict_text(p, lang) for p in zones["passes"]]
     zones["zone_type"] = [label(z, lang) if z in ("urban", "rural", "all") else z for z in zones["zone_type"]]
     zones["covered_share"] = zones["covered_share"].map(_share_down)
-    for column in (
-        "population",
-        "covered_population",
-        "uncovered_population",
-        "unreachable_population",
-        "reachable_uncovered_population",
-    ):
-        zones[column] = zones[column].round(0).astype("Int64")
     tables["zones"] = zones
     if result.villages is not None:
         villages = result.villages.drop(columns="geometry").copy()

@@ -65,6 +65,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # villages
     "village": ("村", "village"),
     "villages": ("村", "villages"),
+    "villages_count": ("{n}个村", "{n} villages"),
     "villages_beyond": ("{d}内无村卫生室的村", "villages with no clinic within {d}"),
     "village_names": ("村名", "village names"),
     "clinic_none": ("无村卫生室或巡诊点", "no clinic or outreach point"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -22,6 +21,7 @@ from carecircles.labels import label, labels, people_text, standard_title, thres
 from carecircles.map_overlays import Overlays, _minutes, _rounded, _swatch
 from carecircles.siting import SitingResult
 from carecircles.standards import Standard
+from carecircles.summary import outside_text, standard_name, summary_lines
 
 #: Amap (Gaode) road tiles, in GCJ-02. Only requested when a user picks this base map.
 AMAP_TILES = (
@@ -44,6 +44,7 @@ class MapData:
         self.standards = [
             s for s in result.config.standards if not self.people[self.people["standard"] == s.id].empty
         ]
+        self.summaries = dict(zip([s.id for s in self.standards], summary_lines(result, lang), strict=True))
 
     def build(self) -> dict:
         """Return the map's data: standards, layers with their legends, labels, bases, words."""
@@ -107,44 +108,16 @@ class MapData:
 
     def _standard(self, s: Standard) -> dict:
         lang = self.lang
-        rows = self.people[self.people["standard"] == s.id]
-        total = rows[rows["zone_code"] == "ALL"].iloc[0]
-        zones = rows[rows["zone_code"] != "ALL"]
-        passing = int(zones["passes"].fillna(False).astype(bool).sum())
-        assessed = int(zones["passes"].notna().sum())
-        title, threshold = standard_title(s, lang), threshold_text(s, lang)
-        if threshold.replace(" ", "") in title.replace(" ", ""):
-            name = title
-        else:
-            name = f"{title}（{threshold}）" if lang == "zh" else f"{title} ({threshold})"
-        share = percent(total["covered_share"]) if total["population"] > 0 else "—"
-        outside = (
-            people_text(total["uncovered_population"], lang)
-            if s.metric == "time"
-            else self._villages_outside(total)
-        )
-        summary = label(
-            "summary_line", lang, standard=name, share=share, passing=passing, zones=assessed, outside=outside
-        )
-        passes_all = bool(total["passes"]) if pd.notna(total["passes"]) else False
         return {
             "id": s.id,
-            "name": name,
-            "summary": summary,
-            "verdict": "pass" if passes_all and passing == assessed else "fail",
+            "name": standard_name(s, lang),
+            "summary": self.summaries[s.id][1],
+            "verdict": "pass" if self.summaries[s.id][0] == "pass" else "fail",
             "uncoveredLayer": label("uncovered_area", lang, d=threshold_text(s, lang)),
             "bandsLayer": label("covered_band", lang, d=threshold_text(s, lang)),
             "areas": self._areas(s),
             "bands": self._bands(s),
         }
-
-    def _villages_outside(self, total: pd.Series) -> str:
-        n = total.get("villages_none", np.nan)
-        outreach = total.get("villages_outreach_only", np.nan)
-        if pd.isna(n):
-            return people_text(total["uncovered_population"], self.lang)
-        count = int(n) + (0 if pd.isna(outreach) else int(outreach))
-        return f"{count}个村" if self.lang == "zh" else f"{count} villages"
 
     def _zones(self) -> list[dict]:
         lang, result = self.lang, self.result
@@ -210,7 +183,7 @@ class MapData:
         if s.metric == "time":
             outside = people_text(r["uncovered_population"], lang)
         else:
-            outside = self._villages_outside(r)
+            outside = outside_text(r, s, lang)
         gap = ""
         if v in ("small_gap", "large_gap"):
             points = math.ceil((s.target_share - float(r["covered_share"])) * 1000 - 1e-9) / 10

@@ -18,7 +18,7 @@ import pandas as pd
 
 from carecircles._encode import percent, spreadsheet_safe, terminal_text
 from carecircles.analysis import StudyResult
-from carecircles.assessment import tenths_up, whole_people
+from carecircles.assessment import people_as_integers, tenths_up, whole_people
 from carecircles.catchments import Catchments
 from carecircles.presence import facility_zones
 from carecircles.scorecard import study_scorecard
@@ -132,15 +132,7 @@ def zone_report(result: StudyResult) -> pd.DataFrame:
     See :func:`carecircles.assessment.whole_people`: the same figures as the report, the map
     and the CLI show.
     """
-    table = whole_people(result.zone_results)
-    for column in (
-        "population",
-        "covered_population",
-        "uncovered_population",
-        "unreachable_population",
-        "reachable_uncovered_population",
-    ):
-        table[column] = table[column].round(0).astype("Int64")  # whole people, written as 14887
+    table = people_as_integers(whole_people(result.zone_results))  # whole people, written as 14887
     share = table["covered_share"].round(4)
     # never 1.0 while anyone is outside, never 0.0 while anyone is inside (as percent() shows it)
     share = share.where(~((share >= 1.0) & (table["uncovered_population"] > 0)), 0.9999)

@@ -37,6 +37,7 @@ from carecircles.labels import (
 from carecircles.scorecard import study_scorecard
 from carecircles.siting import SitingResult
 from carecircles.standards import Standard
+from carecircles.summary import standard_name, summary_lines
 
 _MAX_ISSUES = 50
 #: China Standard Time: the report's clock, whatever the machine's time zone.
@@ -158,52 +159,6 @@ def _front(doc: _Doc, result: StudyResult, title: str) -> None:
     doc.para(meta, "meta")
 
 
-def summary_lines(result: StudyResult, lang: str) -> list[tuple[palette.Verdict, str]]:
-    """Return one (class, line) per standard: share, zones passing x/y, people not covered.
-
-    The class is ``pass`` when every assessed zone passes, else the palette class of the
-    county-wide share. The same figures as ``zones.csv``, the map's banner and the CLI.
-    """
-    people = whole_people(result.zone_results)
-    lines: list[tuple[palette.Verdict, str]] = []
-    for s in result.config.standards:
-        rows = people[people["standard"] == s.id]
-        if rows.empty:
-            continue
-        total = rows[rows["zone_code"] == "ALL"].iloc[0]
-        zones = rows[(rows["zone_code"] != "ALL") & rows["passes"].notna()]
-        passing = int(zones["passes"].astype(bool).sum())
-        share = percent(total["covered_share"]) if total["population"] > 0 else "—"
-        if s.metric == "time" or pd.isna(total.get("villages_none")):
-            outside = people_text(total["uncovered_population"], lang)
-        else:
-            n = int(total["villages_none"]) + int(total.get("villages_outreach_only", 0) or 0)
-            outside = f"{n}个村" if lang == "zh" else f"{n} villages"
-        name = _standard_name(s, lang)
-        line = label(
-            "summary_line",
-            lang,
-            standard=name,
-            share=share,
-            passing=passing,
-            zones=len(zones),
-            outside=outside,
-        )
-        all_pass = passing == len(zones) and len(zones) > 0
-        cls: palette.Verdict = (
-            "pass" if all_pass else palette.verdict(False, float(total["covered_share"]), s.target_share)
-        )
-        lines.append((cls, line))
-    return lines
-
-
-def _standard_name(s: Standard, lang: str) -> str:
-    title, threshold = standard_title(s, lang), threshold_text(s, lang)
-    if threshold.replace(" ", "") in title.replace(" ", ""):
-        return title
-    return f"{title}（{threshold}）" if lang == "zh" else f"{title} ({threshold})"
-
-
 def _summary_section(doc: _Doc, result: StudyResult) -> None:
     doc.heading(2, label("summary", doc.lang))
     items = []
@@ -286,7 +241,7 @@ def _zone_sections(doc: _Doc, result: StudyResult, figures: Mapping[str, Path]) 
         rows = people[people["standard"] == s.id]
         if rows.empty:
             continue
-        name = _standard_name(s, lang)
+        name = standard_name(s, lang)
         doc.heading(3, name)
         zones = rows[rows["zone_code"] != "ALL"]
         doc.html(
@@ -611,9 +566,9 @@ def _siting_section(doc: _Doc, siting: SitingResult, level: int) -> None:
     s = siting.standard
     doc.heading(
         level,
-        f"{t['sites']}：{_standard_name(s, lang)}"
+        f"{t['sites']}：{standard_name(s, lang)}"
         if lang == "zh"
-        else f"{t['sites']}: {_standard_name(s, lang)}",
+        else f"{t['sites']}: {standard_name(s, lang)}",
     )
     total, before = siting.total_population, siting.baseline_covered
     after = before + float(siting.sites["newly_covered"].sum())

@@ -9,7 +9,8 @@ import pytest
 
 from carecircles.assessment import whole_people
 from carecircles.handover import find_browser, print_pdf, write_docx, write_workbook
-from carecircles.report import summary_lines, write_report
+from carecircles.report import write_report
+from carecircles.summary import summary_lines
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "-2"]
 

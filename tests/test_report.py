@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from carecircles._encode import percent
-from carecircles.report import build_report, build_siting_report, share_chart, summary_lines
+from carecircles.report import build_report, build_siting_report, share_chart
+from carecircles.summary import summary_lines
 
 ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?:[ -][A-Za-z]{2,}){2,}\b")  # three English words in a row
 CJK = re.compile(r"[\u4e00-\u9fff]+")
