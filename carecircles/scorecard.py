@@ -21,6 +21,7 @@ from carecircles.capacity import Capacity
 from carecircles.plans import INDICATORS, PLANS, RatioTarget
 from carecircles.ratios import resource_zh
 from carecircles.standards import Standard
+from carecircles.summary import standard_name
 
 if TYPE_CHECKING:
     from carecircles.analysis import StudyResult
@@ -186,8 +187,8 @@ def circle_rows(
             indicator_row(
                 "circle" if s.metric == "time" else "distance",
                 s.id,
-                name_zh=f"{s.title_zh}（{s.label}）",
-                name_en=f"{s.title_en} ({s.label})",
+                name_zh=standard_name(s, "zh"),
+                name_en=standard_name(s, "en"),
                 target=f"≥ {percent(s.target_share, 0)}",
                 actual="—" if pd.isna(share) else percent(float(share)),
                 target_value=s.target_share,
