@@ -205,6 +205,7 @@ def test_cli_runs_the_sample(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "rural-30min" in done.stdout and "覆盖率" in done.stdout
     assert "指标" in done.stdout and "乡镇级中心服务负荷" in done.stdout  # the scorecard
+    assert not [line for line in done.stdout.splitlines() if "100.0%" in line and "未达标" in line]
     assert (out / "scorecard.csv").exists() and (out / "catchments.csv").exists()
     assert "[9/9]" in done.stderr and "合成数据" in done.stderr
     for name in ("report.pdf", "report.docx", "tables.xlsx", "figures.pdf", "figure-rural-30min.png"):
