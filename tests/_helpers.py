@@ -40,3 +40,16 @@ def write_study(tmp_path: Path, **changes) -> Path:
     path = tmp_path / "study.yml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def tiny_png(path: Path) -> Path:
+    """A small real PNG (a blank matplotlib figure), for tests that embed a figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(2, 1))
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -62,16 +62,11 @@ def test_workbook_has_chinese_sheets_headers_numbers_and_no_formulas(hostile_res
 
 
 def test_word_report_has_summary_zone_tables_and_figures(hostile_result, tmp_path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from docx import Document
 
-    png = tmp_path / "f.png"
-    fig = plt.figure(figsize=(2, 1))
-    fig.savefig(png)
-    plt.close(fig)
+    from _helpers import tiny_png
+
+    png = tiny_png(tmp_path / "f.png")
     path = write_docx(hostile_result, tmp_path / "report.docx", figures={"rural-30min": png})
     doc = Document(str(path))
     text = "\n".join(p.text for p in doc.paragraphs)

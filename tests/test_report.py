@@ -136,15 +136,9 @@ def test_siting_report_has_before_after_outreach_and_upgrades(siting):
 
 
 def test_report_embeds_the_map_figure(sample_result, tmp_path):
-    import matplotlib
+    from _helpers import tiny_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    png = tmp_path / "figure-rural-30min.png"
-    fig = plt.figure(figsize=(2, 1))
-    fig.savefig(png)
-    plt.close(fig)
+    png = tiny_png(tmp_path / "figure-rural-30min.png")
     html, markdown = build_report(sample_result, figures={"rural-30min": png})
     assert html.count("<img src='data:image/png;base64,") == 1
     assert "![农村30分钟就医圈：各乡镇达标情况" in markdown
