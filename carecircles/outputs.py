@@ -133,8 +133,9 @@ def zone_report(result: StudyResult) -> pd.DataFrame:
     and the CLI show.
     """
     table = people_as_integers(whole_people(result.zone_results))  # whole people, written as 14887
-    share = table["covered_share"].round(4)
-    # never 1.0 while anyone is outside, never 0.0 while anyone is inside (as percent() shows it)
+    # cut to 4 decimals, as percent() shows it: a spreadsheet's 0.0% format never rounds it up
+    share = np.floor(table["covered_share"] * 10_000 + 1e-9) / 10_000
+    # never 1.0 while anyone is outside, never 0.0 while anyone is inside
     share = share.where(~((share >= 1.0) & (table["uncovered_population"] > 0)), 0.9999)
     table["covered_share"] = share.where(~((share <= 0.0) & (table["covered_population"] > 0)), 0.0001)
     return table
