@@ -47,7 +47,12 @@ def _parser(zh: bool) -> argparse.ArgumentParser:
             "zone by zone.",
         ),
     )
-    parser.add_argument("--version", action="version", version=f"carecircles {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"carecircles {__version__}",
+        help=h("显示版本并退出", "show the version and exit"),
+    )
     commands = parser.add_subparsers(dest="command", required=True, title=h("命令", "commands"))
     language = h("输出语言：zh 中文（默认）或 en 英文", "output language: zh Chinese (default) or en English")
     sample = h("研究配置文件（YAML）；省略则运行自带的合成示例县", "study config (YAML); omit for the sample")
@@ -233,6 +238,13 @@ def _parser(zh: bool) -> argparse.ArgumentParser:
         action="store_true",
         help=h("同时写出每项研究的表格和地图", "also write each study's tables and map"),
     )
+    if zh:  # argparse's own words (its section titles and the -h line) in Chinese too
+        for each in (parser, *commands.choices.values()):
+            each._positionals.title = "位置参数"
+            each._optionals.title = "选项"
+            for action in each._actions:
+                if isinstance(action, argparse._HelpAction):
+                    action.help = "显示帮助并退出"
     return parser
 
 

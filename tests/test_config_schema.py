@@ -938,3 +938,16 @@ def test_errors_are_chinese_by_default(tmp_path, capsys):
     path = write_study(tmp_path, output={"dirr": "out"})
     code, _, err = run_cli("run", str(path), "--quiet", capsys=capsys)
     assert code == 2 and err.startswith("carecircles：错误：文件 ") and "配置有误：unknown key 'dirr'" in err
+
+
+def test_help_is_chinese_by_default_and_english_on_request():
+    from carecircles.cli import _parser
+
+    parser = _parser(zh=True)
+    commands = parser._subparsers._group_actions[0].choices
+    for each in (parser, *commands.values()):
+        text = each.format_help()
+        assert "显示帮助并退出" in text and "show this help" not in text
+    assert "运行一项研究" in parser.format_help()
+    english = _parser(zh=False).format_help()
+    assert "run a study" in english and "显示" not in english
