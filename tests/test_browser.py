@@ -105,7 +105,8 @@ def test_one_standard_at_a_time_labelled_with_its_shares(browser, sample_map, sa
     shoot(browser, f"map-{size[0]}x{size[1]}.png")
 
 
-def test_summary_banner_matches_zones_csv(browser, sample_map, sample_result, tmp_path):
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_summary_banner_matches_zones_csv(browser, sample_map, sample_result, tmp_path, size):
     import pandas as pd
 
     from carecircles._encode import percent
@@ -113,7 +114,7 @@ def test_summary_banner_matches_zones_csv(browser, sample_map, sample_result, tm
 
     write_outputs(sample_result, tmp_path)
     zones = pd.read_csv(tmp_path / "zones.csv", dtype={"zone_code": str})
-    browser.set_window_size(1600, 1000)
+    browser.set_window_size(*size)
     open_page(browser, sample_map)
     banner = state(browser)["banner"]
     for standard, line in zip(sample_result.config.standards, banner, strict=True):
@@ -146,8 +147,9 @@ def test_no_full_share_beside_a_fail(browser, sample_map):
     assert not any("100.0%" in line and "未达标" in line for line in body.splitlines())
 
 
-def test_villages_stay_clickable_after_any_toggle(browser, sample_map, sample_result):
-    browser.set_window_size(1280, 720)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_villages_stay_clickable_after_any_toggle(browser, sample_map, sample_result, size):
+    browser.set_window_size(*size)
     open_page(browser, sample_map)
     driver_map = "window.carecirclesMap"
     for item in state(browser)["overlays"]:
@@ -188,11 +190,14 @@ def _element_at(driver, lon: float, lat: float) -> dict:
     )
 
 
-def test_legend_lists_exactly_the_visible_layers(browser, sample_map, sample_result):
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_legend_lists_exactly_the_visible_layers(browser, sample_map, sample_result, size):
     from carecircles.labels import facility_type_name
 
-    browser.set_window_size(1600, 1000)
+    browser.set_window_size(*size)
     open_page(browser, sample_map)
+    if not state(browser)["legendOpen"]:  # collapsed at first on a phone
+        browser.find_element("css selector", "#cc-legend .cc-toggle").click()
     types = {facility_type_name(t, "zh") for t in sample_result.facilities["type"]}
     legend = set(state(browser)["legend"])
     assert types <= legend  # every facility type drawn is named
