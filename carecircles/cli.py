@@ -405,7 +405,7 @@ def _report_siting(siting: SitingResult, out_dir: Path, map_path: Path, lang: st
     from carecircles.outputs import siting_summary, write_siting
     from carecircles.report import write_siting_report
 
-    paths = write_siting(siting, out_dir)
+    paths = write_siting(siting, out_dir, lang)
     write_siting_map(siting, map_path, lang=lang)
     report, _ = write_siting_report(siting, out_dir, lang=lang)
     print(siting_summary(siting, lang=lang))

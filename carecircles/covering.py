@@ -143,7 +143,9 @@ def greedy_max_cover(
     -------
     tuple
         Chosen candidates in order, their marginal gains (the weight each newly covers,
-        summed exactly), and why the selection stopped.
+        summed exactly), and why the selection stopped, as a code (``k_reached:<k>``,
+        ``target_reached``, ``no_candidate``, ``below_outreach:<people>``) that the writers put
+        into words (:func:`carecircles.labels.stop_reason_text`).
     """
     cover = as_cover(matrix)
     w = _weights(weight, cover.shape[1])
@@ -175,20 +177,20 @@ def greedy_max_cover(
             break
         pending.discard(int(groups[c]))
         take(c)
-    reason = "no candidate adds anyone"
+    reason = "no_candidate"
     while True:
         if k is not None and len(chosen) >= k:
-            reason = f"{k} sites reached"
+            reason = f"k_reached:{k}"
             break
         if stop_at is not None and total >= stop_at - 1e-9:
-            reason = "target share reached"
+            reason = "target_reached"
             break
         c = int(np.argmax(gains)) if len(gains) else 0
         if not len(gains) or gains[c] <= nothing:
-            reason = "no candidate adds anyone"
+            reason = "no_candidate"
             break
         if gains[c] < min_gain:
-            reason = f"best remaining site adds fewer than {min_gain:g} people"
+            reason = f"below_outreach:{min_gain:g}"
             break
         take(c)
     return chosen, gained, reason

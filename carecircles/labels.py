@@ -10,7 +10,6 @@ typed in a string.
 from __future__ import annotations
 
 import math
-import re
 from typing import Literal
 
 import pandas as pd
@@ -276,36 +275,32 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-_STOP_PATTERNS = (
-    (re.compile(r"(\d+) sites? reached"), "stop_k_reached"),
-    (re.compile(r"target share reached"), "stop_target_reached"),
-    (re.compile(r"no candidate adds anyone"), "stop_no_candidate"),
-    (re.compile(r"best remaining site adds fewer than (\S+) people"), "stop_below_outreach"),
-)
+_STOP_KEYS = {
+    "k_reached": "stop_k_reached",
+    "target_reached": "stop_target_reached",
+    "no_candidate": "stop_no_candidate",
+    "below_outreach": "stop_below_outreach",
+}
 
 
 def stop_reason_text(reason: str, lang: Lang | str) -> str:
-    """Return a siting stop reason (as :mod:`carecircles.covering` states it) in words."""
-    for pattern, key in _STOP_PATTERNS:
-        found = pattern.fullmatch(reason.strip())
-        if found:
-            return label(key, lang, n=found.group(1)) if found.groups() else label(key, lang)
-    return reason
+    """Return a siting stop reason code (``k_reached:3``, ``below_outreach:50`` …) in words."""
+    code, _, value = reason.partition(":")
+    key = _STOP_KEYS.get(code)
+    return reason if key is None else label(key, lang, n=value)
 
 
 def recommendation_text(recommendation: str, lang: Lang | str) -> str:
-    """Return an outreach recommendation (as :mod:`carecircles.siting_tables` states it) in words."""
-    text = recommendation.strip()
-    if text.startswith("no candidate site reaches it"):
+    """Return an outreach recommendation code (``unreachable``, ``few_people:200`` …) in words."""
+    code, _, value = recommendation.partition(":")
+    if code == "unreachable":
         return label("rec_unreachable", lang)
-    found = re.fullmatch(r"fewer than (\S+) people: .*", text)
-    if found:
-        return label("rec_few_people", lang, n=found.group(1))
-    if text.endswith("too few people for a fixed site"):
+    if code == "few_people":
+        return label("rec_few_people", lang, n=value)
+    if code == "sparse":
         return label("rec_sparse", lang)
-    found = re.fullmatch(r"still uncovered \((.*)\): more sites or outreach", text)
-    if found:
-        return label("rec_more_sites", lang, why=stop_reason_text(found.group(1), lang))
+    if code == "more_sites":
+        return label("rec_more_sites", lang, why=stop_reason_text(value, lang))
     return recommendation
 
 

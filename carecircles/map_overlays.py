@@ -19,7 +19,14 @@ from carecircles._page import feature, point, popup
 from carecircles.analysis import StudyResult
 from carecircles.assessment import applies
 from carecircles.catchments import Catchments
-from carecircles.labels import facility_type_name, label, people_text, standard_title, threshold_text
+from carecircles.labels import (
+    facility_type_name,
+    label,
+    people_text,
+    recommendation_text,
+    standard_title,
+    threshold_text,
+)
 from carecircles.roads import road_lines
 from carecircles.siting import SitingResult
 from carecircles.standards import FACILITY_TYPES, Standard
@@ -479,7 +486,7 @@ class Overlays:
                     popup=popup(
                         getattr(row, "name", row.zone_name),
                         [(label("population", lang), people_text(row.population, lang))],
-                        [text(row.recommendation)],
+                        [recommendation_text(str(row.recommendation), lang)],
                     ),
                 )
                 for row in outreach.itertuples()

@@ -378,8 +378,11 @@ def scorecard_text(card: pd.DataFrame, lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
-def write_siting(siting: SitingResult, out_dir: Path) -> dict[str, Path]:
+def write_siting(siting: SitingResult, out_dir: Path, lang: str = "zh") -> dict[str, Path]:
     """Write sites.csv, scenarios.csv, outreach.csv, catchments.geojson, upgrades.csv, siting.json.
+
+    ``outreach.csv`` keeps each recommendation as a code and adds it in words (``lang``);
+    ``siting.json`` keeps the stop reason as a code.
 
     Returns
     -------
@@ -403,7 +406,11 @@ def write_siting(siting: SitingResult, out_dir: Path) -> dict[str, Path]:
         elif column.startswith("share_"):
             scenarios[column] = scenarios[column].round(4)
     write_csv(scenarios, paths["scenarios"])
-    write_csv(siting.outreach, paths["outreach"])
+    from carecircles.labels import recommendation_text
+
+    outreach = siting.outreach.copy()
+    outreach["recommendation_text"] = [recommendation_text(str(r), lang) for r in outreach["recommendation"]]
+    write_csv(outreach, paths["outreach"])
     if siting.upgrades.empty:
         paths.pop("upgrades")
     else:

@@ -105,16 +105,14 @@ def outreach_table(
     places are ``inputs.villages``); time standards group the cells left by zone and reason.
     """
     left = ~covered & (population > 0)
-    sparse_reason = "best remaining site" in stop_reason or "no candidate" in stop_reason
-    why = np.where(
+    sparse_reason = stop_reason.startswith(("below_outreach", "no_candidate"))
+    why = np.where(  # codes, put into words by the writers (carecircles.labels.recommendation_text)
         ~reachable,
-        "no candidate site reaches it: outreach (巡诊点/巡回医疗)",
+        "unreachable",
         np.where(
             population < min_demand,
-            f"fewer than {min_demand:g} people: outreach (巡诊点/巡回医疗)",
-            "outreach (巡诊点/巡回医疗): too few people for a fixed site"
-            if sparse_reason
-            else f"still uncovered ({stop_reason}): more sites or outreach",
+            f"few_people:{min_demand:g}",
+            "sparse" if sparse_reason else f"more_sites:{stop_reason}",
         ),
     )
     zone_codes = inputs.zones["zone_code"].to_numpy()

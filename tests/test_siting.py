@@ -68,9 +68,9 @@ def test_greedy_stops_and_groups():
     matrix = sparse.csr_matrix(np.array([[1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=float))
     weight = np.array([100, 100, 30, 10], dtype=float)
     chosen, _, reason = greedy_max_cover(matrix, weight, k=None, min_gain=20)
-    assert chosen == [0, 1] and "fewer than 20" in reason
+    assert chosen == [0, 1] and reason == "below_outreach:20"
     chosen, _, reason = greedy_max_cover(matrix, weight, k=None, stop_at=200)
-    assert chosen == [0] and reason == "target share reached"
+    assert chosen == [0] and reason == "target_reached"
     # one per group first: group 1 (candidate 2) gets a site although it is the weakest
     chosen, _, _ = greedy_max_cover(matrix, weight, k=2, groups=np.array([0, 0, 1]), required_groups=[1])
     assert chosen == [2, 0]
@@ -189,7 +189,12 @@ def test_village_clinics_cover_every_village_above_n(inputs):
     rest = villages[~(villages["village-2.5km_status"] == "fixed")]
     assert set(rest["village_id"]) == set(result.outreach["id"])
     assert (result.outreach["population"] < n).all()
-    assert result.outreach["recommendation"].str.contains("巡诊").all()
+    from carecircles.labels import recommendation_text
+
+    codes = result.outreach["recommendation"]
+    assert codes.str.match(r"^(unreachable|few_people:\d+|sparse|more_sites:\w+)").all()  # codes
+    assert all("巡诊" in recommendation_text(c, "zh") for c in codes)  # and in words for a reader
+    assert not any(recommendation_text(c, "en") == c for c in codes)
 
 
 @pytest.mark.slow
