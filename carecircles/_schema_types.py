@@ -24,6 +24,7 @@ from carecircles._schema_walk import (
     Allowed,
 )
 from carecircles.coords import parse_datum
+from carecircles.network import _ALL_KNOWN_CLASSES as KNOWN_ROAD_CLASSES
 from carecircles.network import DEFAULT_SPEEDS_KMH
 from carecircles.standards import FACILITY_TYPES
 
@@ -43,6 +44,13 @@ Number = Annotated[float, Strict(), AllowInfNan(False)]
 Text = Annotated[StrictStr, Field(min_length=1)]
 #: An input file, relative to the config file.
 FilePath = Annotated[Text, Field(description="a file path (text), relative to the config file")]
+
+Speed = Annotated[Number, Field(ge=0, description="a speed in km/h (a number, 0 or more; 0: not usable)")]
+#: Road classes a speed may be given for (``*``: classes not listed).
+ROAD_CLASSES = ("*", *sorted(set(KNOWN_ROAD_CLASSES) - {"*"}))
+RoadClass = Annotated[StrictStr, Allowed(ROAD_CLASSES, name="road class")]
+Mode = Annotated[StrictStr, Allowed(MODES, name="mode")]
+SpeedTable = Annotated[dict[RoadClass, Speed], Field(description="a mapping {road class: km/h}")]
 
 
 _UNSAFE = re.compile(r'[/\\:*?"<>|]')

@@ -34,6 +34,7 @@ from carecircles.presence import Presence, presence
 from carecircles.ratios import Ratios, resource_ratios
 from carecircles.resources import resource_values
 from carecircles.roads import RoadEdges, read_roads
+from carecircles.terrain import EbikePower, Terrain, make_terrain, read_elevation
 
 if TYPE_CHECKING:
     from carecircles.config import StudyConfig
@@ -100,6 +101,8 @@ class StudyInputs:
         One network per travel mode the standards need (plus ``walk`` for road distances).
     roads
         The road segments read (WGS-84), kept for the maps' road layer.
+    terrain
+        Elevations and slope models when the config gives a DEM.
     """
 
     config: StudyConfig
@@ -112,6 +115,7 @@ class StudyInputs:
     issues: DataIssues
     counts: dict[str, float] = field(default_factory=dict)
     roads: RoadEdges | None = None
+    terrain: Terrain | None = None
 
 
 def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyResult:
@@ -191,7 +195,13 @@ def load_inputs(
             zh=f"{cells.total:,.0f} 人，{len(cells.population):,} 个人口点",
         )
     with progress.step("Building networks"):
-        networks = _networks(config, roads, crs, issues)
+        terrain = _terrain(config, roads, zones, crs, issues)
+        if terrain is not None:
+            progress.note(
+                f"DEM: road elevations {terrain.node_z.min():.0f}–{terrain.node_z.max():.0f} m",
+                zh=f"DEM：道路高程 {terrain.node_z.min():.0f}–{terrain.node_z.max():.0f} 米",
+            )
+        networks = _networks(config, roads, crs, issues, terrain)
         progress.note(
             ", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in networks.items()),
             zh="，".join(f"{m}：{n.n_nodes:,} 个节点" for m, n in networks.items()),
@@ -205,7 +215,9 @@ def load_inputs(
         "population_places": len(cells.population),
         "villages": 0 if villages is None else len(villages),
     }
-    return StudyInputs(config, crs, zones, facilities, villages, cells, networks, issues, counts, roads)
+    return StudyInputs(
+        config, crs, zones, facilities, villages, cells, networks, issues, counts, roads, terrain
+    )
 
 
 def assess(
@@ -570,8 +582,39 @@ def _population(
     return cells
 
 
-def _networks(config: StudyConfig, roads: RoadEdges, crs: CRS, issues: DataIssues) -> dict[str, Network]:
+def _networks(
+    config: StudyConfig, roads: RoadEdges, crs: CRS, issues: DataIssues, terrain: Terrain | None
+) -> dict[str, Network]:
     modes = {s.mode for s in config.standards if s.metric == "time"}
     if any(s.metric == "distance" for s in config.standards):
         modes.add("walk")
-    return {m: build_network(roads, m, crs, issues, speeds=config.speeds.get(m)) for m in sorted(modes)}
+    return {
+        m: build_network(roads, m, crs, issues, speeds=config.speeds.get(m), terrain=terrain)
+        for m in sorted(modes)
+    }
+
+
+def _terrain(
+    config: StudyConfig, roads: RoadEdges, zones: gpd.GeoDataFrame, crs: CRS, issues: DataIssues
+) -> Terrain | None:
+    """Read the DEM over the roads and zone outlines; ``None`` when the config gives none."""
+    if not config.dem:
+        return None
+    outline = shapely.get_coordinates(zones.to_crs(4326).boundary.to_numpy())
+    lon = np.concatenate([roads.node_lon, outline[:, 0]])
+    lat = np.concatenate([roads.node_lat, outline[:, 1]])
+    surface = read_elevation(config.dem, (lon, lat), issues)
+    options = config.terrain
+    power = options.ebike_power
+    return make_terrain(
+        surface,
+        roads.node_lon,
+        roads.node_lat,
+        roads.u,
+        roads.v,
+        roads.structure,
+        crs,
+        models={"walk": options.walk, "ebike": options.ebike, "car": options.car},
+        ebike=EbikePower(power.power_w, power.mass_kg, power.rolling, power.drag_area_m2),
+        step_m=options.sample_m,
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from carecircles._errors import InputError
+from carecircles._schema_terrain import ScenarioEntry, TerrainOptions
 from carecircles._yaml import load_yaml
 from carecircles.facilities import FacilityColumns
 from carecircles.schema import (
@@ -69,6 +70,10 @@ class StudyConfig:
     base_map, tianditu_token
         The map's opening base map (``none``, ``osm``, ``amap``, ``tianditu``) and the user's
         Tianditu key (the Tianditu base map is offered only with one).
+    dem, terrain
+        DEM files (empty: no terrain) and the slope models (the ``terrain`` section).
+    scenarios
+        Speed scenarios run beside the base case (the ``scenarios`` section).
     """
 
     name: str
@@ -99,6 +104,9 @@ class StudyConfig:
     data_sources: str | None = None
     base_map: str = "none"
     tianditu_token: str | None = None
+    dem: tuple[Path, ...] = ()
+    terrain: TerrainOptions = field(default_factory=TerrainOptions)
+    scenarios: tuple[ScenarioEntry, ...] = ()
 
 
 def load_config(path: str | Path | None = None, *, output_root: Path | None = None) -> StudyConfig:
@@ -189,6 +197,9 @@ def study_config(
         data_sources=spec.output.data_sources,
         base_map=spec.output.base_map,
         tianditu_token=spec.output.tianditu_token,
+        dem=tuple((base / p).resolve() for p in inputs.dem or ()),
+        terrain=spec.terrain,
+        scenarios=tuple(spec.scenarios),
     )
 
 

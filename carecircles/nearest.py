@@ -24,7 +24,6 @@ from carecircles.traveltime import (
     PlaceCosts,
     Weight,
     nearest_facility_costs,
-    offroad_cost_per_metre,
     place_costs,
 )
 
@@ -190,15 +189,14 @@ class NearestFacilities:
 
         The walk to the road, the network, and the walk from the road to the facility's door.
         """
-        per_m = offroad_cost_per_metre("seconds")
         reached = np.isfinite(costs.cost)
         direct = reached & costs.direct
         on_road = reached & ~costs.direct
         to_road = np.full(len(costs.cost), np.nan)
         door = np.full(len(costs.cost), np.nan)
-        to_road[on_road] = costs.offroad_m[on_road] * per_m
+        to_road[on_road] = costs.to_road[on_road]
         to_road[direct] = costs.cost[direct]
-        door[on_road] = costs.door_m[on_road] * per_m
+        door[on_road] = costs.door[on_road]
         door[direct] = 0.0
         network = np.where(reached, np.maximum(costs.cost - to_road - door, 0.0), np.nan)
         return Route(

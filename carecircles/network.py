@@ -18,6 +18,7 @@ from carecircles._errors import DataIssues, InputError
 
 if TYPE_CHECKING:  # only for annotations: the config schema imports this module's speed tables
     from carecircles.roads import RoadEdges
+    from carecircles.terrain import Terrain
 
 #: Walking speed (km/h) used off the network: from a home or a facility to the nearest road.
 OFFROAD_WALK_KMH = 4.5
@@ -119,6 +120,13 @@ class Network:
         KD-tree on ``(x, y)`` for snapping points to nodes.
     crs
         The local CRS.
+    z
+        Node elevations in metres when the run has a DEM, else ``None``.
+    terrain
+        The run's terrain (:class:`carecircles.terrain.Terrain`), or ``None``: with it the
+        off-road walks use the slope between their ends.
+    offroad_kmh
+        Walking speed off the network (home to road, road to door) on the flat.
     """
 
     mode: str
@@ -128,6 +136,15 @@ class Network:
     metres: sparse.csr_matrix
     tree: cKDTree
     crs: CRS
+    z: NDArray[np.float64] | None = None
+    terrain: Terrain | None = None
+    offroad_kmh: float = OFFROAD_WALK_KMH
+
+    def elevation(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        """Terrain elevation at points of the local CRS, or ``None`` without a DEM."""
+        if self.terrain is None:
+            return None
+        return self.terrain.surface.at(x, y, self.crs)
 
     @property
     def n_nodes(self) -> int:
@@ -155,6 +172,9 @@ def build_network(
     issues: DataIssues,
     *,
     speeds: Mapping[str, float] | None = None,
+    terrain: Terrain | None = None,
+    factors: Mapping[str, float] | None = None,
+    offroad_kmh: float = OFFROAD_WALK_KMH,
 ) -> Network:
     """Build the CSR network of one travel mode.
 
@@ -174,6 +194,14 @@ def build_network(
         Collector for unknown classes and dropped fragments.
     speeds
         Overrides of the default speed table (km/h by highway class).
+    terrain
+        Elevations and slope models: each segment's time in each direction is its flat time
+        times the mean of ``1 / factor(slope)`` along it (:func:`carecircles.terrain.edge_factors`).
+    factors
+        A scenario's speed factors by road class (``*``: the rest; 0 closes a class), applied
+        after the speed limit cap. A segment of merged classes takes the smallest factor.
+    offroad_kmh
+        Walking speed off the network on the flat.
 
     Raises
     ------
@@ -184,10 +212,13 @@ def build_network(
     x_all, y_all = project_lonlat(roads.node_lon, roads.node_lat, crs)
     length = np.hypot(x_all[roads.u] - x_all[roads.v], y_all[roads.u] - y_all[roads.v])
     kmh = _edge_speeds(roads, mode, table, issues, overrides=speeds or {})
+    if factors:
+        kmh = kmh * _class_values(roads, factors, factors.get("*", 1.0))
     usable = kmh > 0
     if not usable.any():
         raise InputError(f"no road in the network is usable by mode {mode!r}", path=roads.source)
     seconds = np.where(usable, length / np.maximum(kmh, 1e-9) * 3.6, np.inf)
+    back_seconds = _slope_times(roads, mode, terrain, x_all, y_all, kmh, usable, seconds, crs)
 
     if mode in _DIRECTED_MODES:
         forward = usable & (roads.oneway >= 0)
@@ -196,7 +227,7 @@ def build_network(
         forward = backward = usable
     rows = np.concatenate([roads.u[forward], roads.v[backward]])
     cols = np.concatenate([roads.v[forward], roads.u[backward]])
-    secs = np.concatenate([seconds[forward], seconds[backward]])
+    secs = np.concatenate([seconds[forward], back_seconds[backward]])
     lens = np.concatenate([length[forward], length[backward]])
     # scipy would sum parallel edges: keep the fastest of each (row, col) instead
     order = np.lexsort((secs, cols, rows))
@@ -224,7 +255,53 @@ def build_network(
         metres=sparse.csr_matrix((lens[inside], (r, c)), shape=(m, m)),
         tree=cKDTree(np.column_stack([x_all[keep], y_all[keep]])),
         crs=crs,
+        z=None if terrain is None else terrain.node_z[keep],
+        terrain=terrain,
+        offroad_kmh=offroad_kmh,
     )
+
+
+def _class_values(roads: RoadEdges, values: Mapping[str, float], default: float) -> NDArray[np.float64]:
+    """Per segment, the value of its class (merged classes ``a;b``: the smallest of theirs)."""
+    classes, inverse = np.unique(roads.highway.astype(str), return_inverse=True)
+    per_class = np.array([min(values.get(p, default) for p in c.split(";")) for c in classes], dtype=float)
+    return per_class[inverse.ravel()]
+
+
+def _slope_times(
+    roads: RoadEdges,
+    mode: str,
+    terrain: Terrain | None,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    kmh: NDArray[np.float64],
+    usable: NDArray[np.bool_],
+    seconds: NDArray[np.float64],
+    crs: CRS,
+) -> NDArray[np.float64]:
+    """Apply the mode's slope model to ``seconds`` (u→v, in place) and return the v→u times."""
+    factor = None if terrain is None else terrain.speed_factor(mode, kmh[usable])
+    if terrain is None or factor is None:
+        return seconds
+    from carecircles.terrain import edge_factors
+
+    structure = None if roads.structure is None else roads.structure[usable]
+    fwd, bwd = edge_factors(
+        x,
+        y,
+        terrain.node_z,
+        roads.u[usable],
+        roads.v[usable],
+        structure,
+        terrain.surface,
+        crs,
+        factor,
+        terrain.step_m,
+    )
+    back = seconds.copy()
+    seconds[usable] *= fwd
+    back[usable] *= bwd
+    return back
 
 
 def _edge_speeds(
@@ -235,10 +312,8 @@ def _edge_speeds(
     *,
     overrides: Mapping[str, float],
 ) -> NDArray[np.float64]:
-    classes, inverse = np.unique(roads.highway.astype(str), return_inverse=True)
+    classes = np.unique(roads.highway.astype(str))
     default = table.get("*", 0.0)
-    # an edge merging several classes ("primary;residential") takes the slowest of them
-    per_class = np.array([min(table.get(p, default) for p in c.split(";")) for c in classes], dtype=float)
     parts = sorted({p for c in classes for p in c.split(";")})
     _report_unused_speeds(set(parts), roads.source, mode, overrides, issues)
     unknown = [c for c in parts if c not in table and c not in _ALL_KNOWN_CLASSES]
@@ -252,7 +327,7 @@ def _edge_speeds(
             + ("按默认速度" if default else "不使用"),
             field="highway",
         )
-    kmh = per_class[inverse.ravel()]
+    kmh = _class_values(roads, table, default)  # merged classes ("primary;residential"): the slowest
     if mode != "walk":
         capped = np.isfinite(roads.maxspeed_kmh) & (kmh > 0)
         kmh = np.where(capped, np.minimum(kmh, roads.maxspeed_kmh), kmh)

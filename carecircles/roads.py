@@ -115,6 +115,9 @@ class RoadEdges:
         Posted speed limit, ``nan`` when unknown.
     source
         File the roads were read from.
+    structure
+        True for a segment on a bridge or in a tunnel (not draped over the terrain);
+        ``None`` when the source does not say.
     """
 
     node_id: NDArray[np.int64]
@@ -126,6 +129,7 @@ class RoadEdges:
     oneway: NDArray[np.int8]
     maxspeed_kmh: NDArray[np.float64]
     source: str
+    structure: NDArray[np.bool_] | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -213,6 +217,7 @@ def read_osm(path: str | Path, issues: DataIssues) -> RoadEdges:
     highways: list[str] = []
     oneways: list[int] = []
     speeds: list[float] = []
+    structures: list[bool] = []
     missing_locations = 0
     try:
         for way in processor:
@@ -234,6 +239,7 @@ def read_osm(path: str | Path, issues: DataIssues) -> RoadEdges:
                 highways.append(highway)
                 oneways.append(oneway)
                 speeds.append(speed)
+                structures.append(is_structure(tags.get("bridge"), tags.get("tunnel")))
             missing_locations += sum(not n.location.valid() for n in nodes)
     except RuntimeError as exc:  # libosmium reports unreadable files this way
         raise InputError(f"cannot read OSM file: {exc}", path=path) from exc
@@ -255,7 +261,18 @@ def read_osm(path: str | Path, issues: DataIssues) -> RoadEdges:
         np.asarray(oneways, dtype=np.int8),
         np.asarray(speeds, dtype=float),
         str(path),
+        np.asarray(structures, dtype=bool),
     )
+
+
+def is_structure(bridge: object, tunnel: object) -> bool:
+    """Whether OSM ``bridge``/``tunnel`` values put a road off the ground (``culvert`` does not)."""
+    b = str(bridge).strip().lower() if bridge is not None else "no"
+    t = str(tunnel).strip().lower() if tunnel is not None else "no"
+    return b not in _NOT_STRUCTURE or t not in (*_NOT_STRUCTURE, "culvert")
+
+
+_NOT_STRUCTURE = ("no", "", "nan", "none", "false", "0")
 
 
 def _located_runs(nodes: Iterable[Any]) -> list[list[tuple[int, float, float]]]:
@@ -279,6 +296,7 @@ def _edges_from_polylines(
     oneway: NDArray[np.int8],
     maxspeed: NDArray[np.float64],
     source: str,
+    structure: NDArray[np.bool_] | None = None,
 ) -> RoadEdges:
     """Turn concatenated polylines (vertex ids + per-line attributes) into segments."""
     if len(refs) == 0:
@@ -314,6 +332,7 @@ def _edges_from_polylines(
         oneway=oneway[line],
         maxspeed_kmh=maxspeed[line],
         source=source,
+        structure=None if structure is None else structure[line],
     )
 
 
@@ -376,6 +395,7 @@ def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
     interiors: list[np.ndarray] = []
     highways: list[str] = []
     speeds: list[float] = []
+    structures: list[bool] = []
     for u, v, data in graph.edges(data=True):
         geometry = data.get("geometry")
         interiors.append(np.asarray(geometry.coords)[1:-1] if geometry is not None else np.zeros((0, 2)))
@@ -383,6 +403,10 @@ def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
         highways.append(road_class_text(data.get("highway", "unclassified")))
         posted = [parse_speed(m) for m in _listed(data.get("maxspeed"))]
         speeds.append(min((v for v in posted if np.isfinite(v)), default=np.nan))  # merged: the lowest
+        structures.append(
+            any(is_structure(b, None) for b in _listed(data.get("bridge")))
+            or any(is_structure(None, t) for t in _listed(data.get("tunnel")))
+        )
     # interior vertices get ids by position, so the two directions of a road share them
     counts = np.array([len(c) for c in interiors], dtype=np.int64)
     inner = np.concatenate(interiors) if counts.sum() else np.zeros((0, 2))
@@ -425,6 +449,7 @@ def read_graphml(path: str | Path, issues: DataIssues) -> RoadEdges:
         np.ones(len(lengths), dtype=np.int8),
         np.asarray(speeds, dtype=float),
         str(path),
+        np.asarray(structures, dtype=bool),
     )
 
 

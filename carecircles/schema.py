@@ -36,6 +36,7 @@ from carecircles._errors import InputError
 from carecircles._schema_scorecard import (
     ScorecardOptions,
 )
+from carecircles._schema_terrain import ScenarioEntry, TerrainOptions
 from carecircles._schema_types import (
     _FORBID,
     _FORBID_DC,
@@ -44,11 +45,14 @@ from carecircles._schema_types import (
     DEFAULT_SITES,
     DEFAULT_STANDARD_IDS,
     MODES,
+    ROAD_CLASSES,
     CandidateKind,
     Encoding,
     FacilityType,
     FilePath,
+    Mode,
     Number,
+    SpeedTable,
     Text,
     _column,
     _datum,
@@ -69,7 +73,6 @@ from carecircles._schema_walk import (
     translate,
 )
 from carecircles.coords import _DATUM_ALIASES
-from carecircles.network import _ALL_KNOWN_CLASSES as KNOWN_ROAD_CLASSES
 from carecircles.plans import INDICATORS
 from carecircles.standards import DEFAULT_STANDARDS, FACILITY_TYPES
 
@@ -251,6 +254,16 @@ class Inputs(BaseModel):
     villages: Annotated[VillagesInput, BeforeValidator(_path_only)] | None = Field(
         default=None, description=f"{_INPUT}: village points with population"
     )
+    dem: Annotated[list[FilePath], Field(min_length=1)] | None = Field(
+        default=None,
+        description="a file path or a list of them: SRTM .hgt / .hgt.zip tiles or GeoTIFFs (any CRS)",
+        json_schema_extra=_doc("elevation, for the slope models of the terrain section"),
+    )
+
+    @field_validator("dem", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
 
 
 class Output(BaseModel):
@@ -363,14 +376,6 @@ class Options:
             **_doc("travel times are reported up to this (blank only beyond it)"),
         },
     )
-
-
-Speed = Annotated[Number, Field(ge=0, description="a speed in km/h (a number, 0 or more; 0: not usable)")]
-#: Road classes a speed may be given for (``*``: classes not listed).
-ROAD_CLASSES = ("*", *sorted(set(KNOWN_ROAD_CLASSES) - {"*"}))
-RoadClass = Annotated[StrictStr, Allowed(ROAD_CLASSES, name="road class")]
-Mode = Annotated[StrictStr, Allowed(MODES, name="mode")]
-SpeedTable = Annotated[dict[RoadClass, Speed], Field(description="a mapping {road class: km/h}")]
 
 
 class StandardEntry(BaseModel):
@@ -566,12 +571,32 @@ class ConfigFile(BaseModel):
         description="a mapping: plan, census_population, targets, village_match_m, load_factor, capacity",
         json_schema_extra=_doc("the plan indicators: presence rules, resource ratios, load, capacity"),
     )
+    terrain: TerrainOptions = Field(
+        default=TerrainOptions(),
+        description="a mapping: walk, ebike, car, ebike_power, sample_m",
+        json_schema_extra=_doc("slope models, used when inputs.dem is given (README: terrain)"),
+    )
+    scenarios: list[ScenarioEntry] = Field(
+        default=[],
+        description="a list of scenarios, each a mapping: id, title, walk_factor, speed_factors, closed",
+        json_schema_extra=_doc("speed scenarios (e.g. winter) run beside the base case"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # validation with planner-readable errors
 
-_OPTIONAL_SECTIONS = ("study", "options", "speeds", "standards", "siting", "output", "scorecard")
+_OPTIONAL_SECTIONS = (
+    "study",
+    "options",
+    "speeds",
+    "standards",
+    "siting",
+    "output",
+    "scorecard",
+    "terrain",
+    "scenarios",
+)
 
 
 def validate_config(
@@ -659,6 +684,33 @@ def _metric_of(raw: object, parts: list[object]) -> str:
 # --- rules across keys -----------------------------------------------------------------------
 
 
+def _check_scenarios(
+    config: ConfigFile, used_modes: set[str], stop: typing.Callable[..., typing.NoReturn]
+) -> None:
+    """Scenario ids once each; known modes; road classes that are not near-misses of known ones."""
+    seen: set[str] = set()
+    for i, scenario in enumerate(config.scenarios):
+        if scenario.id in seen:
+            stop(("scenarios", i, "id"), f"scenario '{scenario.id}' is listed twice")
+        seen.add(scenario.id)
+        classes: list[tuple[tuple[object, ...], str]] = [
+            (("scenarios", i, "closed", k), c) for k, c in enumerate(scenario.closed)
+        ]
+        for mode, factors in scenario.speed_factors.items():
+            if mode not in MODES and mode not in used_modes and mode not in config.speeds:
+                stop(
+                    ("scenarios", i, "speed_factors", mode),
+                    f"unknown travel mode '{mode}' under scenarios[{i}].speed_factors",
+                    f"{suggest(mode, MODES)} (modes: {', '.join(MODES)})",
+                )
+            if isinstance(factors, dict):
+                classes += [(("scenarios", i, "speed_factors", mode, c), c) for c in factors]
+        for where, road_class in classes:
+            near = difflib.get_close_matches(road_class, ROAD_CLASSES, n=1, cutoff=0.8)
+            if road_class not in ROAD_CLASSES and near:
+                stop(where, f"unknown road class '{road_class}'", f"; did you mean '{near[0]}'?")
+
+
 def _check_consistency(config: ConfigFile, path: Path, lines: dict) -> None:
     def stop(parts: tuple[object, ...], message: str, hint: str = "") -> typing.NoReturn:
         line = line_of(lines, list(parts))
@@ -688,6 +740,9 @@ def _check_consistency(config: ConfigFile, path: Path, lines: dict) -> None:
                     f"; did you mean '{near[0]}'? (road classes: {', '.join(classes)}; a class of your "
                     "own road layer is accepted when it is not this close to a known one)",
                 )
+    if "terrain" in config.model_fields_set and inputs.dem is None:
+        stop(("terrain",), "the terrain section needs a DEM: give inputs.dem (or remove terrain)")
+    _check_scenarios(config, used_modes, stop)
     ids: list[str] = []
     for i, entry in enumerate(config.standards):
         _check_standard(entry, i, config, stop)

@@ -18,7 +18,8 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-from carecircles.network import OFFROAD_WALK_KMH, Network
+from carecircles.network import Network
+from carecircles.terrain import tobler_factor
 
 Weight = Literal["seconds", "metres"]
 
@@ -39,6 +40,9 @@ class NodeCosts:
         Straight distance from each facility to that node.
     weight, limit
         What ``cost`` measures and the search limit used.
+    facility_door
+        Cost of the walk from each facility's road node to its door (:func:`door_costs`);
+        ``nan`` for a facility beyond the snap radius.
     """
 
     cost: NDArray[np.float64]
@@ -47,6 +51,7 @@ class NodeCosts:
     facility_offroad_m: NDArray[np.float64]
     weight: Weight
     limit: float
+    facility_door: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,10 @@ class PlaceCosts:
     door_m
         Straight distance from the facility reached to its own road node (the walk from the
         road to the door); ``nan`` where none is reached.
+    to_road, door
+        Cost of the walk from the place to its road node, and of the walk from the facility's
+        road node to its door (``nan`` where none is reached); with a DEM these follow the
+        slope between their ends.
     """
 
     cost: NDArray[np.float64]
@@ -77,19 +86,68 @@ class PlaceCosts:
     unreachable: NDArray[np.bool_]
     direct: NDArray[np.bool_]
     door_m: NDArray[np.float64]
+    to_road: NDArray[np.float64]
+    door: NDArray[np.float64]
 
 
-def offroad_cost_per_metre(weight: Weight) -> float:
-    """Cost of one metre of off-road walking: seconds at walking speed, or one metre."""
-    return 3.6 / OFFROAD_WALK_KMH if weight == "seconds" else 1.0
+def walk_cost(
+    network: Network,
+    weight: Weight,
+    distance_m: NDArray[np.float64],
+    z_from: NDArray[np.float64] | None,
+    z_to: NDArray[np.float64] | None,
+) -> NDArray[np.float64]:
+    """Cost of off-road walks of ``distance_m`` from elevation ``z_from`` to ``z_to``.
+
+    At the network's ``offroad_kmh`` on the flat; with a DEM (and Tobler
+    for walking) divided by :func:`~carecircles.terrain.tobler_factor` of the slope between
+    the two ends. Road distance (``metres``) ignores the slope.
+    """
+    distance = np.asarray(distance_m, dtype=float)
+    base = distance * (3.6 / network.offroad_kmh if weight == "seconds" else 1.0)
+    if z_from is None or z_to is None or not _slope_walks(network, weight):
+        return base
+    ok = (distance > 0) & np.isfinite(distance)
+    slope = np.divide(np.asarray(z_to) - np.asarray(z_from), distance, out=np.zeros(len(base)), where=ok)
+    return base / tobler_factor(slope)
 
 
-def access_cost(distance_m: NDArray[np.float64], weight: Weight) -> NDArray[np.float64]:
-    """Cost of the walk between a facility's door and its road node.
+def _slope_walks(network: Network, weight: Weight) -> bool:
+    return weight == "seconds" and network.terrain is not None and network.terrain.offroad
+
+
+def _node_z(network: Network, node: NDArray[np.int64]) -> NDArray[np.float64] | None:
+    """Elevation of road nodes (``nan`` for ``-1``), or ``None`` without a DEM."""
+    if network.z is None:
+        return None
+    return np.where(node >= 0, network.z[np.maximum(node, 0)], np.nan)
+
+
+def _place_z(
+    network: Network, weight: Weight, x: NDArray[np.float64], y: NDArray[np.float64]
+) -> NDArray[np.float64] | None:
+    """Terrain elevation at places when walks follow the slope, else ``None``."""
+    if not _slope_walks(network, weight):
+        return None
+    return network.elevation(np.asarray(x, float), np.asarray(y, float))
+
+
+def door_costs(
+    network: Network,
+    weight: Weight,
+    distance_m: NDArray[np.float64],
+    node: NDArray[np.int64],
+    door_x: NDArray[np.float64],
+    door_y: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Cost of the walk from each facility's road node to its door.
 
     Never exactly 0, so a facility on a node still counts as the source that reached it.
     """
-    return np.maximum(np.asarray(distance_m) * offroad_cost_per_metre(weight), 1e-6)
+    z_door = _place_z(network, weight, door_x, door_y)
+    z_node = _node_z(network, node) if z_door is not None else None
+    cost = walk_cost(network, weight, distance_m, z_node, z_door)
+    return np.maximum(cost, 1e-6)
 
 
 def nearest_facility_costs(
@@ -125,11 +183,14 @@ def nearest_facility_costs(
     snapped = np.flatnonzero(node >= 0)
     cost = np.full(n, np.inf)
     nearest = np.full(n, -1, dtype=np.int64)
+    door = np.full(len(node), np.nan)
     if len(snapped):
         matrix = network.seconds if weight == "seconds" else network.metres
         reverse = matrix.T.tocoo()  # patients travel node → facility
         k = len(snapped)
-        access = access_cost(dist[snapped], weight)
+        fx, fy = np.asarray(facility_x, float), np.asarray(facility_y, float)
+        access = door_costs(network, weight, dist[snapped], node[snapped], fx[snapped], fy[snapped])
+        door[snapped] = access
         rows = np.concatenate([reverse.row, np.arange(n, n + k)])
         cols = np.concatenate([reverse.col, node[snapped]])
         data = np.concatenate([reverse.data, access])
@@ -152,6 +213,7 @@ def nearest_facility_costs(
         facility_offroad_m=dist,
         weight=weight,
         limit=limit,
+        facility_door=door,
     )
 
 
@@ -172,12 +234,22 @@ def place_costs(
     straight to it, whichever is quicker (a home next to a clinic does not go round the
     block). Facilities that could not be snapped to the network are not used at all.
     """
-    per_m = offroad_cost_per_metre(node_costs.weight)
+    weight = node_costs.weight
     node, offroad = network.snap(np.asarray(place_x), np.asarray(place_y), snap_radius_m)
     on_net = node >= 0
     cost = np.full(len(node), np.inf)
     facility = np.full(len(node), -1, dtype=np.int64)
-    cost[on_net] = offroad[on_net] * per_m + node_costs.cost[node[on_net]]
+    z_place = _place_z(network, weight, place_x, place_y)
+    z_node = _node_z(network, node) if z_place is not None else None
+    to_road = np.full(len(node), np.inf)
+    to_road[on_net] = walk_cost(
+        network,
+        weight,
+        offroad[on_net],
+        None if z_place is None else z_place[on_net],
+        None if z_node is None else z_node[on_net],
+    )
+    cost[on_net] = to_road[on_net] + node_costs.cost[node[on_net]]
     facility[on_net] = node_costs.facility[node[on_net]]
     usable = np.flatnonzero(node_costs.facility_node >= 0)
     walked = np.zeros(len(node), dtype=bool)
@@ -187,24 +259,37 @@ def place_costs(
         straight, which = tree.query(
             np.column_stack([place_x, place_y]), distance_upper_bound=snap_radius_m, workers=-1
         )
-        walk_cost = straight * per_m
-        better = np.isfinite(straight) & (walk_cost <= node_costs.limit) & (walk_cost < cost)
-        cost[better] = walk_cost[better]
+        near = np.isfinite(straight)
+        walk = np.full(len(node), np.inf)
+        z_door = _place_z(network, weight, facility_x[usable], facility_y[usable])
+        walk[near] = walk_cost(
+            network,
+            weight,
+            straight[near],
+            None if z_place is None else z_place[near],
+            None if z_door is None else z_door[which[near]],
+        )
+        better = near & (walk <= node_costs.limit) & (walk < cost)
+        cost[better] = walk[better]
         facility[better] = usable[which[better]]
-        walked = np.isfinite(straight)
+        walked = near
     cost[cost > node_costs.limit] = np.inf
     facility[~np.isfinite(cost)] = -1
     unreachable = ~on_net & ~walked
     reached = facility >= 0
+    door_m = np.full(len(node), np.nan)
+    door_m[reached] = node_costs.facility_offroad_m[facility[reached]]
     door = np.full(len(node), np.nan)
-    door[reached] = node_costs.facility_offroad_m[facility[reached]]
+    door[reached] = node_costs.facility_door[facility[reached]]
     return PlaceCosts(
         cost=cost,
         facility=facility,
         offroad_m=offroad,
         unreachable=unreachable,
         direct=better & reached,
-        door_m=door,
+        door_m=door_m,
+        to_road=to_road,
+        door=door,
     )
 
 
@@ -231,7 +316,7 @@ def pair_costs(
     A source is a facility or a candidate site. The cost of a pair is what :func:`place_costs`
     gives that place with that source alone: the place's off-road walk to its nearest road node
     (within ``snap_radius_m``) + the network from there to the source's road node + the walk
-    from that node to the source's door (:func:`access_cost`); with ``direct_walk``, the
+    from that node to the source's door (:func:`door_costs`); with ``direct_walk``, the
     straight walk to the source instead when the source is closer than ``snap_radius_m`` and
     that is cheaper. Sources farther than ``facility_snap_radius_m`` from every node are not
     used at all (as in :func:`nearest_facility_costs`).
@@ -263,18 +348,32 @@ def pair_costs(
     """
     sx, sy = np.asarray(source_x, dtype=float), np.asarray(source_y, dtype=float)
     px, py = np.asarray(place_x, dtype=float), np.asarray(place_y, dtype=float)
-    per_m = offroad_cost_per_metre(weight)
     snode, sdist = network.snap(sx, sy, facility_snap_radius_m)
     usable = np.flatnonzero(snode >= 0)
     pnode, poff = network.snap(px, py, snap_radius_m)
-    pcost = poff * per_m
-    access = access_cost(sdist, weight)
+    z_place = _place_z(network, weight, px, py)
+    z_source = _place_z(network, weight, sx, sy)
+    z_pnode = _node_z(network, pnode) if z_place is not None else None
+    pcost = walk_cost(network, weight, poff, z_place, z_pnode)
+    access = door_costs(network, weight, sdist, snode, sx, sy)
+
+    def on_foot(
+        src: NDArray[np.int64], place: NDArray[np.int64], straight: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        return walk_cost(
+            network,
+            weight,
+            straight,
+            None if z_place is None else z_place[place],
+            None if z_source is None else z_source[src],
+        )
+
     walks = None
     if direct_walk and len(usable) and len(px):
         pairs = cKDTree(np.column_stack([sx[usable], sy[usable]])).sparse_distance_matrix(
             cKDTree(np.column_stack([px, py])), snap_radius_m, output_type="coo_matrix"
         )
-        walk = pairs.data * per_m
+        walk = on_foot(usable[pairs.row], pairs.col, pairs.data)
         ok = (pairs.data < snap_radius_m) & (walk <= limit)  # as place_costs: strictly within the radius
         by_source = np.argsort(pairs.row[ok], kind="stable")
         walks = (
@@ -291,8 +390,9 @@ def pair_costs(
             continue
         # pairs reached by road and on foot within the radius: the cheaper way
         straight = np.hypot(sx[rows] - px[cols], sy[rows] - py[cols])
-        on_foot = (straight < snap_radius_m) & (straight * per_m < cost)
-        cost = np.where(on_foot, straight * per_m, cost)
+        foot = on_foot(rows, cols, straight)
+        walked = (straight < snap_radius_m) & (foot < cost)
+        cost = np.where(walked, foot, cost)
         out.append((rows, cols, cost))
         # pairs reached on foot only: the road route (same sums as _road_pairs) is beyond the limit
         lo = np.searchsorted(walks[0], block[0], side="left")  # walks are sorted by source
