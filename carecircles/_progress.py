@@ -33,6 +33,8 @@ def step_words(label: str, lang: str) -> str:
         return label
     if label.startswith("Siting for "):
         return f"选址：{label.removeprefix('Siting for ')}"
+    if label.startswith("Scenario "):
+        return f"情景：{label.removeprefix('Scenario ')}"
     return _STEPS_ZH.get(label, label)
 
 

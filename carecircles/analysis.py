@@ -34,6 +34,7 @@ from carecircles.presence import Presence, presence
 from carecircles.ratios import Ratios, resource_ratios
 from carecircles.resources import resource_values
 from carecircles.roads import RoadEdges, read_roads
+from carecircles.scenarios import ScenarioResult, run_scenarios
 from carecircles.terrain import EbikePower, Terrain, make_terrain, read_elevation
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class StudyResult:
         The population places the figures were counted on (local CRS).
     roads
         The road segments read (WGS-84), for the maps' road layer.
+    scenarios
+        The config's speed scenarios (e.g. winter), assessed on the same inputs, by id.
     """
 
     config: StudyConfig
@@ -80,6 +83,7 @@ class StudyResult:
     capacity: Capacity | None = None
     cells: PopulationCells | None = None
     roads: RoadEdges | None = None
+    scenarios: dict[str, ScenarioResult] = field(default_factory=dict)
 
     @property
     def gaps(self) -> gpd.GeoDataFrame:
@@ -134,9 +138,11 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
         For unusable inputs (with the file, row and field).
     """
     progress = progress or Progress(stream=None)
-    progress.total = 8
+    progress.total = 8 + len(config.scenarios)
     inputs = load_inputs(config, progress)
-    return assess(inputs, progress=progress, indicators=True)
+    result = assess(inputs, progress=progress, indicators=True)
+    result.scenarios = run_scenarios(inputs, progress)
+    return result
 
 
 def load_inputs(

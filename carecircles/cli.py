@@ -271,6 +271,7 @@ def _run(args: argparse.Namespace) -> int:
     from carecircles.config import load_config
     from carecircles.maps import write_map
     from carecircles.outputs import scorecard_text, summary_table, write_outputs
+    from carecircles.scenarios import run_scenarios
     from carecircles.scorecard import study_scorecard
 
     start = time.perf_counter()
@@ -279,13 +280,16 @@ def _run(args: argparse.Namespace) -> int:
     map_path = args.map or config.map_path
     _check_output_folders(args, config, out_dir, map_path)
     progress = Progress(
-        total=9 + len(config.siting), stream=None if args.quiet else sys.stderr, lang=args.lang
+        total=9 + len(config.siting) + len(config.scenarios),
+        stream=None if args.quiet else sys.stderr,
+        lang=args.lang,
     )
     _banner(config, args.lang)
     issues = DataIssues()
     try:
         inputs = load_inputs(config, progress, issues)
         result = assess(inputs, progress=progress, indicators=True)
+        result.scenarios = run_scenarios(inputs, progress)
         sitings = [_siting_run(inputs, options, progress) for options in config.siting]
         with progress.step("Writing tables, figures, report and workbook"):
             paths = write_outputs(result, out_dir, lang=args.lang, documents=True, sitings=sitings)

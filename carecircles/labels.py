@@ -158,6 +158,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "upgrades": ("可升级为县域医疗次中心的候选", "Candidates for upgrade to county sub-centre"),
     "reach_population": ("{d}内可达人口", "people within {d}"),
     "before_after": ("各区域建设前后对比", "Before and after, zone by zone"),
+    "scenarios": ("情景比较", "Speed scenarios"),
+    "scenario_intro": (
+        "同一研究区、同一批机构，按不同出行速度重新计算；下表并列基准情况与各情景。",
+        "The same study and facilities with other travel speeds: the base case and each scenario "
+        "side by side.",
+    ),
+    "base_case": ("基准", "base"),
+    "more_outside": ("未覆盖人口增加", "more people outside"),
+    "walk_factor": ("步行速度", "walking speed"),
+    "closed_roads": ("封闭道路", "closed roads"),
+    "terrain_note": (
+        "出行时间考虑地形坡度（DEM）：步行按 Tobler 登山函数，电动车按功率模型。",
+        "Travel times follow the slope of the terrain (DEM): Tobler's hiking function for walking, "
+        "a power model for e-bikes.",
+    ),
     "share_existing": ("现有机构", "existing"),
     "share_planned": ("+ 规划机构", "+ planned"),
     "share_proposed": ("+ 拟建站点", "+ proposed"),

@@ -130,9 +130,24 @@ def zone_report(result: StudyResult) -> pd.DataFrame:
     """Return the per-standard × zone table with whole people, as written to zones.csv.
 
     See :func:`carecircles.assessment.whole_people`: the same figures as the report, the map
-    and the CLI show.
+    and the CLI show. Each speed scenario (e.g. ``winter``) adds its columns beside the base
+    case's: ``winter_covered_population``, ``winter_covered_share``, ``winter_passes`` and
+    ``winter_uncovered_population``.
     """
-    table = people_as_integers(whole_people(result.zone_results))  # whole people, written as 14887
+    table = _zone_figures(result.zone_results)
+    for scenario in result.scenarios.values():
+        other = _zone_figures(scenario.zone_results)[["standard", "zone_code", *SCENARIO_COLUMNS]]
+        other = other.rename(columns={c: f"{scenario.id}_{c}" for c in SCENARIO_COLUMNS})
+        table = table.merge(other, on=["standard", "zone_code"], how="left", validate="one_to_one")
+    return table
+
+
+#: The zones.csv columns each scenario repeats with its id as prefix.
+SCENARIO_COLUMNS = ("covered_population", "covered_share", "passes", "uncovered_population")
+
+
+def _zone_figures(zone_results: pd.DataFrame) -> pd.DataFrame:
+    table = people_as_integers(whole_people(zone_results))  # whole people, written as 14887
     # cut to 4 decimals, as percent() shows it: a spreadsheet's 0.0% format never rounds it up
     share = np.floor(table["covered_share"] * 10_000 + 1e-9) / 10_000
     # never 1.0 while anyone is outside, never 0.0 while anyone is inside

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -131,7 +132,11 @@ def build_report(
     _summary_section(doc, result)
     _scorecard_section(doc, result)
     _standards_section(doc, config.standards)
+    if config.dem:
+        doc.para(label("terrain_note", lang))
     _zone_sections(doc, result, figures or {})
+    if result.scenarios:
+        _scenario_section(doc, result)
     _village_section(doc, result)
     if result.catchments is not None:
         _catchment_section(doc, result.catchments)
@@ -275,6 +280,56 @@ def _zone_sections(doc: _Doc, result: StudyResult, figures: Mapping[str, Path]) 
         doc.table(headers, table, {2, 3, 4, 5}, classes)
         if s.metric == "distance" and zones["villages"].notna().any():
             _village_counts(doc, rows, s)
+
+
+def _scenario_section(doc: _Doc, result: StudyResult) -> None:
+    """Per time standard and zone: the base case and every scenario side by side."""
+    lang, t = doc.lang, doc.t
+    doc.heading(2, t["scenarios"])
+    doc.para(t["scenario_intro"])
+    for spec in result.config.scenarios:
+        found = result.scenarios[spec.id]
+        parts = [f"{t['walk_factor']} ×{spec.walk_factor:g}"]
+        for mode, factors in spec.speed_factors.items():
+            given = factors if isinstance(factors, dict) else {"*": factors}
+            name = t.get(mode, mode)
+            parts.append(f"{name} " + ", ".join(f"{k} ×{v:g}" for k, v in given.items()))
+        if spec.closed:
+            parts.append(f"{t['closed_roads']} {', '.join(spec.closed)} ({found.closed_segments:,})")
+        colon, semicolon = ("：", "；") if lang == "zh" else (": ", "; ")
+        doc.para(found.title + colon + semicolon.join(parts))
+    base = whole_people(result.zone_results)
+    others = {k: whole_people(v.zone_results) for k, v in result.scenarios.items()}
+    for s in result.config.standards:
+        if s.metric != "time":
+            continue
+        rows = base[base["standard"] == s.id]
+        if rows.empty:
+            continue
+        doc.heading(3, standard_name(s, lang))
+        headers = [t["zone"], t["population"], f"{t['share']} ({t['base_case']})", t["result"]]
+        for found in result.scenarios.values():
+            headers += [f"{t['share']} ({found.title})", t["result"], f"{t['more_outside']} ({found.title})"]
+        table = []
+        for r in rows.itertuples():
+            name = t["all_zones"] if r.zone_code == "ALL" else r.zone_name
+            line = [name, _people(r.population), _share(r), verdict_text(r.passes, lang)]
+            for other in others.values():
+                match = other[(other["standard"] == s.id) & (other["zone_code"] == r.zone_code)]
+                o = next(match.itertuples()) if len(match) else None
+                if o is None:
+                    line += ["—", "—", "—"]
+                    continue
+                more = o.uncovered_population - r.uncovered_population
+                line += [_share(o), verdict_text(o.passes, lang), f"{more:+,.0f}" if more else "0"]
+            table.append(line)
+        numeric = {1, 2} | {4 + 3 * k for k in range(len(others))} | {6 + 3 * k for k in range(len(others))}
+        doc.table(headers, table, numeric)
+
+
+def _share(row: Any) -> str:  # a row of itertuples()
+    population = getattr(row, "population", 0)
+    return "" if not population or population <= 0 else percent(row.covered_share)
 
 
 def _people(value: object) -> str:

@@ -459,6 +459,8 @@ def build(out: Path) -> dict[str, float]:
         )
     _write_geojson(out / "villages" / "synthetic_jingyu_villages.geojson", vfeatures, 6)
 
+    _write_dem(out, roads, to_utm, ox, oy, (min_lon, min_lat, max_lon, max_lat))
+
     # ---- facilities
     facilities = _facilities(rng, seats, villages, lonlat)
     _write_facilities(out / "facilities" / "synthetic_jingyu_facilities.csv", facilities)
@@ -471,6 +473,60 @@ def build(out: Path) -> dict[str, float]:
         "facilities": len(facilities),
         "raster": f"{width}x{height}",
     }
+
+
+def _write_dem(out: Path, roads: Roads, to_utm: Transformer, ox: float, oy: float, bounds: tuple) -> None:
+    """A synthetic SRTM-like DEM (3 arc-seconds) whose valleys are the roads' valleys.
+
+    The valley floor rises 1.5 m per 100 m away from the county seat (460 m there); the
+    hillsides rise up to 320 m above it within a few kilometres of the nearest road, with
+    ridges from a few smooth waves. Its own random generator: the other files do not change.
+    """
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(SEED + 1)
+    margin = 0.05  # the trunk road runs on 2 km past the border
+    west = np.floor((bounds[0] - margin) / CELL_DEG) * CELL_DEG
+    north = np.ceil((bounds[3] + margin) / CELL_DEG) * CELL_DEG
+    width = int(np.ceil((bounds[2] + margin - west) / CELL_DEG))
+    height = int(np.ceil((north - bounds[1] + margin) / CELL_DEG))
+    cols, rows = np.meshgrid(np.arange(width), np.arange(height))
+    gx, gy = to_utm.transform(west + (cols + 0.5) * CELL_DEG, north - (rows + 0.5) * CELL_DEG)
+    gx, gy = np.asarray(gx) - ox, np.asarray(gy) - oy
+    # the valleys: every road, densified to 20 m
+    xy = np.array(roads.xy)
+    points = [xy]
+    for ids, _ in roads.ways:
+        a, b = xy[ids[:-1]], xy[ids[1:]]
+        n = np.maximum(1, (np.hypot(*(b - a).T) // 20).astype(int))
+        t = np.concatenate([np.arange(k) / k for k in n])
+        points.append(np.repeat(a, n, axis=0) + t[:, None] * np.repeat(b - a, n, axis=0))
+    near, _ = cKDTree(np.concatenate(points)).query(np.column_stack([gx.ravel(), gy.ravel()]), workers=-1)
+    near = near.reshape(gx.shape)
+    floor = 460.0 + 0.015 * np.hypot(gx, gy)
+    phase = rng.uniform(0, 2 * np.pi, 3)
+    ridges = (
+        np.sin(gx / 2300 + phase[0]) * np.cos(gy / 1900 + phase[1]) + 0.5 * np.sin((gx + gy) / 1100 + phase[2])
+    )
+    hills = (1 - np.exp(-near / 900)) * (240 + 55 * ridges)
+    dem = (floor + hills).astype("float32")
+    (out / "dem").mkdir(parents=True, exist_ok=True)
+    with rasterio.open(
+        out / "dem" / "synthetic_jingyu_dem_90m.tif",
+        "w",
+        driver="GTiff",
+        width=width,
+        height=height,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=from_origin(west, north, CELL_DEG, CELL_DEG),
+        nodata=-32768,
+        compress="deflate",
+        predictor=3,
+    ) as dst:
+        dst.write(dem, 1)
+        dst.update_tags(SYNTHETIC="yes", SOURCE="scripts/make_sample_county.py; not real elevation")
 
 
 def _bounds_lonlat(county: shapely.Polygon, ox: float, oy: float, to_wgs: Transformer) -> tuple:
