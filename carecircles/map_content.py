@@ -8,7 +8,9 @@ draws it. The figures are those of ``zones.csv``, the report and the CLI
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+import geopandas as gpd
 import pandas as pd
 import shapely
 
@@ -35,6 +37,18 @@ TIANDITU_TILES = (
 )
 
 
+@dataclass(frozen=True)
+class _View:
+    """One choice of the map: a standard in the base case, or in a speed scenario."""
+
+    key: str  # the standard's id, or <id>@<scenario>
+    standard: Standard
+    people: pd.DataFrame
+    areas: gpd.GeoDataFrame
+    suffix: str  # after the standard's name: the scenario's title
+    summary: tuple[str, str]
+
+
 class MapData:
     """The map's content as one JSON-ready object, read by ``_assets/carecircles.js``."""
 
@@ -44,7 +58,20 @@ class MapData:
         self.standards = [
             s for s in result.config.standards if not self.people[self.people["standard"] == s.id].empty
         ]
-        self.summaries = dict(zip([s.id for s in self.standards], summary_lines(result, lang), strict=True))
+        lines = summary_lines(result, lang)
+        self.views = [
+            _View(s.id, s, self.people, result.areas, "", line)
+            for s, line in zip(self.standards, lines, strict=True)
+        ]
+        for scenario in result.scenarios.values() if siting is None else ():
+            suffix = f"（{scenario.title}）" if lang == "zh" else f" ({scenario.title})"
+            people = whole_people(scenario.zone_results)
+            found = summary_lines(result, lang, zone_results=scenario.zone_results, suffix=suffix)
+            self.views += [
+                _View(f"{s.id}@{scenario.id}", s, people, scenario.areas, suffix, line)
+                for s, line in zip(self.standards, found, strict=True)
+                if s.metric == "time"
+            ]
 
     def build(self) -> dict:
         """Return the map's data: standards, layers with their legends, labels, bases, words."""
@@ -83,7 +110,7 @@ class MapData:
                 "uncovered": palette.UNCOVERED_COLOUR,
                 "uncoveredOpacity": palette.UNCOVERED_OPACITY,
             },
-            "standards": [self._standard(s) for s in self.standards],
+            "standards": [self._standard(v) for v in self.views],
             "first": first,
             "zones": self._zones(),
             "overlays": Overlays(result, lang, self.tolerance, self.standards, self.siting).all(),
@@ -106,17 +133,18 @@ class MapData:
             return label(v, self.lang, p=palette.SMALL_GAP_POINTS)
         return label("pass" if v == "pass" else "no_people", self.lang)
 
-    def _standard(self, s: Standard) -> dict:
-        lang = self.lang
+    def _standard(self, v: _View) -> dict:
+        lang, s = self.lang, v.standard
         return {
-            "id": s.id,
-            "name": standard_name(s, lang),
-            "summary": self.summaries[s.id][1],
-            "verdict": "pass" if self.summaries[s.id][0] == "pass" else "fail",
-            "uncoveredLayer": label("uncovered_area", lang, d=threshold_text(s, lang)),
-            "bandsLayer": label("covered_band", lang, d=threshold_text(s, lang)),
-            "areas": self._areas(s),
-            "bands": self._bands(s),
+            "id": v.key,
+            "name": standard_name(s, lang) + v.suffix,
+            "summary": v.summary[1],
+            "verdict": "pass" if v.summary[0] == "pass" else "fail",
+            "uncoveredLayer": label("uncovered_area", lang, d=threshold_text(s, lang)) + v.suffix,
+            "bandsLayer": label("covered_band", lang, d=threshold_text(s, lang)) + v.suffix,
+            "areas": self._areas(v),
+            # a scenario's covered bands would double the page for little: its gaps are what differ
+            "bands": self._bands(v) if v.key == s.id else {"features": [], "legend": []},
         }
 
     def _zones(self) -> list[dict]:
@@ -126,19 +154,17 @@ class MapData:
         out = []
         for (_, z), at in zip(zones.iterrows(), points, strict=True):
             classes, shares, rows = {}, {}, []
-            for s in self.standards:
-                row = self.people[
-                    (self.people["standard"] == s.id) & (self.people["zone_code"] == z["zone_code"])
-                ]
+            for view in self.views:
+                s, people = view.standard, view.people
+                row = people[(people["standard"] == s.id) & (people["zone_code"] == z["zone_code"])]
                 if row.empty:
                     continue
                 r = row.iloc[0]
                 v = palette.verdict(r["passes"], r["covered_share"], s.target_share)
-                classes[s.id] = v
-                shares[s.id] = "" if r["population"] <= 0 else percent(r["covered_share"])
-                rows.append(
-                    (f"{standard_title(s, lang)} {threshold_text(s, lang)}", self._zone_line(s, r, v))
-                )
+                classes[view.key] = v
+                shares[view.key] = "" if r["population"] <= 0 else percent(r["covered_share"])
+                name = f"{standard_title(s, lang)} {threshold_text(s, lang)}{view.suffix}"
+                rows.append((name, self._zone_line(s, r, v)))
             rows.extend(self._siting_rows(z["zone_code"]))
             geometry = shapely.simplify(z.geometry, self.tolerance, preserve_topology=True)
             out.append(
@@ -221,9 +247,9 @@ class MapData:
             else (f"{title} ({steps[0][1]})" if steps else title)
         )
 
-    def _areas(self, s: Standard) -> list[dict]:
-        areas = self.result.areas
-        part = areas[(areas["standard"] == s.id) & (areas["status"] == "uncovered")]
+    def _areas(self, view: _View) -> list[dict]:
+        areas = view.areas
+        part = areas[(areas["standard"] == view.standard.id) & (areas["status"] == "uncovered")]
         style = {
             "color": palette.UNCOVERED_COLOUR,
             "weight": 0.6,
@@ -235,9 +261,9 @@ class MapData:
             for g in shapely.simplify(part.geometry.to_numpy(), self.tolerance, preserve_topology=True)
         ]
 
-    def _bands(self, s: Standard) -> dict:
-        areas = self.result.areas
-        part = areas[(areas["standard"] == s.id) & (areas["status"] == "covered")]
+    def _bands(self, view: _View) -> dict:
+        areas = view.areas
+        part = areas[(areas["standard"] == view.standard.id) & (areas["status"] == "covered")]
         if part.empty:
             return {"features": [], "legend": []}
         bands = part["band_minutes"].fillna(-1).to_numpy()

@@ -31,13 +31,17 @@ def outside_text(total: pd.Series, s: Standard, lang: str) -> str:
     return label("villages_count", lang, n=n)
 
 
-def summary_lines(result: StudyResult, lang: str) -> list[tuple[palette.Verdict, str]]:
+def summary_lines(
+    result: StudyResult, lang: str, *, zone_results: pd.DataFrame | None = None, suffix: str = ""
+) -> list[tuple[palette.Verdict, str]]:
     """Return one (class, line) per standard: share, zones passing x/y, people not covered.
 
     The class is ``pass`` when every assessed zone passes, else the palette class of the
     county-wide share. The same figures as ``zones.csv``, the map's banner and the CLI.
+    ``zone_results`` (a scenario's) replaces the study's, and ``suffix`` follows each
+    standard's name (the scenario's title).
     """
-    people = whole_people(result.zone_results)
+    people = whole_people(result.zone_results if zone_results is None else zone_results)
     lines: list[tuple[palette.Verdict, str]] = []
     for s in result.config.standards:
         rows = people[people["standard"] == s.id]
@@ -48,7 +52,7 @@ def summary_lines(result: StudyResult, lang: str) -> list[tuple[palette.Verdict,
         passing = int(zones["passes"].astype(bool).sum())
         share = percent(total["covered_share"]) if total["population"] > 0 else "—"
         outside = outside_text(total, s, lang)
-        name = standard_name(s, lang)
+        name = standard_name(s, lang) + suffix
         line = label(
             "summary_line",
             lang,

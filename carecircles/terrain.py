@@ -63,7 +63,7 @@ def tobler_factor(slope: NDArray[np.float64]) -> NDArray[np.float64]:
     """Return the walking speed on ``slope`` over the speed on the flat (Tobler 1993).
 
     ``exp(−3.5·|S + 0.05|) / exp(−3.5·0.05)``: 1 on the flat, highest (1.19) on a gentle
-    5 % descent, 0.55 on a 12 % climb and 0.70 on a 12 % descent. Exactly 1 where ``S = 0``.
+    5 % descent, 0.70 on a 10 % climb, 1.00 on a 10 % descent. Exactly 1 where ``S = 0``.
     """
     slope = np.asarray(slope, dtype=float)
     flat = np.exp(-TOBLER_SCALE * TOBLER_OFFSET)
@@ -131,7 +131,10 @@ class Elevation:
         if len(x) == 0:
             return np.zeros(0)
         gx, gy = Transformer.from_crs(crs, self.crs, always_xy=True).transform(x, y)
-        col, row = ~self.transform * (np.asarray(gx), np.asarray(gy))  # type: ignore[operator]
+        inv = ~self.transform  # type: ignore[operator]
+        gx, gy = np.asarray(gx), np.asarray(gy)
+        col = inv.a * gx + inv.b * gy + inv.c
+        row = inv.d * gx + inv.e * gy + inv.f
         col = np.clip(np.asarray(col) - 0.5, 0, self.grid.shape[1] - 1)
         row = np.clip(np.asarray(row) - 0.5, 0, self.grid.shape[0] - 1)
         c0 = np.minimum(np.floor(col).astype(np.int64), self.grid.shape[1] - 2).clip(0)
@@ -288,9 +291,9 @@ def _uncovered(lon: NDArray[np.float64], lat: NDArray[np.float64], paths: Sequen
 
 def _inside_footprint(shape: tuple[int, ...], transform: object, footprint: list) -> NDArray[np.bool_]:
     rows, cols = shape[-2:]
-    cx = transform * (np.arange(cols) + 0.5, np.zeros(cols))  # type: ignore[operator]
-    cy = transform * (np.zeros(rows), np.arange(rows) + 0.5)  # type: ignore[operator]
-    x, y = np.asarray(cx[0]), np.asarray(cy[1])
+    t = transform  # a north-up grid: x from the column, y from the row
+    x = t.c + (np.arange(cols) + 0.5) * t.a  # type: ignore[attr-defined]
+    y = t.f + (np.arange(rows) + 0.5) * t.e  # type: ignore[attr-defined]
     inside = np.zeros((rows, cols), dtype=bool)
     for b in footprint:
         inside |= ((y >= b.bottom) & (y <= b.top))[:, None] & ((x >= b.left) & (x <= b.right))[None, :]

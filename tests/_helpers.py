@@ -31,6 +31,8 @@ def write_study(tmp_path: Path, **changes) -> Path:
         entry["path"] = str(DATA / entry["path"])
     raw["inputs"]["roads"] = str(DATA / raw["inputs"]["roads"])
     raw["inputs"]["population"] = str(DATA / raw["inputs"]["population"])
+    if "dem" in raw["inputs"]:
+        raw["inputs"]["dem"] = str(DATA / raw["inputs"]["dem"])
     for key, value in changes.items():
         section, _, name = key.partition("__")
         if name:

@@ -117,17 +117,24 @@ def test_summary_banner_matches_zones_csv(browser, sample_map, sample_result, tm
     browser.set_window_size(*size)
     open_page(browser, sample_map)
     banner = state(browser)["banner"]
-    for standard, line in zip(sample_result.config.standards, banner, strict=True):
+    standards = sample_result.config.standards
+    views = [(s, "", "") for s in standards] + [  # then each time standard in each scenario
+        (s, f"{key}_", found.title)
+        for key, found in sample_result.scenarios.items()
+        for s in standards
+        if s.metric == "time"
+    ]
+    for (standard, prefix, title), line in zip(views, banner, strict=True):
         rows = zones[zones["standard"] == standard.id]
         total = rows[rows["zone_code"] == "ALL"].iloc[0]
         zone_rows = rows[rows["zone_code"] != "ALL"]
         assessed = zone_rows[zone_rows["population"] > 0]
-        passing = int(assessed["passes"].astype(str).str.lower().eq("true").sum())
-        assert standard.title_zh in line
-        assert f"覆盖率{percent(total['covered_population'] / total['population'])}" in line
+        passing = int(assessed[f"{prefix}passes"].astype(str).str.lower().eq("true").sum())
+        assert standard.title_zh in line and title in line
+        assert f"覆盖率{percent(total[f'{prefix}covered_population'] / total['population'])}" in line
         assert f"达标区域{passing}/{len(assessed)}" in line
         if standard.metric == "time":
-            assert f"未覆盖{int(total['uncovered_population']):,}人" in line, line
+            assert f"未覆盖{int(total[f'{prefix}uncovered_population']):,}人" in line, line
 
 
 def test_no_full_share_beside_a_fail(browser, sample_map):
@@ -219,12 +226,15 @@ def test_legend_lists_exactly_the_visible_layers(browser, sample_map, sample_res
     assert drawn == 0
 
 
-def test_panels_collapse_and_start_collapsed_on_phones(browser, sample_map):
+def test_panels_collapse_and_start_collapsed_on_phones(browser, sample_map, sample_result):
     browser.set_window_size(390, 844)
     open_page(browser, sample_map)
     shown = state(browser)
     assert not shown["panelOpen"] and not shown["legendOpen"]
-    assert len([line for line in shown["banner"] if line]) == 4
+    standards = sample_result.config.standards
+    time_standards = sum(s.metric == "time" for s in standards)
+    lines = len(standards) + len(sample_result.scenarios) * time_standards  # 4 + winter's 3
+    assert len([line for line in shown["banner"] if line]) == lines
     browser.find_element("css selector", "#cc-legend .cc-toggle").click()
     assert state(browser)["legendOpen"]
     shoot(browser, "map-390x844-legend.png")
@@ -277,6 +287,7 @@ def test_english_map_has_no_chinese_words_of_its_own(browser, sample_result, tmp
         sample_result.config.title,
         sample_result.config.issuing_unit,
     }
+    data |= {found.title for found in sample_result.scenarios.values()}  # the config's own words
     for value in sorted(data, key=len, reverse=True):
         text = text.replace(value, "")
     for glyph in GLYPHS.values():  # the facility symbols: one character each, named in the legend
@@ -354,6 +365,7 @@ def test_names_from_input_show_as_text(browser, tmp_path):
     zoom_to(browser, 126.8136, 42.3914, 16)
     browser.find_element("css selector", ".leaflet-cc-facilities-pane .cc-county_hospital").click()
     assert "<script>alert(1)</script>" in _popup_text(browser)
+    browser.find_element("css selector", ".leaflet-popup-close-button").click()  # as a user would
     zoom_to(browser, 126.80, 42.38, 16)
     browser.find_element("css selector", ".leaflet-cc-facilities-pane .cc-thc").click()
     assert 'O\'Brien "clinic"' in _popup_text(browser)

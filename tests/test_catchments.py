@@ -13,8 +13,8 @@ from _reference import costs_by_facility
 
 
 @pytest.fixture(scope="module")
-def inputs(sample_config):
-    return load_inputs(sample_config)
+def inputs(flat_config):
+    return load_inputs(flat_config)  # the networkx reference walks and rides on the flat
 
 
 def _resources(facilities):
@@ -36,7 +36,8 @@ def result(inputs):
 
 
 @pytest.mark.parametrize("level", list(LEVELS))
-def test_villages_go_to_the_nearest_centre_by_networkx(inputs, sample_config, result, level):
+def test_villages_go_to_the_nearest_centre_by_networkx(inputs, flat_config, result, level):
+    sample_config = flat_config
     facilities = inputs.facilities
     rows = np.flatnonzero(facilities["used"] & facilities["type"].isin(LEVELS[level]))
     villages = inputs.villages

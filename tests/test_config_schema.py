@@ -404,6 +404,7 @@ def test_schema_imports_no_analysis_modules():
         "carecircles._crs",
         "carecircles._errors",
         "carecircles._schema_scorecard",
+        "carecircles._schema_terrain",
         "carecircles._schema_types",
         "carecircles._schema_walk",
         "carecircles.coords",

@@ -66,7 +66,8 @@ def test_a_shorter_horizon_changes_no_coverage_figure(tmp_path, sample_result):
     )
 
 
-def test_facility_reached_and_walks_agree_with_networkx(sample_result, sample_config):
+def test_facility_reached_and_walks_agree_with_networkx(flat_result, flat_config):
+    sample_result, sample_config = flat_result, flat_config  # the reference is flat: no DEM
     standard = next(s for s in sample_config.standards if s.id == "rural-30min")
     facilities = sample_result.facilities
     rows = np.flatnonzero(facilities["used"] & facilities["type"].isin(standard.facility_types))

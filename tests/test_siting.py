@@ -285,7 +285,7 @@ def test_run_with_a_siting_section(tmp_path):
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    assert "村卫生室2.5公里服务半径" in done.stdout and "[9/10] 选址：village-2.5km" in done.stderr
+    assert "村卫生室2.5公里服务半径" in done.stdout and "[10/11] 选址：village-2.5km" in done.stderr
     sites = pd.read_csv(tmp_path / "out" / "siting-village-2.5km" / "sites.csv", encoding="utf-8-sig")
     assert len(sites) >= 5
     # the siting map sits beside the study map, named after the study and the standard

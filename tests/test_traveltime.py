@@ -10,11 +10,10 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from carecircles._errors import DataIssues
-from carecircles.network import Network, build_network
+from carecircles.network import OFFROAD_WALK_KMH, Network, build_network
 from carecircles.roads import RoadEdges
 from carecircles.traveltime import (
     nearest_facility_costs,
-    offroad_cost_per_metre,
     pair_costs,
     place_costs,
 )
@@ -57,7 +56,7 @@ def reference_node_costs(n, edges, x, y, fx, fy, snap_radius, limit):
     g = nx.DiGraph()
     g.add_nodes_from(range(n))
     g.add_weighted_edges_from(edges)
-    per_m = offroad_cost_per_metre("seconds")
+    per_m = 3.6 / OFFROAD_WALK_KMH
     best = np.full(n, np.inf)
     for f in range(len(fx)):
         d = np.hypot(x - fx[f], y - fy[f])
@@ -99,7 +98,7 @@ def test_place_costs_equal_brute_force(case, places):
     costs = nearest_facility_costs(network, fx, fy, limit=limit, snap_radius_m=radius)
     px, py = np.array(places, dtype=float).T + np.array([[0.1414213562], [0.1732050807]])
     result = place_costs(network, costs, px, py, fx, fy, snap_radius_m=radius)
-    per_m = offroad_cost_per_metre("seconds")
+    per_m = 3.6 / OFFROAD_WALK_KMH
     node_costs = reference_node_costs(n, edges, x, y, fx, fy, radius, np.inf)
     snapped = [int(np.argmin(np.hypot(x - fx[f], y - fy[f]))) for f in range(len(fx))]
     usable = [f for f in range(len(fx)) if np.hypot(x[snapped[f]] - fx[f], y[snapped[f]] - fy[f]) <= radius]
@@ -122,7 +121,7 @@ def reference_pair_costs(n, edges, x, y, sx, sy, px, py, *, weight, limit, radiu
     g.add_nodes_from(range(n))
     g.add_weighted_edges_from(edges)
     back = g.reverse(copy=True)
-    per_m = offroad_cost_per_metre(weight)
+    per_m = 3.6 / OFFROAD_WALK_KMH if weight == "seconds" else 1.0
     expected = {}
     for s in range(len(sx)):
         d = np.hypot(x - sx[s], y - sy[s])

@@ -433,7 +433,13 @@
       Object.keys(summaryLines).forEach(function (k) {
         summaryLines[k].classList.toggle("cc-current", k === current.id);
       });
-      overlays.forEach(function (o) { if (o.words) o.words.textContent = overlayName(o); });
+      overlays.forEach(function (o) {
+        if (!o.words) return;
+        o.words.textContent = overlayName(o);
+        // a standard without time bands (a distance standard, a scenario) offers no bands layer
+        var empty = o.id === "bands" && !current.bands.features.length;
+        o.words.parentNode.style.display = empty ? "none" : "";
+      });
       document.title = data.title + " · " + current.name + (data.synthetic ? " · " + data.synthetic : "");
       setZoneLabels();
       refresh();
