@@ -476,7 +476,7 @@ def build(out: Path) -> dict[str, float]:
 
 
 def _write_dem(out: Path, roads: Roads, to_utm: Transformer, ox: float, oy: float, bounds: tuple) -> None:
-    """A synthetic SRTM-like DEM (3 arc-seconds) whose valleys are the roads' valleys.
+    """Write a synthetic SRTM-like DEM (3 arc-seconds) whose valleys are the roads' valleys.
 
     The valley floor rises 1.5 m per 100 m away from the county seat (460 m there); the
     hillsides rise up to 320 m above it within a few kilometres of the nearest road, with
@@ -505,9 +505,8 @@ def _write_dem(out: Path, roads: Roads, to_utm: Transformer, ox: float, oy: floa
     near = near.reshape(gx.shape)
     floor = 460.0 + 0.015 * np.hypot(gx, gy)
     phase = rng.uniform(0, 2 * np.pi, 3)
-    ridges = (
-        np.sin(gx / 2300 + phase[0]) * np.cos(gy / 1900 + phase[1]) + 0.5 * np.sin((gx + gy) / 1100 + phase[2])
-    )
+    waves = np.sin(gx / 2300 + phase[0]) * np.cos(gy / 1900 + phase[1])
+    ridges = waves + 0.5 * np.sin((gx + gy) / 1100 + phase[2])
     hills = (1 - np.exp(-near / 900)) * (240 + 55 * ridges)
     dem = (floor + hills).astype("float32")
     (out / "dem").mkdir(parents=True, exist_ok=True)
