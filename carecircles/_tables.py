@@ -66,27 +66,35 @@ def find_column(
 
 
 def read_table(
-    path: Path, what: str, *, encoding: str | None = None, issues: DataIssues | None = None
+    path: Path,
+    what: str,
+    *,
+    encoding: str | None = None,
+    issues: DataIssues | None = None,
+    sheet: str | None = None,
 ) -> tuple[pd.DataFrame, int, tuple[NDArray, NDArray] | None]:
-    """Read a CSV or vector file as a plain table.
+    """Read a CSV, a spreadsheet or a vector file as a plain table.
 
-    CSV is read as text (codes keep their leading zeros) in UTF-8, or GB18030 as Chinese
-    Excel saves it (or in ``encoding`` when given). Vector files give their point
-    coordinates (WGS-84) too: see :func:`read_layer` for the CRS checks (a layer without
+    Text tables (``.csv``, ``.txt``, ``.tsv``) are read as text (codes keep their leading
+    zeros) in UTF-8, or GB18030 as Chinese Excel saves them (or in ``encoding`` when given),
+    separated by commas, semicolons or tabs (whichever the header line uses). Spreadsheets
+    (``.xlsx``, ``.xls``) are read from ``sheet`` (default: the first), every cell as text,
+    formulas as the values Excel saved with them (never evaluated). Vector files give their
+    point coordinates (WGS-84) too: see :func:`read_layer` for the CRS checks (a layer without
     CRS is recorded in ``issues``).
 
     Returns
     -------
     tuple
-        The table; the row number of its first record as a planner counts it (2 for a CSV,
-        whose header is line 1; 1 for a vector file's first feature); and the WGS-84
-        lon/lat of each feature for vector files (``None`` for CSV).
+        The table; the row number of its first record as a planner counts it (2 for a CSV or
+        a sheet, whose header is line 1; 1 for a vector file's first feature); and the
+        WGS-84 lon/lat of each feature for vector files (``None`` for tables).
 
     Raises
     ------
     InputError
-        For a missing, empty or unreadable file, a spreadsheet, or a layer whose
-        coordinates are not degrees although no other CRS is declared.
+        For a missing, empty or unreadable file, a sheet that is not in the workbook, or a
+        layer whose coordinates are not degrees although no other CRS is declared.
     """
     if not path.exists():
         raise InputError(f"{what} file not found", path=path, zh=f"找不到 {what} 文件")
@@ -98,11 +106,9 @@ def read_table(
         )
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
-        return _read_csv(path, "\t" if suffix == ".tsv" else ",", encoding), 2, None
-    if suffix in (".xlsx", ".xls"):
-        raise InputError(
-            "save the spreadsheet as CSV (UTF-8) first", path=path, zh="请先把电子表格另存为 CSV（UTF-8）"
-        )
+        return _read_csv(path, "\t" if suffix == ".tsv" else None, encoding), 2, None
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        return read_sheet(path, what, sheet, issues), 2, None
     frame = read_layer(path, what, issues, encoding=encoding)
     lonlat = None
     if "geometry" in frame and frame.geometry.notna().any():
@@ -113,6 +119,81 @@ def read_table(
     return pd.DataFrame(frame), 1, lonlat
 
 
+def read_sheet(path: Path, what: str, sheet: str | None, issues: DataIssues | None) -> pd.DataFrame:
+    """One sheet of an .xlsx or .xls workbook, every cell as text (header on row 1).
+
+    Whole numbers Excel stored as floats (a code typed as 410122) read as ``410122``, not
+    ``410122.0``. With no ``sheet`` the first is read, and when other sheets have data too
+    that is said in ``issues``.
+
+    Raises
+    ------
+    InputError
+        For a workbook that cannot be read or a sheet it does not have (the message lists them).
+    """
+    engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
+    try:
+        book = pd.ExcelFile(path, engine=engine)
+    except ImportError as exc:  # xlrd is a dependency; a broken install still gets words
+        raise InputError(
+            f"cannot read .xls files: {exc}", path=path, zh=f"无法读取 .xls 文件：{exc}"
+        ) from exc
+    except Exception as exc:  # openpyxl/xlrd raise many kinds for a damaged or mislabelled file
+        raise InputError(
+            f"cannot read the workbook ({type(exc).__name__}: {exc}); save it again from Excel or WPS",
+            path=path,
+            zh=f"无法读取该工作簿（{type(exc).__name__}：{exc}）；请用 Excel 或 WPS 重新保存",
+        ) from exc
+    names = [str(n) for n in book.sheet_names]
+    with book:
+        if sheet is not None and sheet not in names:
+            raise InputError(
+                f"no sheet {sheet!r} in the workbook; its sheets are {names}",
+                path=path,
+                field="sheet",
+                zh=f"工作簿中没有名为 {sheet!r} 的工作表；现有工作表：{names}",
+            )
+        chosen = sheet if sheet is not None else names[0]
+        raw = pd.read_excel(book, sheet_name=chosen, header=None, dtype=object)
+        if sheet is None and issues is not None and len(names) > 1:
+            others = [
+                n
+                for n in names[1:]
+                if not pd.read_excel(book, sheet_name=n, header=None, nrows=2).dropna(how="all").empty
+            ]
+            if others:
+                issues.add(
+                    "warning",
+                    path,
+                    f"the workbook has {len(names)} sheets; the {what} rows were read from the first, "
+                    f"{chosen!r} (other sheets with data: {others}); name another with 'sheet:'",
+                    zh=(
+                        f"工作簿有 {len(names)} 个工作表；{what}数据取自第一个工作表 {chosen!r}"
+                        f"（其他有数据的工作表：{others}）；如需其他工作表请用 sheet: 指定"
+                    ),
+                    field="sheet",
+                    value=chosen,
+                    action="kept",
+                )
+    raw = raw.dropna(how="all", axis=1)
+    if raw.dropna(how="all").empty:
+        raise InputError(f"sheet {chosen!r} is empty", path=path, field="sheet", zh=f"工作表 {chosen!r} 为空")
+    header = [_cell_text(v) or f"column_{k + 1}" for k, v in enumerate(raw.iloc[0])]
+    body = raw.iloc[1:].map(_cell_text).replace("", None)
+    body.columns = header
+    return body.reset_index(drop=True)
+
+
+def _cell_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
 def is_empty_file(path: Path) -> bool:
     """Whether ``path`` is a file with nothing in it but blank lines (or a byte-order mark)."""
     if not path.is_file():
@@ -121,10 +202,13 @@ def is_empty_file(path: Path) -> bool:
         return not handle.read(4096).strip(b" \t\r\n\xef\xbb\xbf")
 
 
-def _read_csv(path: Path, sep: str, encoding: str | None) -> pd.DataFrame:
+def _read_csv(path: Path, sep: str | None, encoding: str | None) -> pd.DataFrame:
     for name in (encoding,) if encoding else ("utf-8-sig", "gb18030"):
         try:
-            return pd.read_csv(path, dtype=str, sep=sep, encoding=name, keep_default_na=False, na_values=[""])
+            used = sep or _delimiter(path, name)
+            return pd.read_csv(
+                path, dtype=str, sep=used, encoding=name, keep_default_na=False, na_values=[""]
+            )
         except UnicodeDecodeError:
             continue
         except LookupError as exc:
@@ -138,6 +222,16 @@ def _read_csv(path: Path, sep: str, encoding: str | None) -> pd.DataFrame:
     raise InputError(
         "CSV is neither UTF-8 nor GB18030 text", path=path, zh="CSV 既不是 UTF-8 也不是 GB18030 编码的文本"
     )
+
+
+def _delimiter(path: Path, encoding: str) -> str:
+    """Pick the separator the header line uses most, outside quotes: comma, semicolon or tab."""
+    with path.open(encoding=encoding) as handle:
+        header = handle.readline()
+    outside = re.sub(r'"[^"]*"', "", header)
+    counts = {sep: outside.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] > 0 else ","
 
 
 #: Root elements of GDAL files that point at other data (a URL, any local file, a web service).

@@ -181,6 +181,7 @@ def load_inputs(
             default_datum=config.facility_datum,
             outside_buffer_m=config.options.facility_outside_buffer_m,
             encoding=config.reader_options.get("facilities", {}).get("encoding"),
+            sheet=config.reader_options.get("facilities", {}).get("sheet"),
         )
         facilities["used"] = open_mask(facilities["status"], include_planned=config.options.include_planned)
         progress.note(
@@ -551,6 +552,7 @@ def _villages(config: StudyConfig, zones: gpd.GeoDataFrame, issues: DataIssues) 
         id_column=config.village_columns.get("id"),
         datum=config.reader_options.get("villages", {}).get("datum", "wgs84"),
         encoding=config.reader_options.get("villages", {}).get("encoding"),
+        sheet=config.reader_options.get("villages", {}).get("sheet"),
     )
     return villages.merge(zones[["zone_code", "zone_name", "zone_type"]], on="zone_code", how="left")
 

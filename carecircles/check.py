@@ -125,14 +125,24 @@ def check_config(path: str | Path | None = None) -> list[CheckItem]:
         "facilities": (
             config.facilities,
             lambda p: _check_points(
-                "facilities", p, _facility_columns(config), _encoding(config, "facilities")
+                "facilities",
+                p,
+                _facility_columns(config),
+                _encoding(config, "facilities"),
+                config.reader_options.get("facilities", {}).get("sheet"),
             ),
         ),
         "roads": (config.roads, lambda p: _check_roads(p, config.road_options)),
         "population": (config.population, lambda p: _check_raster(p, zone_bounds)),
         "villages": (
             config.villages,
-            lambda p: _check_points("villages", p, _village_columns(config), _encoding(config, "villages")),
+            lambda p: _check_points(
+                "villages",
+                p,
+                _village_columns(config),
+                _encoding(config, "villages"),
+                config.reader_options.get("villages", {}).get("sheet"),
+            ),
         ),
     }
     for what, (file, run) in checks.items():
@@ -341,12 +351,15 @@ def _check_points(
     path: Path,
     roles: dict[str, tuple[str | None, tuple[str, ...], bool]],
     encoding: str | None = None,
+    sheet: str | None = None,
 ) -> list[CheckItem]:
     import numpy as np
-    import pandas as pd
+
+    from carecircles.points import table_coordinates
 
     items: list[CheckItem] = []
     is_csv = path.suffix.lower() in (".csv", ".txt", ".tsv")
+    is_sheet = path.suffix.lower() in (".xlsx", ".xlsm", ".xls")
     if is_csv and encoding is None:
         found_encoding = _text_encoding(path)
         if found_encoding is None:
@@ -360,20 +373,24 @@ def _check_points(
                 )
             ]
         items.append(_item(what, "encoding", "ok", found_encoding))
-    elif not is_csv:
+    elif not is_csv and not is_sheet:
         vector_items, usable = _vector_items(what, path, encoding)
         items.extend(vector_items)
         if not usable:
             return items
     try:
-        table, _, lonlat = read_table(path, what, encoding=encoding)
+        table, _, lonlat = read_table(path, what, encoding=encoding, sheet=sheet)
         if table.empty:
             raise InputError("the table has no rows", path=path)
         lookup = column_lookup(table.columns)
         found: dict[str, str | None] = {}
+        if lonlat is None or roles["lon"][0] or roles["lat"][0]:  # columns, as a run reads them
+            lon, lat, found["lon"], found["lat"] = table_coordinates(
+                table, lookup, roles["lon"][0], roles["lat"][0], path, what, ""
+            )
         for role, (wanted, names, required) in roles.items():
-            if role in ("lon", "lat") and lonlat is not None and wanted is None:
-                found[role] = "geometry"
+            if role in ("lon", "lat"):
+                found.setdefault(role, "geometry")
                 continue
             found[role] = find_column(lookup, wanted, names, path, role, required=required)
     except InputError as exc:
@@ -381,8 +398,6 @@ def _check_points(
     used = ", ".join(f"{role}={col or '—'}" for role, col in found.items())
     items.append(_item(what, "columns", "ok", f"{len(table)} 行；{used}", f"{len(table)} rows; {used}"))
     if lonlat is None:
-        lon = pd.to_numeric(table[found["lon"]], errors="coerce").to_numpy(dtype=float)
-        lat = pd.to_numeric(table[found["lat"]], errors="coerce").to_numpy(dtype=float)
         swapped = int(((np.abs(lat) > 90) & (np.abs(lat) <= 180) & (np.abs(lon) <= 90)).sum())
         outside = int(((np.abs(lon) > 180) | (np.abs(lat) > 90)).sum()) - swapped
         if swapped:

@@ -207,10 +207,14 @@ def _reader_options(inputs: Inputs) -> dict[str, dict[str, Any]]:
     """Per input, the reader options that are not columns: encoding, datum, cell limit."""
     options: dict[str, dict[str, Any]] = {
         "zones": {"encoding": inputs.zones.encoding},
-        "facilities": {"encoding": inputs.facilities.encoding},
+        "facilities": {"encoding": inputs.facilities.encoding, "sheet": inputs.facilities.sheet},
     }
     if inputs.villages is not None:
-        options["villages"] = {"encoding": inputs.villages.encoding, "datum": inputs.villages.datum}
+        options["villages"] = {
+            "encoding": inputs.villages.encoding,
+            "datum": inputs.villages.datum,
+            "sheet": inputs.villages.sheet,
+        }
     if inputs.population is not None:
         options["population"] = {"max_cell_population": inputs.population.max_cell_population}
     return options

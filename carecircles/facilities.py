@@ -82,6 +82,7 @@ def read_facilities(
     default_datum: str = "wgs84",
     outside_buffer_m: float = 10_000.0,
     encoding: str | None = None,
+    sheet: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a facility table and return valid facilities as WGS-84 points.
 
@@ -102,6 +103,8 @@ def read_facilities(
     encoding
         Text encoding of the file (default: UTF-8 or GB18030 for CSV; the layer's own, or
         Latin-1 for a .dbf without .cpg, for vector files).
+    sheet
+        The sheet of an .xlsx/.xls workbook (default: the first).
 
     Returns
     -------
@@ -127,6 +130,7 @@ def read_facilities(
         default_datum=default_datum,
         study_area=study_area,
         encoding=encoding,
+        sheet=sheet,
     )
     path, table, lookup, rows, keep = points.path, points.table, points.lookup, points.rows, points.keep
     out = table.copy()

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from carecircles._coordtext import PAIR_NAMES, parse_coordinates, split_pair
 from carecircles._errors import DataIssues, InputError
 from carecircles._tables import column_lookup, find_column, read_table, report_mojibake
 from carecircles.coords import parse_datum, to_wgs84
@@ -71,6 +72,7 @@ def read_points(
     default_datum: str = "wgs84",
     study_area: shapely.Geometry | None = None,
     encoding: str | None = None,
+    sheet: str | None = None,
 ) -> PointTable:
     """Read a CSV with lon/lat columns, or a vector point layer, into WGS-84 positions.
 
@@ -92,6 +94,8 @@ def read_points(
     encoding
         Text encoding of the file (default: UTF-8 or GB18030 for CSV, the layer's own for
         vector files).
+    sheet
+        The sheet of an .xlsx/.xls workbook (default: the first).
 
     Returns
     -------
@@ -104,18 +108,16 @@ def read_points(
         coordinates are not degrees, or a table in which no row has a position in range.
     """
     path = Path(path)
-    table, offset, geometry_lonlat = read_table(path, what, encoding=encoding, issues=issues)
+    table, offset, geometry_lonlat = read_table(path, what, encoding=encoding, issues=issues, sheet=sheet)
     if table.empty:
         raise InputError(f"the {what} table has no rows", path=path)
     hint = report_mojibake(table, path, issues, what) if geometry_lonlat is not None else ""
     lookup = column_lookup(table.columns)
     use_columns = geometry_lonlat is None or lon_column is not None or lat_column is not None
     if use_columns:
-        lon_col = find_column(lookup, lon_column, LON_NAMES, path, "lon", hint=hint)
-        lat_col = find_column(lookup, lat_column, LAT_NAMES, path, "lat", hint=hint)
-        assert lon_col is not None and lat_col is not None  # required columns: found or raised
-        lon = pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=float)
-        lat = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=float)
+        lon, lat, lon_col, lat_col = table_coordinates(
+            table, lookup, lon_column, lat_column, path, what, hint
+        )
     else:
         assert geometry_lonlat is not None  # use_columns is true otherwise
         lon, lat = (np.asarray(v, dtype=float).copy() for v in geometry_lonlat)
@@ -150,6 +152,72 @@ def read_points(
     w_lon, w_lat = np.full(len(lon), np.nan), np.full(len(lat), np.nan)
     w_lon[keep], w_lat[keep] = to_wgs84(lon[keep], lat[keep], datum[keep])
     return PointTable(table, w_lon, w_lat, keep, rows, datum, lookup, path, hint)
+
+
+def table_coordinates(
+    table: pd.DataFrame,
+    lookup: dict[str, str],
+    lon_column: str | None,
+    lat_column: str | None,
+    path: Path,
+    what: str,
+    hint: str,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str, str]:
+    """Longitude and latitude from two columns, or from one "经纬度" column of pairs.
+
+    Each value may be decimal degrees or degrees-minutes-seconds, in full-width digits too
+    (:func:`carecircles._coordtext.parse_coordinate`).
+
+    Raises
+    ------
+    InputError
+        When no column holds coordinates, or no row's value in them is a coordinate: the
+        message shows a value and the forms that are read.
+    """
+    named = lon_column is not None or lat_column is not None
+    pair = None if named else find_column(lookup, None, PAIR_NAMES, path, "lonlat", required=False)
+    has_two = any(n in lookup for n in LON_NAMES) and any(n in lookup for n in LAT_NAMES)
+    if pair is not None and not has_two:
+        halves = [split_pair(v) for v in table[pair]]
+        lon_text = pd.Series([h[0] if h else None for h in halves], index=table.index, dtype=object)
+        lat_text = pd.Series([h[1] if h else None for h in halves], index=table.index, dtype=object)
+        lon, lat = parse_coordinates(lon_text), parse_coordinates(lat_text)
+        _refuse_unreadable(table[pair], lon, lat, path, pair, what)
+        return lon, lat, pair, pair
+    lon_col = find_column(lookup, lon_column, LON_NAMES, path, "lon", hint=hint)
+    lat_col = find_column(lookup, lat_column, LAT_NAMES, path, "lat", hint=hint)
+    assert lon_col is not None and lat_col is not None  # required columns: found or raised
+    lon, lat = parse_coordinates(table[lon_col]), parse_coordinates(table[lat_col])
+    _refuse_unreadable(table[lon_col], lon, lat, path, lon_col, what)
+    _refuse_unreadable(table[lat_col], lat, lon, path, lat_col, what)
+    return lon, lat, lon_col, lat_col
+
+
+_FORMS_EN = "decimal degrees (113.65), degrees-minutes-seconds (113°39′27.5″E, 113度39分27.5秒)"
+_FORMS_ZH = "小数度（113.65）或度分秒（113°39′27.5″E、113度39分27.5秒）"
+
+
+def _refuse_unreadable(
+    values: pd.Series, mine: NDArray, other: NDArray, path: Path, column: str, what: str
+) -> None:
+    """Stop when a coordinate column has values but not one of them reads as a coordinate."""
+    given = values.notna().to_numpy() & (values.astype(str).str.strip() != "").to_numpy()
+    if not given.any() or np.isfinite(mine[given]).any():
+        return
+    sample = str(values[given].iloc[0])
+    pair = column.strip().lower() in PAIR_NAMES
+    if pair:
+        en = f"write each cell as longitude,latitude in {_FORMS_EN}, e.g. 113.65,34.76"
+        zh = f"每格请写成“经度,纬度”，数值为{_FORMS_ZH}，例如 113.65,34.76"
+    else:
+        en = f"write {_FORMS_EN}"
+        zh = f"请写成{_FORMS_ZH}"
+    raise InputError(
+        f"no {what} coordinate in column '{column}' can be read (e.g. {sample!r}): {en}",
+        path=path,
+        field=column,
+        zh=f"{column} 列没有一个值能读成坐标（如 {sample!r}）：{zh}",
+    )
 
 
 def _datums(

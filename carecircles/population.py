@@ -423,6 +423,7 @@ def read_villages(
     id_column: str | None = None,
     datum: str = "wgs84",
     encoding: str | None = None,
+    sheet: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read village points with a population each and assign them to zones.
 
@@ -446,6 +447,8 @@ def read_villages(
         table exported from Amap is ``gcj02``, from Baidu ``bd09``.
     encoding
         Text encoding of the file (e.g. ``gbk`` for a .dbf without .cpg).
+    sheet
+        The sheet of an .xlsx/.xls workbook (default: the first).
 
     Returns
     -------
@@ -455,7 +458,13 @@ def read_villages(
     """
     area = shapely.box(*zones.total_bounds)  # the swap check only uses its bounds
     points = read_points(
-        path, issues, what="village", default_datum=datum, study_area=area, encoding=encoding
+        path,
+        issues,
+        what="village",
+        default_datum=datum,
+        study_area=area,
+        encoding=encoding,
+        sheet=sheet,
     )
     path, table, lookup, rows = points.path, points.table, points.lookup, points.rows
     pop_col = find_column(

@@ -128,6 +128,13 @@ class ZonesInput(BaseModel):
     encoding: Encoding | None = _encoding_field()
 
 
+_SHEET = Field(
+    default=None,
+    description="a sheet name (text) of an .xlsx/.xls workbook",
+    json_schema_extra={"default_text": "the first sheet"},
+)
+
+
 class FacilityColumnsSpec(BaseModel):
     """Columns of the facility table (found by common names when not given)."""
 
@@ -166,6 +173,7 @@ class FacilitiesInput(BaseModel):
     )
     datum: Datum = "wgs84"
     encoding: Encoding | None = _encoding_field()
+    sheet: Text | None = _SHEET
 
 
 class RoadsInput(BaseModel):
@@ -233,6 +241,7 @@ class VillagesInput(BaseModel):
     columns: VillageColumns = Field(default=VillageColumns(), description="a mapping: id, name, population")
     datum: Datum = "wgs84"
     encoding: Encoding | None = _encoding_field()
+    sheet: Text | None = _SHEET
 
 
 _INPUT = "a file path (text) or a mapping with path and options"
