@@ -130,6 +130,7 @@ def percent(share: float, digits: int = 1, *, up: bool = False) -> str:
     ``84.9%`` and everyone-but-one reads ``99.9%``, never ``100.0%``. A share above 0 never
     shows as ``0.0%``: it reads ``<0.1%`` (at one decimal). With ``up``, for a share of
     something bad (people outside, a gap), it is rounded up instead: never shown smaller.
+    A share that is not a number (a standard with no one it applies to) reads ``—``.
 
     Examples
     --------
@@ -138,6 +139,8 @@ def percent(share: float, digits: int = 1, *, up: bool = False) -> str:
     >>> percent(0.2996, up=True), percent(0.0004, up=True), percent(0.99996, up=True)
     ('30.0%', '0.1%', '>99.9%')
     """
+    if share is None or not math.isfinite(float(share)):
+        return "—"
     step = 10.0**-digits
     value = share * 100
     scale = 10**digits

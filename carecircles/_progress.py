@@ -24,6 +24,11 @@ _STEPS_ZH = {
         "规划指标（配置、千人指标、服务范围与负荷、可及资源）"
     ),
     "Writing tables, figures, report and workbook": "写出表格、图件、报告和工作簿",
+    "Study area": "研究范围",
+    "Roads (OSM)": "道路（OSM）",
+    "Health facilities (OSM)": "医疗机构（OSM）",
+    "Zones and villages (OSM)": "行政区与村点（OSM）",
+    "Population and elevation": "人口与高程",
 }
 
 

@@ -91,6 +91,9 @@ def zone_table(
 def _finish(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     """Add the total row, shares and pass/fail."""
     total = frame.select_dtypes("number").sum(min_count=1)
+    for column in ("population", "covered_population", "unreachable_population"):
+        if column in total and pd.isna(total[column]):  # no zone of its type: no one, not unknown
+            total[column] = 0.0
     total_row = {
         "standard": standard.id,
         "zone_code": "ALL",
@@ -150,7 +153,8 @@ def whole_people(zone_results: pd.DataFrame) -> pd.DataFrame:
     total = table["zone_code"] == "ALL"
     columns = ["population", "covered_population", "uncovered_population", "unreachable_population"]
     sums = table[~total].groupby("standard", sort=False)[columns].sum()
-    table.loc[total, columns] = sums.reindex(table.loc[total, "standard"]).to_numpy()
+    # a standard no zone is of the type of (urban-15min in an all-rural county) has no one: 0, not blank
+    table.loc[total, columns] = sums.reindex(table.loc[total, "standard"], fill_value=0.0).to_numpy()
     position = table.columns.get_loc("unreachable_population")
     table.insert(
         position,

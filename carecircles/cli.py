@@ -1,4 +1,4 @@
-"""Command line: ``carecircles run | site | check | batch``."""
+"""Command line: ``carecircles run | site | check | batch | prepare``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from carecircles import __version__
 from carecircles._encode import terminal_text
@@ -238,6 +238,7 @@ def _parser(zh: bool) -> argparse.ArgumentParser:
         action="store_true",
         help=h("同时写出每项研究的表格和地图", "also write each study's tables and map"),
     )
+    _prepare_parser(commands, h, language, quiet)
     if zh:  # argparse's own words (its section titles and the -h line) in Chinese too
         for each in (parser, *commands.choices.values()):
             each._positionals.title = "位置参数"
@@ -248,13 +249,67 @@ def _parser(zh: bool) -> argparse.ArgumentParser:
     return parser
 
 
+def _prepare_parser(commands: Any, h: Any, language: str, quiet: str) -> None:
+    prepare = commands.add_parser(
+        "prepare",
+        help=h(
+            "从 OpenStreetMap 下载道路、医疗机构、行政区和村点，生成研究配置",
+            "download roads, facilities, zones and villages from OpenStreetMap and write a study config",
+        ),
+        description=h(
+            "为一个地名、边界文件或经纬度范围下载 OSM 数据（osmnx），写出研究文件和 study.yml；"
+            "说明 OSM 缺少什么、需要补充什么。响应会缓存，再次运行无需联网。",
+            "Download OSM data (osmnx) for a place name, a boundary file or a bounding box, write the "
+            "study's files and study.yml, and say what OSM lacks and what to supply. Responses are "
+            "cached: a second run needs no network.",
+        ),
+    )
+    prepare.add_argument("place", nargs="?", help=h("地名（用 Nominatim 查找）", "place name (Nominatim)"))
+    prepare.add_argument("--boundary", type=Path, help=h("边界文件（面）", "boundary file (polygons)"))
+    prepare.add_argument(
+        "--bbox", help=h("经纬度范围：西,南,东,北", "bounding box: west,south,east,north (degrees)")
+    )
+    prepare.add_argument(
+        "--out", type=Path, required=True, help=h("写出研究文件的文件夹", "folder for the study's files")
+    )
+    prepare.add_argument(
+        "--admin-level",
+        type=int,
+        default=8,
+        help=h("作为区域的 OSM admin_level（默认8：乡镇/街道）", "OSM admin_level of the zones (default 8)"),
+    )
+    prepare.add_argument(
+        "--overpass-url",
+        default=None,
+        help=h("Overpass 服务器（如内网镜像）", "Overpass server (e.g. a mirror)"),
+    )
+    prepare.add_argument("--nominatim-url", default=None, help=h("Nominatim 服务器", "Nominatim server"))
+    prepare.add_argument("--cache", type=Path, help=h("缓存文件夹（默认 <out>/cache）", "cache folder"))
+    prepare.add_argument(
+        "--population-url", help=h("人口栅格（GeoTIFF）的下载地址", "URL of a population GeoTIFF")
+    )
+    prepare.add_argument(
+        "--dem-url",
+        help=h(
+            "SRTM 图幅下载地址模板，含 {tile}，如 https://镜像/srtm/{tile}.hgt.zip",
+            "SRTM tile URL template with {tile}, e.g. https://mirror/srtm/{tile}.hgt.zip",
+        ),
+    )
+    prepare.add_argument(
+        "--timeout", type=int, default=180, help=h("等待服务器的秒数", "seconds to wait for a server")
+    )
+    prepare.add_argument("--lang", choices=("zh", "en"), default="zh", help=language)
+    prepare.add_argument("--quiet", action="store_true", help=quiet)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``carecircles`` command."""
     argv = sys.argv[1:] if argv is None else argv
     parser = _parser(zh=_wanted_lang(argv) != "en")
     args = parser.parse_args(argv)
     try:
-        return {"run": _run, "site": _site, "check": _check, "batch": _batch}[args.command](args)
+        commands = {"run": _run, "site": _site, "check": _check, "batch": _batch, "prepare": _prepare}
+        return commands[args.command](args)
     except BrokenPipeError:  # output piped into `head` or a pager that closed: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -465,6 +520,47 @@ def _site(args: argparse.Namespace) -> int:
         raise
     seconds = time.perf_counter() - start
     print(f"完成，用时 {seconds:.1f} 秒" if args.lang == "zh" else f"done in {seconds:.1f} s")
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from carecircles.prepare import DEFAULT_NOMINATIM, DEFAULT_OVERPASS, PrepareOptions, prepare
+
+    bbox = None
+    if args.bbox is not None:
+        try:
+            west, south, east, north = (float(v) for v in args.bbox.replace("，", ",").split(","))
+        except ValueError:
+            raise InputError(
+                f"--bbox must be four numbers west,south,east,north, got {args.bbox!r}",
+                field="bbox",
+                zh=f"--bbox 应为四个数：西,南,东,北，实际为 {args.bbox!r}",
+            ) from None
+        bbox = (west, south, east, north)
+    options = PrepareOptions(
+        out=args.out,
+        place=args.place,
+        boundary=args.boundary,
+        bbox=bbox,
+        admin_level=args.admin_level,
+        overpass_url=args.overpass_url or DEFAULT_OVERPASS,
+        nominatim_url=args.nominatim_url or DEFAULT_NOMINATIM,
+        cache=args.cache,
+        population_url=args.population_url,
+        dem_url=args.dem_url,
+        timeout=args.timeout,
+    )
+    progress = Progress(total=5, stream=None if args.quiet else sys.stderr, lang=args.lang)
+    done = prepare(options, progress)
+    zh = args.lang == "zh"
+    for name, count in done.counts.items():
+        print(f"{name + ':':<14}{count:,}")
+    if done.missing:
+        print("OSM 缺少的数据：" if zh else "what OSM lacks here:")
+        for en, cn in done.missing:
+            print(f"  - {terminal_text(cn if zh else en)}")
+    print(f"{'研究配置：' if zh else 'study config: '}{terminal_text(done.config)}")
+    print(f"{'说明：' if zh else 'report: '}{terminal_text(done.report)}")
     return 0
 
 
