@@ -34,6 +34,7 @@ _LABELS = {
     "roads": ("路网", "roads"),
     "population": ("人口栅格", "population raster"),
     "villages": ("行政村", "villages"),
+    "dem": ("高程（DEM）", "elevation (DEM)"),
     "output": ("输出文件夹", "output folders"),
 }
 _ASPECTS = {
@@ -152,6 +153,11 @@ def check_config(path: str | Path | None = None) -> list[CheckItem]:
         items.append(item)
         if item.ok:
             items.extend(run(file))
+    if config.dem:
+        found = [_file_item("dem", file) for file in config.dem]
+        items.extend(found)
+        if all(item.ok for item in found):
+            items.append(_check_dem(config.dem, zone_bounds))
     items.extend(_check_outputs(config.output_dir, config.map_path))
     return items
 
@@ -481,6 +487,33 @@ def _check_road_layer(path: Path, options: Mapping[str, Any]) -> list[CheckItem]
     if found == ["class=—", "speed=—"]:
         return [*items, _item("roads", "columns", "fail", "no road-class or speed column")]
     return [*items, _item("roads", "format", "ok", f"line layer; {', '.join(found)}")]
+
+
+def _check_dem(paths: tuple[Path, ...], zone_bounds: tuple[float, ...] | None) -> CheckItem:
+    """Read the DEM over the zones' extent as a run does: it must cover it."""
+    import numpy as np
+
+    from carecircles._errors import DataIssues
+    from carecircles.terrain import read_elevation
+
+    if zone_bounds is None:
+        return _item(
+            "dem", "coverage", "warn", "区域未读出，未检查覆盖范围", "zones not read: coverage not checked"
+        )
+    west, south, east, north = zone_bounds
+    lon, lat = np.meshgrid(np.linspace(west, east, 9), np.linspace(south, north, 9))
+    try:
+        surface = read_elevation(paths, (lon.ravel(), lat.ravel()), DataIssues())
+    except InputError as exc:
+        return _failure("dem", "coverage", exc)
+    low, high = float(surface.grid.min()), float(surface.grid.max())
+    return _item(
+        "dem",
+        "coverage",
+        "ok",
+        f"覆盖全部区域范围；高程 {low:.0f}–{high:.0f} 米",
+        f"covers the zones' extent; elevation {low:.0f}–{high:.0f} m",
+    )
 
 
 def _check_raster(path: Path, zone_bounds: tuple[float, ...] | None) -> list[CheckItem]:

@@ -147,3 +147,18 @@ def test_a_missing_dem_file_is_a_clear_error(tmp_path):
     with pytest.raises(InputError) as caught:
         run_study(config)
     assert "DEM file not found" in str(caught.value) and "nope.tif" in str(caught.value)
+
+
+def test_check_reads_the_dem_as_a_run_does(tmp_path):
+    from carecircles.check import check_config
+
+    from _helpers import shared_file
+
+    items = check_config(write_study(tmp_path))
+    dem = [i for i in items if i.what == "dem"]
+    assert [i.status for i in dem] == ["ok", "ok"] and "466" in dem[1].zh
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    items = check_config(write_study(wrong, inputs__dem=str(shared_file("N50E011.hgt.zip"))))
+    coverage = next(i for i in items if i.what == "dem" and i.aspect == "coverage")
+    assert coverage.status == "fail" and "N42E126" in coverage.en and "N42E127" in coverage.en
