@@ -108,6 +108,23 @@ def workbook_tables(result: StudyResult, lang: str = "zh") -> dict[str, pd.DataF
         }
     )
     zones = people_as_integers(people)
+    for found in result.scenarios.values():  # each speed scenario beside the base case
+        other = people_as_integers(whole_people(found.zone_results))
+        columns = {
+            "covered_share": f"{t['share']}（{found.title}）"
+            if lang == "zh"
+            else f"{t['share']} ({found.title})",
+            "passes": f"{t['result']}（{found.title}）" if lang == "zh" else f"{t['result']} ({found.title})",
+            "uncovered_population": (
+                f"{t['uncovered_people']}（{found.title}）"
+                if lang == "zh"
+                else f"{t['uncovered_people']} ({found.title})"
+            ),
+        }
+        other = other[["standard", "zone_code", *columns]].rename(columns=columns)
+        other[columns["covered_share"]] = other[columns["covered_share"]].map(_share_down)
+        other[columns["passes"]] = [verdict_text(p, lang) for p in other[columns["passes"]]]
+        zones = zones.merge(other, on=["standard", "zone_code"], how="left", validate="one_to_one")
     zones["standard"] = zones["standard"].map(names)
     zones.loc[zones["zone_code"] == "ALL", "zone_name"] = t["all_zones"]
     zones["passes"] = [verdict_text(p, lang) for p in zones["passes"]]

@@ -261,6 +261,7 @@ def run_manifest(result: StudyResult, outputs: dict[str, Path]) -> dict:
             ("roads", config.roads),
             ("population", config.population),
             ("villages", config.villages),
+            *((f"dem_{k}", p) for k, p in enumerate(config.dem)),
         )
         if path is not None
     }
@@ -291,6 +292,8 @@ def run_manifest(result: StudyResult, outputs: dict[str, Path]) -> dict:
         "options": {k: getattr(config.options, k) for k in config.options.__dataclass_fields__},
         "scorecard": dataclasses.asdict(config.scorecard),
         "speeds_overrides": {k: dict(v) for k, v in config.speeds.items()},
+        "terrain": config.terrain.model_dump() if config.dem else None,
+        "scenarios": [s.model_dump() for s in config.scenarios],
         "counts": result.counts,
         "data_issues": {
             sev: int((result.issues.to_frame()["severity"] == sev).sum())

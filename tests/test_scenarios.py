@@ -40,6 +40,17 @@ def test_winter_lowers_rural_coverage_side_by_side_in_zones_csv(sample_result, t
     assert written["winter_covered_share"].equals(table["winter_covered_share"])
 
 
+def test_workbook_has_the_winter_columns(sample_result):
+    from carecircles.handover import workbook_tables
+
+    zones = workbook_tables(sample_result, "zh")["zones"]
+    table = zone_report(sample_result)
+    rural = table[(table["standard"] == "rural-30min") & (table["zone_code"] == "ALL")].iloc[0]
+    row = zones[(zones["区域代码"] == "ALL") & zones["标准"].str.startswith("农村30分钟")].iloc[0]
+    assert row["未覆盖人口（冬季积雪）"] == rural["winter_uncovered_population"]
+    assert row["结果（冬季积雪）"] == "未达标"
+
+
 def test_report_and_map_show_the_winter_case(sample_result):
     from carecircles.report import build_report
 
