@@ -74,7 +74,7 @@ def test_typo_daturn_in_inputs_facilities_is_an_error_with_suggestion(tmp_path):
     assert error.field == "inputs.facilities.daturn"
     assert error.message == (
         "unknown key 'daturn' in inputs.facilities (line 3); did you mean 'datum'? "
-        "(allowed keys: path, columns, datum, encoding)"
+        "(allowed keys: path, columns, datum, encoding, sheet)"
     )
     assert str(error).startswith(f"{tmp_path / 'study.yml'}, field 'inputs.facilities.daturn': ")
 
@@ -684,7 +684,7 @@ def test_check_command_bad_config(tmp_path, capsys):
     assert code == 2
     assert out.splitlines()[0] == (
         f"✗ config · content: {path}, field 'inputs.facilities.daturn': unknown key 'daturn' in "
-        "inputs.facilities (line 3); did you mean 'datum'? (allowed keys: path, columns, datum, encoding)"
+        "inputs.facilities (line 3); did you mean 'datum'? (allowed keys: path, columns, datum, encoding, sheet)"
     )
 
 
