@@ -684,7 +684,8 @@ def test_check_command_bad_config(tmp_path, capsys):
     assert code == 2
     assert out.splitlines()[0] == (
         f"✗ config · content: {path}, field 'inputs.facilities.daturn': unknown key 'daturn' in "
-        "inputs.facilities (line 3); did you mean 'datum'? (allowed keys: path, columns, datum, encoding, sheet)"
+        "inputs.facilities (line 3); did you mean 'datum'? "
+        "(allowed keys: path, columns, datum, encoding, sheet)"
     )
 
 
