@@ -661,7 +661,8 @@ def test_check_command_passes_on_sample(capsys, monkeypatch):
     ) in out
     assert "! 医疗机构 · 坐标系: 1 行经纬度似乎互换" in out  # the sample's swapped row
     assert "✓ 人口栅格 · 覆盖范围: 覆盖全部区域" in out
-    assert out.rstrip().endswith("全部 18 项通过，1 项值得一看（!）") and "✗" not in out  # the swapped row
+    assert "✓ 高程（DEM） · 覆盖范围: 覆盖全部区域范围" in out  # the sample's synthetic DEM
+    assert out.rstrip().endswith("全部 20 项通过，1 项值得一看（!）") and "✗" not in out  # the swapped row
 
 
 def test_check_command_english(capsys):
@@ -671,7 +672,7 @@ def test_check_command_english(capsys):
         "✓ facilities · columns: 121 rows; lon=lon, lat=lat, type=type, name=name, status=status, datum=crs"
     ) in out
     assert "✓ roads · format: OSM XML" in out and out.rstrip().endswith(
-        "all 18 checks passed, 1 worth a look (!)"
+        "all 20 checks passed, 1 worth a look (!)"
     )
 
 
