@@ -271,3 +271,33 @@ def test_failed_download_names_the_url(campo, tmp_path, capsys):
 )
 def test_osm_tags_map_to_the_facility_hierarchy(tags, code):
     assert facility_type(tags)[0] == code
+
+
+def test_prepare_by_boundary_file(campo, tmp_path):
+    server, store = campo
+    west, south, east, north = store.bounds()
+    half = shapely.box(west, south, (west + east) / 2, north)  # the western half only
+    boundary = tmp_path / "county.geojson"
+    boundary.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "西半部"},
+                        "geometry": shapely.geometry.mapping(half),
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "west"
+    assert (
+        _prepare(server, "--boundary", str(boundary), "--out", str(out), "--cache", str(tmp_path / "c")) == 0
+    )
+    zones = json.loads((out / "zones" / "zones.geojson").read_text(encoding="utf-8"))["features"]
+    assert len(zones) == 1 and shapely.geometry.shape(zones[0]["geometry"]).equals_exact(half, 1e-9)
+    villages = json.loads((out / "villages" / "villages.geojson").read_text(encoding="utf-8"))["features"]
+    assert villages and all(v["geometry"]["coordinates"][0] <= (west + east) / 2 for v in villages)
