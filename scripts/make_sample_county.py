@@ -376,23 +376,9 @@ def build(out: Path) -> dict[str, float]:
     density += 4000 * valley / valley.sum()
     density *= TARGET_POPULATION / density[inside].sum()
     raster = np.where(inside, density, NODATA).astype("float32")
-    (out / "population").mkdir(parents=True, exist_ok=True)
-    with rasterio.open(
-        out / "population" / "synthetic_jingyu_population_100m.tif",
-        "w",
-        driver="GTiff",
-        width=width,
-        height=height,
-        count=1,
-        dtype="float32",
-        crs="EPSG:4326",
-        transform=transform,
-        nodata=NODATA,
-        compress="deflate",
-        predictor=3,
-    ) as dst:
-        dst.write(raster, 1)
-        dst.update_tags(SYNTHETIC="yes", SOURCE="scripts/make_sample_county.py; not real population")
+    _write_tif(
+        out / "population" / "synthetic_jingyu_population_100m.tif", raster, transform, NODATA, "population"
+    )
 
     def lonlat(x: float | np.ndarray, y: float | np.ndarray) -> tuple:
         return to_wgs.transform(np.asarray(x) + ox, np.asarray(y) + oy)
@@ -509,23 +495,29 @@ def _write_dem(out: Path, roads: Roads, to_utm: Transformer, ox: float, oy: floa
     ridges = waves + 0.5 * np.sin((gx + gy) / 1100 + phase[2])
     hills = (1 - np.exp(-near / 900)) * (240 + 55 * ridges)
     dem = (floor + hills).astype("float32")
-    (out / "dem").mkdir(parents=True, exist_ok=True)
+    transform = from_origin(west, north, CELL_DEG, CELL_DEG)
+    _write_tif(out / "dem" / "synthetic_jingyu_dem_90m.tif", dem, transform, -32768, "elevation")
+
+
+def _write_tif(path: Path, data: np.ndarray, transform: object, nodata: float, what: str) -> None:
+    """Write a float32 EPSG:4326 GeoTIFF tagged as synthetic."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with rasterio.open(
-        out / "dem" / "synthetic_jingyu_dem_90m.tif",
+        path,
         "w",
         driver="GTiff",
-        width=width,
-        height=height,
+        width=data.shape[1],
+        height=data.shape[0],
         count=1,
         dtype="float32",
         crs="EPSG:4326",
-        transform=from_origin(west, north, CELL_DEG, CELL_DEG),
-        nodata=-32768,
+        transform=transform,
+        nodata=nodata,
         compress="deflate",
         predictor=3,
     ) as dst:
-        dst.write(dem, 1)
-        dst.update_tags(SYNTHETIC="yes", SOURCE="scripts/make_sample_county.py; not real elevation")
+        dst.write(data.astype("float32"), 1)
+        dst.update_tags(SYNTHETIC="yes", SOURCE=f"scripts/make_sample_county.py; not real {what}")
 
 
 def _bounds_lonlat(county: shapely.Polygon, ox: float, oy: float, to_wgs: Transformer) -> tuple:
