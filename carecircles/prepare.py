@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from carecircles._encode import spreadsheet_safe
 from carecircles._errors import InputError
 from carecircles._progress import Progress
 from carecircles.standards import FACILITY_TYPES, classify_facility_type
@@ -341,7 +342,8 @@ def _facilities(
     frame = pd.DataFrame(rows, columns=columns)
     path = out / "facilities" / "facilities.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, encoding="utf-8")
+    # for Excel: formula-like text (a name "=HYPERLINK(…)") written with a leading apostrophe
+    spreadsheet_safe(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     counted = frame[frame["type"] != "other"]
     if len(counted) < 5:
         types = "、".join(t.zh for t in list(FACILITY_TYPES.values())[:13])

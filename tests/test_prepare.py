@@ -301,3 +301,29 @@ def test_prepare_by_boundary_file(campo, tmp_path):
     assert len(zones) == 1 and shapely.geometry.shape(zones[0]["geometry"]).equals_exact(half, 1e-9)
     villages = json.loads((out / "villages" / "villages.geojson").read_text(encoding="utf-8"))["features"]
     assert villages and all(v["geometry"]["coordinates"][0] <= (west + east) / 2 for v in villages)
+
+
+def test_hostile_osm_names_stay_text(tmp_path):
+    store = _store("campo-grande.osm.gz")
+    west, south, east, north = store.bounds()
+    hostile = {
+        1: '=HYPERLINK("http://x","点我")',
+        2: "{{7*7}} ${x} `y` </script><script>alert(1)</script>",
+        3: "=cmd|' /C calc'!A0",
+    }
+    for k, name in hostile.items():
+        store.nodes[-k] = (south + 0.01 * k, west + 0.01 * k, {"amenity": "clinic", "name": name})
+    server = FakeOsmServer(store, {"{{x}} </script>": shapely.box(west, south, east, north)}, {})
+    try:
+        out = tmp_path / "h"
+        assert _prepare(server, "{{x}} </script>", "--out", str(out), "--cache", str(tmp_path / "c")) == 0
+    finally:
+        server.stop()
+    text = (out / "facilities" / "facilities.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text and "'=cmd|" in text  # never a formula in Excel
+    facilities = pd.read_csv(out / "facilities" / "facilities.csv", dtype=str, encoding="utf-8-sig")
+    names = set(facilities["name"])
+    assert hostile[2] in names and "'" + hostile[1] in names and "'" + hostile[3] in names
+    config = yaml.safe_load((out / "study.yml").read_text(encoding="utf-8"))
+    assert config["study"]["title"] == "{{x}} </script>"  # data, not YAML or template
+    assert load_config(out / "study.yml").title == "{{x}} </script>"
