@@ -131,14 +131,13 @@ def read_sheet(path: Path, what: str, sheet: str | None, issues: DataIssues | No
     InputError
         For a workbook that cannot be read or a sheet it does not have (the message lists them).
     """
-    engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
     try:
-        book = pd.ExcelFile(path, engine=engine)
-    except ImportError as exc:  # xlrd is a dependency; a broken install still gets words
+        book = pd.ExcelFile(path, engine="calamine")  # .xlsx and .xls alike; formulas' saved values
+    except ImportError as exc:  # python-calamine is a dependency; a broken install still gets words
         raise InputError(
-            f"cannot read .xls files: {exc}", path=path, zh=f"无法读取 .xls 文件：{exc}"
+            f"cannot read spreadsheets: {exc}", path=path, zh=f"无法读取电子表格：{exc}"
         ) from exc
-    except Exception as exc:  # openpyxl/xlrd raise many kinds for a damaged or mislabelled file
+    except Exception as exc:  # calamine raises several kinds for a damaged or mislabelled file
         raise InputError(
             f"cannot read the workbook ({type(exc).__name__}: {exc}); save it again from Excel or WPS",
             path=path,
