@@ -142,6 +142,7 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
     inputs = load_inputs(config, progress)
     result = assess(inputs, progress=progress, indicators=True)
     result.scenarios = run_scenarios(inputs, progress)
+    result.timings = dict(progress.timings)  # with the scenarios' steps
     return result
 
 
