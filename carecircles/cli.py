@@ -267,7 +267,11 @@ def _prepare_parser(commands: Any, h: Any, language: str, quiet: str) -> None:
     prepare.add_argument("place", nargs="?", help=h("地名（用 Nominatim 查找）", "place name (Nominatim)"))
     prepare.add_argument("--boundary", type=Path, help=h("边界文件（面）", "boundary file (polygons)"))
     prepare.add_argument(
-        "--bbox", help=h("经纬度范围：西,南,东,北", "bounding box: west,south,east,north (degrees)")
+        "--bbox",
+        help=h(
+            "经纬度范围：西,南,东,北（以负数开头时写成 --bbox=-54.6,-20.6,-54.5,-20.4）",
+            "bounding box: west,south,east,north in degrees (starting with a minus: --bbox=-54.6,…)",
+        ),
     )
     prepare.add_argument(
         "--out", type=Path, required=True, help=h("写出研究文件的文件夹", "folder for the study's files")
