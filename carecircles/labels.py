@@ -168,6 +168,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "more_outside": ("未覆盖人口增加", "more people outside"),
     "walk_factor": ("步行速度", "walking speed"),
     "closed_roads": ("封闭道路", "closed roads"),
+    "other_roads": ("其余道路", "other roads"),
     "terrain_note": (
         "出行时间考虑地形坡度（DEM）：步行按 Tobler 登山函数，电动车按功率模型。",
         "Travel times follow the slope of the terrain (DEM): Tobler's hiking function for walking, "

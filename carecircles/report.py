@@ -289,13 +289,16 @@ def _scenario_section(doc: _Doc, result: StudyResult) -> None:
     doc.para(t["scenario_intro"])
     for spec in result.config.scenarios:
         found = result.scenarios[spec.id]
+        zh = lang == "zh"
+        comma = "，" if zh else ", "
         parts = [f"{t['walk_factor']} ×{spec.walk_factor:g}"]
         for mode, factors in spec.speed_factors.items():
             given = factors if isinstance(factors, dict) else {"*": factors}
-            name = t.get(mode, mode)
-            parts.append(f"{name} " + ", ".join(f"{k} ×{v:g}" for k, v in given.items()))
+            roads = [f"{t['other_roads'] if k == '*' else k} ×{v:g}" for k, v in given.items()]
+            parts.append(f"{t.get(mode, mode)} {comma.join(roads)}")
         if spec.closed:
-            parts.append(f"{t['closed_roads']} {', '.join(spec.closed)} ({found.closed_segments:,})")
+            count = f"（{found.closed_segments:,} 段）" if zh else f" ({found.closed_segments:,} segments)"
+            parts.append(f"{t['closed_roads']} {comma.join(spec.closed)}{count}")
         colon, semicolon = ("：", "；") if lang == "zh" else (": ", "; ")
         doc.para(found.title + colon + semicolon.join(parts))
     base = whole_people(result.zone_results)

@@ -56,7 +56,10 @@ def test_report_and_map_show_the_winter_case(sample_result):
 
     _, markdown = build_report(sample_result, lang="zh")
     section = markdown[markdown.index("## 情景比较") :]
-    assert "冬季积雪" in section and "封闭道路 track" in section
+    assert "冬季积雪：步行速度 ×0.8；电动车/摩托车 其余道路 ×0.7，track ×0.5" in section
+    tracks = int((sample_result.roads.highway == "track").sum())  # counted here from the roads read
+    assert sample_result.scenarios["winter"].closed_segments == tracks > 0
+    assert f"封闭道路 track（{tracks:,} 段）" in section
     people = zone_report(sample_result)
     rural = people[(people["standard"] == "rural-30min") & (people["zone_code"] == "ALL")].iloc[0]
     base = f"{np.floor(rural['covered_share'] * 1000) / 10:.1f}%"
