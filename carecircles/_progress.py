@@ -32,6 +32,17 @@ _STEPS_ZH = {
 }
 
 
+def peak_rss_gib() -> float | None:
+    """Return the process's peak resident memory so far in GiB (``None`` where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return round(peak * scale / 2**30, 3)
+
+
 def step_words(label: str, lang: str) -> str:
     """Return a step's name in ``lang`` (``Siting for <standard>`` included)."""
     if lang != "zh":
@@ -58,12 +69,16 @@ class Progress:
     lang
         ``zh`` (default) or ``en``: steps and notes are printed in it (timings keep the
         English step names, for the manifest).
+    timings, peaks
+        Per step (English name): seconds, and the process's peak memory so far at its end
+        (GiB), for the manifest.
     """
 
     total: int = 0
     stream: TextIO | None = field(default_factory=lambda: sys.stderr)
     lang: str = "zh"
     timings: dict[str, float] = field(default_factory=dict)
+    peaks: dict[str, float] = field(default_factory=dict)
     _done: int = 0
     _notes: list[str] = field(default_factory=list)
 
@@ -80,6 +95,9 @@ class Progress:
         yield
         elapsed = time.perf_counter() - start
         self.timings[label] = round(elapsed, 3)
+        peak = peak_rss_gib()
+        if peak is not None:
+            self.peaks[label] = peak
         self._write(("\r\033[K" if interactive else "") + f"{counter} {shown}: {elapsed:.1f} s\n")
         for note in self._notes:
             self._write(f"      {note}\n")

@@ -65,6 +65,8 @@ class StudyResult:
         The road segments read (WGS-84), for the maps' road layer.
     scenarios
         The config's speed scenarios (e.g. winter), assessed on the same inputs, by id.
+    timings, peaks
+        Seconds per step, and the process's peak memory (GiB) at the end of each.
     """
 
     config: StudyConfig
@@ -84,6 +86,7 @@ class StudyResult:
     cells: PopulationCells | None = None
     roads: RoadEdges | None = None
     scenarios: dict[str, ScenarioResult] = field(default_factory=dict)
+    peaks: dict[str, float] = field(default_factory=dict)
 
     @property
     def gaps(self) -> gpd.GeoDataFrame:
@@ -143,6 +146,7 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
     result = assess(inputs, progress=progress, indicators=True)
     result.scenarios = run_scenarios(inputs, progress)
     result.timings = dict(progress.timings)  # with the scenarios' steps
+    result.peaks = dict(progress.peaks)
     return result
 
 
@@ -307,6 +311,7 @@ def assess(
         areas=gpd.GeoDataFrame(area_frame, crs=4326),
         issues=issues,
         timings=dict(progress.timings),
+        peaks=dict(progress.peaks),
         counts={**inputs.counts, "facilities_open": int(facilities["used"].sum())},
         catchments=plan.catchments,
         presence=plan.presence,

@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import rasterio.features
 import shapely
+from affine import Affine
 from numpy.typing import NDArray
-from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from carecircles._crs import project_lonlat
 from carecircles.nearest import NearestFacilities, Route
-from carecircles.population import PopulationCells
+from carecircles.population import PopulationCells, RasterGrid
 from carecircles.standards import Standard
 from carecircles.traveltime import PlaceCosts
 
@@ -418,17 +418,14 @@ def polygons_by_label(cells: PopulationCells, label: NDArray[np.int64]) -> gpd.G
         raise ValueError("cells without a raster grid cannot be traced as polygons")
     mask = label >= 0
     rows, cols, labels = cells.row[mask], cells.col[mask], label[mask]
-    region = _regions(grid.shape, rows, cols, labels)
-    ids = region[rows, cols]
+    ids = _regions(grid.shape, rows, cols, labels)
     population = np.bincount(ids, weights=cells.population[mask])
     count = np.bincount(ids)
     label_of = np.zeros(len(count), dtype=np.int64)
     label_of[ids] = labels
-    # trace 4-connected pieces (8-connected tracing makes self-touching, invalid rings);
-    # the dissolve joins the pieces of each 8-connected region
-    shapes = list(rasterio.features.shapes(region, mask=region > 0, connectivity=4, transform=grid.transform))
-    geoms = shapely.from_geojson([json.dumps(g) for g, _ in shapes]) if shapes else []
-    values = np.array([int(v) for _, v in shapes], dtype=np.int64)
+    # trace 4-connected pieces (8-connected tracing makes self-touching, invalid rings) tile by
+    # tile; the dissolve joins the pieces of each 8-connected region, across tiles too
+    geoms, values = _trace(grid, rows, cols, ids)
     frame = gpd.GeoDataFrame({"id": values}, geometry=list(geoms), crs=grid.crs).dissolve(
         by="id", as_index=False
     )
@@ -440,15 +437,62 @@ def polygons_by_label(cells: PopulationCells, label: NDArray[np.int64]) -> gpd.G
     ).to_crs(4326)
 
 
+#: Side of the square tiles polygons are traced in (cells): 16 MB of region ids at a time.
+TRACE_TILE = 2048
+
+
 def _regions(
     shape: tuple[int, int], rows: NDArray[np.int64], cols: NDArray[np.int64], zone: NDArray[np.int64]
-) -> NDArray[np.int32]:
-    """Raster of region ids (1..k): 8-connected components split by label."""
-    mask = np.zeros(shape, dtype=bool)
-    mask[rows, cols] = True
-    labels, _ = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-    key = labels[rows, cols].astype(np.int64) * (int(zone.max()) + 1) + zone
-    _, dense = np.unique(key, return_inverse=True)
-    region = np.zeros(shape, dtype=np.int32)
-    region[rows, cols] = dense.ravel() + 1
-    return region
+) -> NDArray[np.int64]:
+    """Region id (1..k) of each cell: 8-connected components of the cells, split by label.
+
+    Found on the cells alone (neighbours by sorted cell keys, components with scipy), so
+    memory follows the cells, not the grid.
+    """
+    from scipy import sparse
+    from scipy.sparse import csgraph
+
+    n, width = len(rows), shape[1]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    key = rows * width + cols
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    heads, tails = [], []
+    for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1)):
+        ok = (cols + dc >= 0) & (cols + dc < width)
+        wanted = key[ok] + dr * width + dc
+        at = np.minimum(np.searchsorted(sorted_key, wanted), n - 1)
+        hit = sorted_key[at] == wanted
+        heads.append(np.flatnonzero(ok)[hit])
+        tails.append(order[at[hit]])
+    a, b = np.concatenate(heads), np.concatenate(tails)
+    graph = sparse.coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    _, component = csgraph.connected_components(graph, directed=False)
+    split = component.astype(np.int64) * (int(zone.max()) + 1) + zone
+    _, dense = np.unique(split, return_inverse=True)
+    return dense.ravel().astype(np.int64) + 1
+
+
+def _trace(
+    grid: RasterGrid, rows: NDArray[np.int64], cols: NDArray[np.int64], ids: NDArray[np.int64]
+) -> tuple[list, NDArray[np.int64]]:
+    """Polygons of the 4-connected pieces of each region, traced tile by tile."""
+    geoms: list = []
+    values: list[NDArray[np.int64]] = []
+    tile = (rows // TRACE_TILE) * (grid.shape[1] // TRACE_TILE + 1) + cols // TRACE_TILE
+    order = np.argsort(tile, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(tile[order]) != 0])
+    for lo, hi in zip(starts, [*starts[1:], len(order)], strict=True):
+        at = order[lo:hi]
+        # the tile cropped to its cells: tracing time follows the area it is given
+        r0, c0 = int(rows[at].min()), int(cols[at].min())
+        h, w = int(rows[at].max()) - r0 + 1, int(cols[at].max()) - c0 + 1
+        region = np.zeros((h, w), dtype=np.int32)
+        region[rows[at] - r0, cols[at] - c0] = ids[at]
+        transform = grid.transform @ Affine.translation(c0, r0)
+        shapes = list(rasterio.features.shapes(region, mask=region > 0, connectivity=4, transform=transform))
+        if shapes:
+            geoms.extend(shapely.from_geojson([json.dumps(g) for g, _ in shapes]))
+            values.append(np.array([int(v) for _, v in shapes], dtype=np.int64))
+    return geoms, (np.concatenate(values) if values else np.zeros(0, dtype=np.int64))

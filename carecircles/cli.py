@@ -350,6 +350,7 @@ def _run(args: argparse.Namespace) -> int:
         result = assess(inputs, progress=progress, indicators=True)
         result.scenarios = run_scenarios(inputs, progress)
         result.timings = dict(progress.timings)  # with the scenarios' steps
+        result.peaks = dict(progress.peaks)
         sitings = [_siting_run(inputs, options, progress) for options in config.siting]
         with progress.step("Writing tables, figures, report and workbook"):
             paths = write_outputs(result, out_dir, lang=args.lang, documents=True, sitings=sitings)

@@ -144,7 +144,7 @@ class Network:
         """Terrain elevation at points of the local CRS, or ``None`` without a DEM."""
         if self.terrain is None:
             return None
-        return self.terrain.surface.at(x, y, self.crs)
+        return self.terrain.elevation(x, y, self.crs)
 
     @property
     def n_nodes(self) -> int:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from carecircles._encode import percent, spreadsheet_safe, terminal_text
+from carecircles._progress import peak_rss_gib
 from carecircles.analysis import StudyResult
 from carecircles.assessment import people_as_integers, tenths_up, whole_people
 from carecircles.catchments import Catchments
@@ -196,22 +197,36 @@ def _write_access_raster(result: StudyResult, path: Path) -> bool:
     cells, found = result.cells, result.capacity
     if cells is None or found is None or cells.grid is None or cells.row is None or cells.col is None:
         return False
+    from rasterio.windows import Window
+
     grid = cells.grid
-    band = np.full(grid.shape, -1.0, dtype=np.float32)
-    band[cells.row, cells.col] = found.access
+    height, width = grid.shape
     profile = {
         "driver": "GTiff",
-        "height": grid.shape[0],
-        "width": grid.shape[1],
+        "height": height,
+        "width": width,
         "count": 1,
         "dtype": "float32",
         "crs": grid.crs,
         "transform": grid.transform,
         "nodata": -1.0,
         "compress": "deflate",
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "BIGTIFF": "IF_SAFER",
     }
+    # written in strips of rows: memory follows a strip, not the grid (a fine raster is 400M cells)
+    step = max(256, (4_000_000 // max(width, 1)) // 256 * 256)
+    order = np.argsort(cells.row, kind="stable")
+    starts = np.searchsorted(cells.row[order], np.arange(0, height + step, step))
     with rasterio.open(path, "w", **profile) as out:
-        out.write(band, 1)
+        for k, r0 in enumerate(range(0, height, step)):
+            h = min(step, height - r0)
+            band = np.full((h, width), -1.0, dtype=np.float32)
+            at = order[starts[k] : starts[k + 1]]
+            band[cells.row[at] - r0, cells.col[at]] = found.access[at]
+            out.write(band, 1, window=Window(0, r0, width, h))
         out.update_tags(
             1, resource=found.resource, unit="per 1000 residents", method="E2SFCA", standard=found.standard
         )
@@ -250,7 +265,7 @@ def sha256(path: Path) -> str:
 
 
 def run_manifest(result: StudyResult, outputs: dict[str, Path]) -> dict:
-    """Describe a run: inputs with checksums, standards, versions, counts and timings."""
+    """Describe a run: inputs with checksums, standards, versions, counts, timings and peak memory."""
     config = result.config
     inputs = {
         name: {"path": str(path), "sha256": sha256(path), "bytes": path.stat().st_size}
@@ -300,6 +315,7 @@ def run_manifest(result: StudyResult, outputs: dict[str, Path]) -> dict:
             for sev in ("error", "warning", "info")
         },
         "timings_s": result.timings,
+        "peak_rss_gib": {**result.peaks, "when the manifest was written": peak_rss_gib()},
         "outputs": {k: str(v) for k, v in outputs.items()},
         "versions": {
             "python": sys.version.split()[0],

@@ -42,7 +42,6 @@ class RasterGrid:
     transform: Affine
     shape: tuple[int, int]
     crs: CRS
-    zone_index: NDArray[np.int32]  # per raster cell: zone index, -1 outside every zone
 
 
 @dataclass(frozen=True)
@@ -150,50 +149,162 @@ def read_population_raster(
             )
         zones_r = zones.to_crs(raster_crs)
         window = _zone_window(source, zones_r.total_bounds, path)
-        band = source.read(1, window=window, masked=True)
         transform = source.window_transform(window)
         if max_cell_population is None:
             max_cell_population = MAX_DENSITY_PER_KM2 * _cell_area_km2(source, zones)
         _report_outside(zones, zones_r, shapely.box(*source.bounds), local_crs, path, issues)
-    values = np.ma.filled(band.astype(float), np.nan)
-    nodata_cells = int(np.ma.getmaskarray(band).sum())
-    # burnt in file order: where zones overlap, the zone listed last is drawn on top
-    zone_index = rasterio.features.rasterize(
-        ((geom, i) for i, geom in enumerate(zones_r.geometry)),
-        out_shape=values.shape,
-        transform=transform,
-        fill=-1,
-        dtype="int32",
-    )
-    in_zone = zone_index >= 0
-    _report_implausible(values, in_zone, max_cell_population, path, issues)
-    values[~np.isfinite(values) | (values < 0) | (values > max_cell_population)] = 0.0
-    if nodata_cells:
-        inside_nodata = int((np.ma.getmaskarray(band) & in_zone).sum())
-        share = inside_nodata / max(int(in_zone.sum()), 1)
-        issues.add(
-            "warning" if share > NODATA_WARNING_SHARE else "info",
-            path,
-            f"{inside_nodata} nodata cells inside the zones ({percent(share, up=True)} of their cells) "
-            "counted as no population",
-            zh=f"区域内 {inside_nodata} 个无数据栅格（占 {percent(share, up=True)}）按无人口计",
-            field="nodata",
-            value=f"{share:.4f}",
-        )
-    populated = in_zone & (values > 0)
-    rows, cols = np.nonzero(populated)
-    cx, cy = rasterio.transform.xy(transform, rows, cols, offset="center")
+        found = _populated_cells(source, window, zones_r, max_cell_population)
+    found.stats.report(max_cell_population, path, issues)
+    cx, cy = rasterio.transform.xy(transform, found.rows, found.cols, offset="center")
     x, y = Transformer.from_crs(raster_crs, local_crs, always_xy=True).transform(
         np.asarray(cx, float), np.asarray(cy, float)
     )
+    shape = (int(window.height), int(window.width))
     return PopulationCells(
         x=np.asarray(x),
         y=np.asarray(y),
-        population=values[rows, cols],
-        zone=zone_index[rows, cols].astype(np.int64),
-        row=rows.astype(np.int64),
-        col=cols.astype(np.int64),
-        grid=RasterGrid(transform=transform, shape=values.shape, crs=raster_crs, zone_index=zone_index),
+        population=found.values,
+        zone=found.zones,
+        row=found.rows,
+        col=found.cols,
+        grid=RasterGrid(transform=transform, shape=shape, crs=raster_crs),
+    )
+
+
+#: Raster cells read at once (a strip of rows): about 100 MB of values and zone numbers.
+STRIP_CELLS = 8_000_000
+
+
+@dataclass
+class _CellStats:
+    """What a raster holds inside the zones that cannot be people, summed over its strips."""
+
+    in_zone: int = 0
+    nodata: int = 0
+    negative: int = 0
+    negative_sum: float = 0.0
+    lowest: float = 0.0
+    huge: int = 0
+    highest: float = 0.0
+
+    def add(
+        self,
+        values: NDArray[np.float64],
+        missing: NDArray[np.bool_],
+        in_zone: NDArray[np.bool_],
+        limit: float,
+    ) -> None:
+        self.in_zone += int(in_zone.sum())
+        self.nodata += int((missing & in_zone).sum())
+        finite = np.isfinite(values) & in_zone & ~missing
+        negative = finite & (values < 0)
+        if negative.any():
+            self.negative += int(negative.sum())
+            self.negative_sum += float(values[negative].sum())
+            self.lowest = min(self.lowest, float(values[negative].min()))
+        huge = finite & (values > limit)
+        if huge.any():
+            self.huge += int(huge.sum())
+            self.highest = max(self.highest, float(values[huge].max()))
+
+    def report(self, limit: float, path: Path, issues: DataIssues) -> None:
+        """Record negative, implausibly large and nodata cells inside the zones."""
+        if self.negative:
+            issues.add(
+                "warning",
+                path,
+                f"{self.negative} cells inside the zones have negative values (lowest "
+                f"{self.lowest:g}, {self.negative_sum:,.0f} in all): counted as no one",
+                zh=(
+                    f"区域内 {self.negative} 个栅格为负值（最低 {self.lowest:g}"
+                    f"，合计 {self.negative_sum:,.0f}）：按无人计"
+                ),
+                field="value",
+                value=f"{self.lowest:g}",
+                action="repaired",
+            )
+        if self.huge:
+            issues.add(
+                "warning",
+                path,
+                f"{self.huge} cells inside the zones hold more than {limit:,.0f} people (highest "
+                f"{self.highest:,.0f}): taken as an undeclared nodata value or a wrong unit and "
+                "counted as no one (raise max_cell_population if they are real)",
+                zh=(
+                    f"区域内 {self.huge} 个栅格超过 {limit:,.0f} 人（最高 {self.highest:,.0f}"
+                    "）：视为未声明的无数据值或单位错误，按无人计（若属实请调高 max_cell_population）"
+                ),
+                field="value",
+                value=f"{self.highest:g}",
+                action="excluded",
+            )
+        if self.nodata:
+            share = self.nodata / max(self.in_zone, 1)
+            issues.add(
+                "warning" if share > NODATA_WARNING_SHARE else "info",
+                path,
+                f"{self.nodata} nodata cells inside the zones ({percent(share, up=True)} of their cells) "
+                "counted as no population",
+                zh=f"区域内 {self.nodata} 个无数据栅格（占 {percent(share, up=True)}）按无人口计",
+                field="nodata",
+                value=f"{share:.4f}",
+            )
+
+
+@dataclass
+class _Populated:
+    rows: NDArray[np.int64]
+    cols: NDArray[np.int64]
+    values: NDArray[np.float64]
+    zones: NDArray[np.int64]
+    stats: _CellStats
+
+
+def _populated_cells(
+    source: rasterio.io.DatasetReader,
+    window: rasterio.windows.Window,
+    zones_r: gpd.GeoDataFrame,
+    limit: float,
+) -> _Populated:
+    """Read the window strip by strip and keep only the populated cells inside a zone.
+
+    Memory follows the populated cells, not the window: a strip's values and zone numbers
+    are dropped once its populated cells are taken. Zones are burnt in file order (where
+    they overlap, the zone listed last wins, as ``gdal_rasterize`` draws it), each strip only
+    with the zones that reach it.
+    """
+    width, height = int(window.width), int(window.height)
+    step = max(1, STRIP_CELLS // max(width, 1))
+    geoms = zones_r.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    stats = _CellStats()
+    parts: list[tuple[NDArray, ...]] = []
+    for r0 in range(0, height, step):
+        strip = rasterio.windows.Window(window.col_off, window.row_off + r0, width, min(step, height - r0))
+        band = source.read(1, window=strip, masked=True)
+        transform = source.window_transform(strip)
+        near = np.sort(tree.query(shapely.box(*rasterio.windows.bounds(strip, source.transform))))
+        zone = (
+            rasterio.features.rasterize(
+                ((geoms[i], int(i)) for i in near),
+                out_shape=band.shape,
+                transform=transform,
+                fill=-1,
+                dtype="int32",
+            )
+            if len(near)
+            else np.full(band.shape, -1, dtype=np.int32)
+        )
+        missing = np.ma.getmaskarray(band)
+        values = np.ma.filled(band.astype(float), np.nan)
+        in_zone = zone >= 0
+        stats.add(values, missing, in_zone, limit)
+        keep = in_zone & ~missing & np.isfinite(values) & (values > 0) & (values <= limit)
+        r, c = np.nonzero(keep)
+        parts.append((r + r0, c, values[r, c], zone[r, c]))
+    rows, cols, vals, zs = (np.concatenate([p[k] for p in parts]) if parts else np.zeros(0) for k in range(4))
+    return _Populated(
+        rows.astype(np.int64), cols.astype(np.int64), vals.astype(float), zs.astype(np.int64), stats
     )
 
 
@@ -243,44 +354,6 @@ def _cell_area_km2(source: rasterio.io.DatasetReader, zones: gpd.GeoDataFrame) -
         return width * height * 111.32**2 * np.cos(np.radians(lat))
     metres = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
     return width * height * metres**2 / 1e6
-
-
-def _report_implausible(
-    values: NDArray[np.float64], in_zone: NDArray[np.bool_], limit: float, path: Path, issues: DataIssues
-) -> None:
-    """Count negative and implausibly large cell values inside the zones (nodata is apart)."""
-    finite = np.isfinite(values) & in_zone
-    negative = finite & (values < 0)
-    if negative.any():
-        issues.add(
-            "warning",
-            path,
-            f"{int(negative.sum())} cells inside the zones have negative values (lowest "
-            f"{values[negative].min():g}, {values[negative].sum():,.0f} in all): counted as no one",
-            zh=(
-                f"区域内 {int(negative.sum())} 个栅格为负值（最低 {values[negative].min():g}"
-                f"，合计 {values[negative].sum():,.0f}）：按无人计"
-            ),
-            field="value",
-            value=f"{values[negative].min():g}",
-            action="repaired",
-        )
-    huge = finite & (values > limit)
-    if huge.any():
-        issues.add(
-            "warning",
-            path,
-            f"{int(huge.sum())} cells inside the zones hold more than {limit:,.0f} people (highest "
-            f"{values[huge].max():,.0f}): taken as an undeclared nodata value or a wrong unit and "
-            "counted as no one (raise max_cell_population if they are real)",
-            zh=(
-                f"区域内 {int(huge.sum())} 个栅格超过 {limit:,.0f} 人（最高 {values[huge].max():,.0f}"
-                "）：视为未声明的无数据值或单位错误，按无人计（若属实请调高 max_cell_population）"
-            ),
-            field="value",
-            value=f"{values[huge].max():g}",
-            action="excluded",
-        )
 
 
 def report_zone_repairs(

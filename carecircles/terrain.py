@@ -11,7 +11,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -454,6 +454,21 @@ class Terrain:
     ebike: EbikePower
     step_m: float
     offroad: bool = True
+    _recent: list = field(default_factory=list, compare=False, repr=False)
+
+    def elevation(self, x: NDArray[np.float64], y: NDArray[np.float64], crs: CRS) -> NDArray[np.float64]:
+        """Surface elevation at points of ``crs``, remembered for the same arrays.
+
+        Every standard asks for the elevations of the same population cells: they are
+        sampled once per run, not once per standard.
+        """
+        for seen_x, seen_y, seen_crs, z in self._recent:
+            if seen_x is x and seen_y is y and seen_crs == crs:
+                return z
+        z = self.surface.at(x, y, crs)
+        self._recent.insert(0, (x, y, crs, z))
+        del self._recent[4:]
+        return z
 
     def model(self, mode: str) -> str:
         """Slope model of ``mode``."""

@@ -140,3 +140,46 @@ def test_raster_not_covering_the_zones_is_refused():
     )
     with pytest.raises(InputError, match="does not overlap"):
         read_population_raster(path, far, WUHAN_UTM, DataIssues())
+
+
+def test_reading_in_strips_keeps_exactly_the_cells_of_one_read(monkeypatch, sample_config):
+    """Memory follows the populated cells: a strip of a few rows at a time gives the same cells."""
+    from carecircles import population
+    from carecircles._crs import utm_crs
+    from carecircles.boundaries import read_zones
+
+    zones = read_zones(
+        sample_config.zones,
+        DataIssues(),
+        code_column="zone_code",
+        name_column="zone_name",
+        type_column="zone_type",
+    )
+    crs = utm_crs(126.8, 42.4)
+    whole_issues, strip_issues = DataIssues(), DataIssues()
+    whole = read_population_raster(sample_config.population, zones, crs, whole_issues)
+    monkeypatch.setattr(population, "STRIP_CELLS", 5_000)  # 4 rows of this 1169-wide raster
+    strips = read_population_raster(sample_config.population, zones, crs, strip_issues)
+    for name in ("x", "y", "population", "zone", "row", "col"):
+        assert np.array_equal(getattr(whole, name), getattr(strips, name)), name
+    assert whole.grid.shape == strips.grid.shape and whole.grid.transform == strips.grid.transform
+    assert whole_issues.to_frame().equals(strip_issues.to_frame())
+    assert not hasattr(strips.grid, "zone_index")  # no per-cell array of the whole window is kept
+
+
+def test_polygons_traced_in_small_tiles_are_the_polygons_of_one_tile(
+    monkeypatch, sample_result, sample_config
+):
+    from carecircles import assessment
+    from carecircles.analysis import load_inputs, nearest_facilities
+
+    inputs = load_inputs(sample_config)
+    standard = next(s for s in sample_config.standards if s.id == "rural-30min")
+    costs = nearest_facilities(inputs, issues=DataIssues()).times(standard, inputs.cells.x, inputs.cells.y)
+    one = assessment.area_polygons(standard, inputs.zones, inputs.cells, costs)
+    monkeypatch.setattr(assessment, "TRACE_TILE", 37)  # regions cut across many tiles
+    tiled = assessment.area_polygons(standard, inputs.zones, inputs.cells, costs)
+    assert len(one) == len(tiled) > 20
+    assert np.allclose(one["population"], tiled["population"]) and (one["cells"] == tiled["cells"]).all()
+    for a, b in zip(one.geometry, tiled.geometry, strict=True):
+        assert a.symmetric_difference(b).area < 1e-12 and b.is_valid
