@@ -153,7 +153,10 @@ def read_population_raster(
         if max_cell_population is None:
             max_cell_population = MAX_DENSITY_PER_KM2 * _cell_area_km2(source, zones)
         _report_outside(zones, zones_r, shapely.box(*source.bounds), local_crs, path, issues)
-        found = _populated_cells(source, window, zones_r, max_cell_population)
+        # GDAL's block cache would grow to 5 % of the machine's memory over a large window: each
+        # strip is read once, so a small cache is as fast
+        with rasterio.Env(GDAL_CACHEMAX=64):
+            found = _populated_cells(source, window, zones_r, max_cell_population)
     found.stats.report(max_cell_population, path, issues)
     cx, cy = rasterio.transform.xy(transform, found.rows, found.cols, offset="center")
     x, y = Transformer.from_crs(raster_crs, local_crs, always_xy=True).transform(

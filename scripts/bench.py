@@ -330,12 +330,70 @@ def report(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def run_fine_raster(size: int) -> dict:
+    """Run the fine-raster case: ``carecircles run`` on the sample with a size × size population raster.
+
+    Run as a child process, so its peak memory is the whole run's (read, assess, winter
+    scenario, every output); the raster is written by scripts/make_fine_raster.py.
+    """
+    import resource
+    import subprocess
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from make_fine_raster import write_fine_raster
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        made = write_fine_raster(out, size)
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "carecircles.cli",
+                "run",
+                str(out / "fine.yml"),
+                "--quiet",
+                "--out",
+                str(out / "out"),
+                "--map",
+                str(out / "map.html"),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+        manifest = json.loads((out / "out" / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        "size": size,
+        "populated_cells": manifest["counts"]["population_places"],
+        "people": made["people"],
+        "run_s": seconds,
+        "peak_gib": peak,
+        "steps_s": manifest["timings_s"],
+    }
+
+
+def report_fine(r: dict) -> str:
+    """Format the fine-raster row against its targets (60 s, 2 GiB)."""
+    return (
+        f"fine raster {r['size']:,} x {r['size']:,} ({r['populated_cells']:,} populated cells): whole run "
+        f"{r['run_s']:.1f} s (target < 60 s), peak {r['peak_gib']:.2f} GiB (target < 2 GiB)\n  steps: "
+        + ", ".join(f"{k.split(' (')[0]} {v:.1f} s" for k, v in r["steps_s"].items())
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--sizes", nargs="*", help="sizes to run (county, province, …)")
     parser.add_argument("--pandana-province", action="store_true", help="also run pandana on the province")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument(
+        "--fine-size", type=int, help="fine-raster case side in cells (default 20,000; 0: skip)"
+    )
     args = parser.parse_args()
     names = args.sizes or (["county-quick", "province-quick"] if args.quick else ["county", "province"])
     memory = PeakMemory()
@@ -347,6 +405,12 @@ def main() -> None:
         print(f"running {name} …", file=sys.stderr, flush=True)
         records.append(run_size(size, memory, np.random.default_rng(20261123)))
     print(report(records))
+    fine_size = args.fine_size if args.fine_size is not None else (4_000 if args.quick else 20_000)
+    if fine_size:
+        print(f"running the fine raster {fine_size:,}² …", file=sys.stderr, flush=True)
+        fine = run_fine_raster(fine_size)
+        print(report_fine(fine))
+        records.append({"fine_raster": fine})
     if args.json:
         args.json.write_text(json.dumps(records, indent=2), encoding="utf-8")
 

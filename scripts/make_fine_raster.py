@@ -39,9 +39,19 @@ def write_fine_raster(out: Path, size: int, *, seed: int = 7, blob_cells: int = 
     out.mkdir(parents=True, exist_ok=True)
     path = out / "fine_population.tif"
     profile = {
-        "driver": "GTiff", "width": size, "height": size, "count": 1, "dtype": "float32",
-        "crs": "EPSG:4326", "transform": transform, "nodata": -99999.0, "tiled": True,
-        "blockxsize": 512, "blockysize": 512, "compress": "deflate", "BIGTIFF": "IF_SAFER",
+        "driver": "GTiff",
+        "width": size,
+        "height": size,
+        "count": 1,
+        "dtype": "float32",
+        "crs": "EPSG:4326",
+        "transform": transform,
+        "nodata": -99999.0,
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "compress": "deflate",
+        "BIGTIFF": "IF_SAFER",
     }
     total = 0.0
     with rasterio.open(path, "w", **profile) as dst:
@@ -65,7 +75,9 @@ def write_fine_raster(out: Path, size: int, *, seed: int = 7, blob_cells: int = 
             dst.write(block, 1, window=Window(0, r0, size, h))
             total += float(block[block > 0].sum())
     config = (DATA / "synthetic_jingyu.yml").read_text(encoding="utf-8")
-    config = config.replace("population: population/synthetic_jingyu_population_100m.tif", f"population: {path}")
+    config = config.replace(
+        "population: population/synthetic_jingyu_population_100m.tif", f"population: {path}"
+    )
     for folder in ("boundaries/", "facilities/", "roads/", "villages/", "dem/"):
         config = config.replace(f" {folder}", f" {DATA}/{folder}")
     (out / "fine.yml").write_text(config, encoding="utf-8")
