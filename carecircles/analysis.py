@@ -167,6 +167,7 @@ def load_inputs(
             code_column=config.zone_columns.get("code"),
             name_column=config.zone_columns.get("name"),
             type_column=config.zone_columns.get("type"),
+            county_column=config.zone_columns.get("county"),
             type_rule=config.zone_type_rule,
             encoding=config.reader_options.get("zones", {}).get("encoding"),
         )

@@ -20,7 +20,7 @@ from scipy.spatial import cKDTree
 
 from carecircles._crs import project_lonlat
 from carecircles.nearest import NearestFacilities, Route
-from carecircles.population import PopulationCells, RasterGrid
+from carecircles.population import PopulationCells
 from carecircles.standards import Standard
 from carecircles.traveltime import PlaceCosts
 
@@ -85,10 +85,10 @@ def zone_table(
         }
     )
     frame = frame[applies(standard, zones["zone_type"].to_numpy())]
-    return _finish(frame, standard)
+    return finish_table(frame, standard)
 
 
-def _finish(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
+def finish_table(frame: pd.DataFrame, standard: Standard) -> pd.DataFrame:
     """Add the total row, shares and pass/fail."""
     total = frame.select_dtypes("number").sum(min_count=1)
     for column in ("population", "covered_population", "unreachable_population"):
@@ -233,7 +233,7 @@ def village_zone_table(
         }
     )
     frame = frame[applies(standard, zones["zone_type"].to_numpy()) & (frame["villages"] > 0)]
-    frame = _finish(frame, standard)
+    frame = finish_table(frame, standard)
     for column in ("villages", "villages_fixed", "villages_outreach_only", "villages_none"):
         frame[column] = frame[column].astype("Int64")
     return frame
@@ -405,34 +405,52 @@ def area_polygons(
     return gpd.GeoDataFrame(pd.concat(pieces, ignore_index=True), crs=4326)
 
 
-def polygons_by_label(cells: PopulationCells, label: NDArray[np.int64]) -> gpd.GeoDataFrame:
+def polygons_by_label(
+    cells: PopulationCells, label: NDArray[np.int64], *, per: str = "region"
+) -> gpd.GeoDataFrame:
     """Trace 8-connected regions of cells sharing a label (``-1``: not drawn) as polygons.
+
+    ``per="region"`` gives one row per 8-connected region; ``per="label"`` one row per
+    label, its regions as the parts of a multipolygon (regions of one label never share an
+    edge, so no union is needed).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``label``, ``population``, ``cells`` and one (multi)polygon per region, EPSG:4326.
+        ``label``, ``population``, ``cells`` and one (multi)polygon per region or label,
+        EPSG:4326.
     """
     grid = cells.grid
     if grid is None or cells.row is None or cells.col is None:
         raise ValueError("cells without a raster grid cannot be traced as polygons")
+    if per not in ("region", "label"):
+        raise ValueError(f"per must be 'region' or 'label', not {per!r}")
     mask = label >= 0
+    if not mask.any():
+        return gpd.GeoDataFrame(
+            {"label": np.zeros(0, dtype=np.int64), "population": [], "cells": np.zeros(0, dtype=np.int64)},
+            geometry=gpd.GeoSeries([], crs=4326),
+            crs=4326,
+        )
     rows, cols, labels = cells.row[mask], cells.col[mask], label[mask]
     ids = _regions(grid.shape, rows, cols, labels)
-    population = np.bincount(ids, weights=cells.population[mask])
-    count = np.bincount(ids)
-    label_of = np.zeros(len(count), dtype=np.int64)
+    label_of = np.zeros(int(ids.max(initial=0)) + 1, dtype=np.int64)
     label_of[ids] = labels
-    # trace 4-connected pieces (8-connected tracing makes self-touching, invalid rings) tile by
-    # tile; the dissolve joins the pieces of each 8-connected region, across tiles too
-    geoms, values = _trace(grid, rows, cols, ids)
-    frame = gpd.GeoDataFrame({"id": values}, geometry=list(geoms), crs=grid.crs).dissolve(
-        by="id", as_index=False
-    )
-    present = frame["id"].to_numpy()
+    group = ids if per == "region" else labels
+    keys, group_index = np.unique(group, return_inverse=True)
+    population = np.bincount(group_index.ravel(), weights=cells.population[mask], minlength=len(keys))
+    count = np.bincount(group_index.ravel(), minlength=len(keys))
+    parts, part_ids = _trace(grid.shape, rows, cols, ids)
+    part_group = part_ids if per == "region" else label_of[part_ids]
+    geometry = _assemble(parts, np.searchsorted(keys, part_group), len(keys))
+    geometry = _to_grid_crs(geometry, grid.transform)
     return gpd.GeoDataFrame(
-        {"label": label_of[present], "population": population[present], "cells": count[present]},
-        geometry=frame.geometry.to_numpy(),
+        {
+            "label": keys if per == "label" else label_of[keys],
+            "population": population,
+            "cells": count,
+        },
+        geometry=geometry,
         crs=grid.crs,
     ).to_crs(4326)
 
@@ -442,57 +460,164 @@ TRACE_TILE = 2048
 
 
 def _regions(
-    shape: tuple[int, int], rows: NDArray[np.int64], cols: NDArray[np.int64], zone: NDArray[np.int64]
+    shape: tuple[int, int], rows: NDArray[np.int64], cols: NDArray[np.int64], label: NDArray[np.int64]
 ) -> NDArray[np.int64]:
     """Region id (1..k) of each cell: 8-connected components of the cells, split by label.
 
-    Found on the cells alone (neighbours by sorted cell keys, components with scipy), so
-    memory follows the cells, not the grid.
+    Components are labelled tile by tile on dense tiles cropped to their cells (memory
+    follows the tile, not the grid), then joined across tile seams through the cells next to
+    a seam.
     """
+    from scipy import ndimage
+
+    n = len(rows)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    component = np.zeros(n, dtype=np.int64)
+    found = 0
+    for at in _tiles(shape, rows, cols):
+        r0, c0 = int(rows[at].min()), int(cols[at].min())
+        dense = np.zeros((int(rows[at].max()) - r0 + 1, int(cols[at].max()) - c0 + 1), dtype=bool)
+        dense[rows[at] - r0, cols[at] - c0] = True
+        local, count = ndimage.label(dense, structure=np.ones((3, 3), dtype=bool))
+        component[at] = local[rows[at] - r0, cols[at] - c0].astype(np.int64) + found - 1
+        found += count
+    component = _join_across_seams(shape, rows, cols, component, found)
+    split = component * (int(label.max()) + 1) + label
+    _, first, dense_id = np.unique(split, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))  # numbered by first cell: tiling-free
+    return rank[dense_id.ravel()] + 1
+
+
+def _tiles(
+    shape: tuple[int, int], rows: NDArray[np.int64], cols: NDArray[np.int64]
+) -> list[NDArray[np.int64]]:
+    """Return the cells of each ``TRACE_TILE``-square tile of the grid (indices into the cells)."""
+    if len(rows) == 0:
+        return []
+    tile = (rows // TRACE_TILE) * (shape[1] // TRACE_TILE + 1) + cols // TRACE_TILE
+    order = np.argsort(tile, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(tile[order]) != 0])
+    return np.split(order, starts[1:])
+
+
+def _join_across_seams(
+    shape: tuple[int, int],
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    component: NDArray[np.int64],
+    count: int,
+) -> NDArray[np.int64]:
+    """Merge the per-tile components that touch (8-connected) across a tile seam."""
     from scipy import sparse
     from scipy.sparse import csgraph
 
-    n, width = len(rows), shape[1]
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    key = rows * width + cols
+    edge = (rows % TRACE_TILE == 0) | (rows % TRACE_TILE == TRACE_TILE - 1)
+    edge |= (cols % TRACE_TILE == 0) | (cols % TRACE_TILE == TRACE_TILE - 1)
+    at = np.flatnonzero(edge)
+    if len(at) == 0:
+        return component
+    width = shape[1]
+    key = rows[at] * width + cols[at]
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     heads, tails = [], []
     for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1)):
-        ok = (cols + dc >= 0) & (cols + dc < width)
+        ok = (cols[at] + dc >= 0) & (cols[at] + dc < width)
         wanted = key[ok] + dr * width + dc
-        at = np.minimum(np.searchsorted(sorted_key, wanted), n - 1)
-        hit = sorted_key[at] == wanted
-        heads.append(np.flatnonzero(ok)[hit])
-        tails.append(order[at[hit]])
+        hit_at = np.minimum(np.searchsorted(sorted_key, wanted), len(at) - 1)
+        hit = sorted_key[hit_at] == wanted
+        heads.append(component[at[ok][hit]])
+        tails.append(component[at[order[hit_at[hit]]]])
     a, b = np.concatenate(heads), np.concatenate(tails)
-    graph = sparse.coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
-    _, component = csgraph.connected_components(graph, directed=False)
-    split = component.astype(np.int64) * (int(zone.max()) + 1) + zone
-    _, dense = np.unique(split, return_inverse=True)
-    return dense.ravel().astype(np.int64) + 1
+    graph = sparse.coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(count, count))
+    _, merged = csgraph.connected_components(graph, directed=False)
+    return merged.astype(np.int64)[component]
 
 
 def _trace(
-    grid: RasterGrid, rows: NDArray[np.int64], cols: NDArray[np.int64], ids: NDArray[np.int64]
-) -> tuple[list, NDArray[np.int64]]:
-    """Polygons of the 4-connected pieces of each region, traced tile by tile."""
-    geoms: list = []
+    shape: tuple[int, int], rows: NDArray[np.int64], cols: NDArray[np.int64], ids: NDArray[np.int64]
+) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
+    """Polygons (in cell coordinates) of the 4-connected pieces of each region.
+
+    Traced tile by tile, each tile cropped to its cells (tracing time follows the area it is
+    given). Pieces cut by a tile seam are joined again; 4-connected tracing is used because
+    8-connected tracing makes self-touching, invalid rings.
+    """
+    height, width = shape
+    parts: list[NDArray[np.object_]] = []
     values: list[NDArray[np.int64]] = []
-    tile = (rows // TRACE_TILE) * (grid.shape[1] // TRACE_TILE + 1) + cols // TRACE_TILE
-    order = np.argsort(tile, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(tile[order]) != 0])
-    for lo, hi in zip(starts, [*starts[1:], len(order)], strict=True):
-        at = order[lo:hi]
-        # the tile cropped to its cells: tracing time follows the area it is given
+    seams: list[NDArray[np.bool_]] = []
+    for at in _tiles(shape, rows, cols):
         r0, c0 = int(rows[at].min()), int(cols[at].min())
         h, w = int(rows[at].max()) - r0 + 1, int(cols[at].max()) - c0 + 1
         region = np.zeros((h, w), dtype=np.int32)
         region[rows[at] - r0, cols[at] - c0] = ids[at]
-        transform = grid.transform @ Affine.translation(c0, r0)
-        shapes = list(rasterio.features.shapes(region, mask=region > 0, connectivity=4, transform=transform))
-        if shapes:
-            geoms.extend(shapely.from_geojson([json.dumps(g) for g, _ in shapes]))
-            values.append(np.array([int(v) for _, v in shapes], dtype=np.int64))
-    return geoms, (np.concatenate(values) if values else np.zeros(0, dtype=np.int64))
+        shapes = list(
+            rasterio.features.shapes(
+                region, mask=region > 0, connectivity=4, transform=Affine.translation(c0, r0)
+            )
+        )
+        if not shapes:
+            continue
+        pieces = shapely.from_geojson([json.dumps(g) for g, _ in shapes])
+        parts.append(pieces)
+        values.append(np.array([int(v) for _, v in shapes], dtype=np.int64))
+        # a piece reaching an inner edge of its tile may go on in the next tile
+        top, left = int(rows[at[0]]) // TRACE_TILE * TRACE_TILE, int(cols[at[0]]) // TRACE_TILE * TRACE_TILE
+        x0, y0, x1, y1 = shapely.bounds(pieces).T
+        seams.append(
+            ((x0 == left) & (left > 0))
+            | ((x1 == left + TRACE_TILE) & (left + TRACE_TILE < width))
+            | ((y0 == top) & (top > 0))
+            | ((y1 == top + TRACE_TILE) & (top + TRACE_TILE < height))
+        )
+    if not parts:
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)
+    return _join_seams(np.concatenate(parts), np.concatenate(values), np.concatenate(seams))
+
+
+def _join_seams(
+    parts: NDArray[np.object_], ids: NDArray[np.int64], seam: NDArray[np.bool_]
+) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
+    """Union the pieces of each region that touch a tile seam (exact: cell coordinates)."""
+    at = np.flatnonzero(seam)
+    if len(at) == 0:
+        return parts, ids
+    at = at[np.argsort(ids[at], kind="stable")]
+    starts = np.flatnonzero(np.r_[True, np.diff(ids[at]) != 0])
+    joined, joined_ids = [], []
+    for group in np.split(at, starts[1:]):
+        pieces = shapely.get_parts(shapely.union_all(parts[group]) if len(group) > 1 else parts[group])
+        joined.append(pieces)
+        joined_ids.append(np.full(len(pieces), ids[group[0]], dtype=np.int64))
+    return (
+        np.concatenate([parts[~seam], *joined]),
+        np.concatenate([ids[~seam], *joined_ids]),
+    )
+
+
+def _assemble(parts: NDArray[np.object_], group: NDArray[np.int64], n: int) -> NDArray[np.object_]:
+    """One geometry per group: its polygon, or a multipolygon of its parts.
+
+    The parts of a group touch at most at corners, so they are valid multipolygon members.
+    """
+    order = np.argsort(group, kind="stable")
+    geometry = np.asarray(shapely.multipolygons(parts[order], indices=group[order]), dtype=object)
+    single = np.bincount(group, minlength=n) == 1
+    first = np.zeros(n, dtype=np.int64)
+    first[group] = np.arange(len(group))  # the part of each single-part group
+    geometry[single] = parts[first[single]]
+    return geometry
+
+
+def _to_grid_crs(geometry: NDArray[np.object_], transform: Affine) -> NDArray[np.object_]:
+    """Cell coordinates (column, row) to the grid's CRS by its affine transform."""
+    a, b, c, d, e, f = transform[:6]
+
+    def apply(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        col, row = xy[:, 0], xy[:, 1]
+        return np.column_stack([a * col + b * row + c, d * col + e * row + f])
+
+    return np.asarray(shapely.transform(geometry, apply), dtype=object)

@@ -25,6 +25,7 @@ from carecircles._tables import (
 CODE_NAMES = ("zone_code", "code", "adcode", "xzqdm", "区划代码", "代码", "id")
 NAME_NAMES = ("zone_name", "name", "xzqmc", "名称", "乡镇", "街道")
 TYPE_NAMES = ("zone_type", "type", "urban_rural", "城乡", "类型")
+COUNTY_NAMES = ("county_code", "county", "county_name", "区县", "所属区县", "县区")
 
 #: Codes no zone may have: the total row of every zone table is coded ``ALL``.
 RESERVED_CODES = frozenset({"ALL"})
@@ -62,6 +63,7 @@ def read_zones(
     type_column: str | None = None,
     type_rule: Mapping[str, str] | None = None,
     encoding: str | None = None,
+    county_column: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read zone polygons with a code, a name and a type (``urban``/``rural``) each.
 
@@ -71,8 +73,9 @@ def read_zones(
         Any polygon layer geopandas reads.
     issues
         Collector for repaired geometries, inferred types and garbled text.
-    code_column, name_column, type_column
-        Columns to use; found by common names when not given.
+    code_column, name_column, type_column, county_column
+        Columns to use; found by common names when not given (the county is optional: with
+        it, zones of several counties make a province study, mapped county by county).
     type_rule
         Name-suffix → type rule used where there is no type column (default: 街道 urban,
         镇/乡 rural).
@@ -83,8 +86,9 @@ def read_zones(
     Returns
     -------
     geopandas.GeoDataFrame
-        ``zone_code`` (str), ``zone_name``, ``zone_type`` and geometry in EPSG:4326, in the
-        order of the file (where zones overlap, the zone listed last counts the people).
+        ``zone_code`` (str), ``zone_name``, ``zone_type``, ``county`` (text; only when the
+        layer has a county column) and geometry in EPSG:4326, in the order of the file
+        (where zones overlap, the zone listed last counts the people).
 
     Raises
     ------
@@ -116,6 +120,7 @@ def read_zones(
         names = pd.Series(filled, index=frame.index)
 
     types = _zone_types(frame, lookup, type_column, type_rule, names, path, issues)
+    county_col = find_column(lookup, county_column, COUNTY_NAMES, path, "county", required=False)
     geometry = _repaired(frame.geometry, names, path, issues)
     is_area = geometry.geom_type.isin(["Polygon", "MultiPolygon", "GeometryCollection"])
     if not is_area.all():
@@ -126,6 +131,17 @@ def read_zones(
         geometry=geometry.to_numpy(),
         crs=4326,
     )
+    if county_col:
+        county = text_values(
+            frame[county_col],
+            [""] * len(frame),
+            issues=issues,
+            path=path,
+            field=county_col,
+            what="county",
+            strip=True,
+        )
+        zones.insert(3, "county", np.asarray(county, dtype=object))
     invalid = np.flatnonzero(~frame.geometry.is_valid.to_numpy())
     # polygons as drawn before repair, by zone position: population.report_zone_repairs counts
     # the people the repair moved

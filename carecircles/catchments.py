@@ -167,9 +167,8 @@ def catchments(
             _add_villages(frame, rows, served, villages)
         tables.append(_load(frame, load_factor))
         if polygons and cells.grid is not None and (owner >= 0).any():
-            traced = polygons_by_label(cells, owner)
-            traced["facility_id"] = facilities["facility_id"].to_numpy()[traced["label"].to_numpy()]
-            merged = traced.dissolve(by="facility_id", aggfunc={"population": "sum"}, as_index=False)
+            merged = polygons_by_label(cells, owner, per="label")
+            merged["facility_id"] = facilities["facility_id"].to_numpy()[merged["label"].to_numpy()]
             merged.insert(0, "level", level)
             shapes.append(merged[["level", "facility_id", "population", "geometry"]])
     table = pd.concat(tables, ignore_index=True).reindex(columns=CATCHMENT_COLUMNS)

@@ -17,7 +17,7 @@ from carecircles._errors import CareCirclesError, DataIssues, InputError
 from carecircles._progress import Progress
 
 if TYPE_CHECKING:
-    from carecircles.analysis import StudyInputs
+    from carecircles.analysis import StudyInputs, StudyResult
     from carecircles.config import StudyConfig
     from carecircles.schema import SitingOptions
     from carecircles.siting import SitingResult
@@ -364,6 +364,7 @@ def _run(args: argparse.Namespace) -> int:
     counts = result.issues.to_frame()["severity"].value_counts().to_dict()
     print()
     print(f"{'map:':<22}{terminal_text(map_path)}")
+    _print_county_pages(result, map_path, args.lang)
     for name, path in paths.items():
         print(f"{name + ':':<22}{terminal_text(path)}")
     manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
@@ -386,6 +387,21 @@ def _run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     print(f"完成，用时 {seconds:.1f} 秒" if args.lang == "zh" else f"done in {seconds:.1f} s")
     return 0
+
+
+def _print_county_pages(result: StudyResult, map_path: Path, lang: str) -> None:
+    """Say where a province study's county pages are (its map is an index of them)."""
+    from carecircles.province import counties, is_province
+
+    if not is_province(result.zones):
+        return
+    folder = map_path.with_name(f"{map_path.stem}-counties")
+    n = len(counties(result.zones))
+    print(
+        f"{'区县详图：':<18}{n} 个页面，在 {terminal_text(folder)}（总图为各区县排名）"
+        if lang == "zh"
+        else f"{'county pages:':<22}{n} pages in {terminal_text(folder)} (the map is their index)"
+    )
 
 
 def ensure_writable(folder: Path, key: str, source: Path | None = None) -> None:

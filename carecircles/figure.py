@@ -194,15 +194,23 @@ def _draw(
             )
     areas = result.areas
     gaps = areas[(areas["standard"] == s.id) & (areas["status"] == "uncovered")]
+    x0, y0, x1, y1 = base.zones.total_bounds
+    tolerance = max(x1 - x0, y1 - y0) / 4000  # ~0.07 mm on the page: simplified, not visibly
     if not gaps.empty:
-        gaps.to_crs(base.zones.crs).plot(
-            ax=ax, color=palette.UNCOVERED_COLOUR, alpha=palette.UNCOVERED_OPACITY, linewidth=0
+        draw_shapes(
+            ax,
+            gaps.to_crs(base.zones.crs).geometry.to_numpy(),
+            tolerance,
+            facecolor=palette.UNCOVERED_COLOUR,
+            alpha=palette.UNCOVERED_OPACITY,
+            linewidth=0,
         )
     if base.roads is not None:
         for group, width in (("minor", 0.35), ("major", 1.0)):
             part = base.roads[base.roads["group"] == group]
             if not part.empty:
-                part.plot(ax=ax, color="#8c8c8c" if group == "major" else "#b0b0b0", linewidth=width)
+                colour = "#8c8c8c" if group == "major" else "#b0b0b0"
+                draw_shapes(ax, part.geometry.to_numpy(), tolerance, edgecolor=colour, linewidth=width)
     base.zones.boundary.plot(ax=ax, color="#1a1a1a", linewidth=1.0)
     levels = _facilities(ax, base.facilities, s)
     villages = _villages(ax, result, s, base.zones.crs)
@@ -218,6 +226,51 @@ def _draw(
     _scale_bar(fig, ax)
     _north_arrow(fig, ax)
     return fig
+
+
+def draw_shapes(ax: Axes, geometries: np.ndarray, tolerance: float, **style: Any) -> None:
+    """Draw polygons (filled) or lines as one compound path: one artist, however many shapes.
+
+    Polygons are filled by the non-zero rule with shells anticlockwise and holes clockwise,
+    so holes stay empty; lines are drawn unfilled. ``tolerance`` simplifies each shape first
+    (in the axes' units).
+    """
+    import shapely
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+
+    parts = shapely.get_parts(np.asarray(geometries, dtype=object))
+    polygonal = shapely.get_type_id(parts) == 3
+    # each part on its own: lines need no topology kept (a preserving simplify of a whole
+    # network at once is quadratic); polygons keep theirs (no ring may cross itself)
+    parts[polygonal] = shapely.simplify(parts[polygonal], tolerance, preserve_topology=True)
+    parts[~polygonal] = shapely.simplify(parts[~polygonal], tolerance, preserve_topology=False)
+    parts = parts[~shapely.is_empty(parts)]
+    polygonal = shapely.get_type_id(parts) == 3
+    rings, owner = shapely.get_rings(parts[polygonal], return_index=True)
+    shell = np.r_[True, owner[1:] != owner[:-1]] if len(owner) else np.zeros(0, dtype=bool)
+    flip = shapely.is_ccw(rings) != shell  # shells anticlockwise, holes clockwise
+    rings[flip] = shapely.reverse(rings[flip])
+    lines = parts[shapely.get_type_id(parts) == 1]
+    chunks, codes = [], []
+    for geoms, closed in ((rings, True), (lines, False)):
+        if not len(geoms):
+            continue
+        xy, index = shapely.get_coordinates(geoms, return_index=True)
+        code = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
+        starts = np.r_[True, index[1:] != index[:-1]]
+        code[starts] = MplPath.MOVETO
+        if closed:  # a ring's last vertex repeats its first: close the ring there
+            code[np.r_[starts[1:], True]] = MplPath.CLOSEPOLY
+        chunks.append(xy)
+        codes.append(code)
+    if not chunks:
+        return
+    path = MplPath(np.concatenate(chunks), np.concatenate(codes))
+    fill = bool(len(rings))
+    # add_artist, not add_patch: the frame is set by the zones, and add_patch would walk every
+    # vertex in Python to update the data limits
+    ax.add_artist(PathPatch(path, fill=fill, **({"facecolor": "none"} if not fill else {}), **style))
 
 
 def _frame_on(ax: Axes, zones: gpd.GeoDataFrame) -> None:
@@ -286,9 +339,12 @@ def _labels(ax: Axes, zones: gpd.GeoDataFrame, s: Standard) -> list[tuple[Text, 
     halo = [effects.Stroke(linewidth=3, foreground="white")]
     order = np.argsort(-zones["population"].fillna(0).to_numpy(), kind="stable")
     pairs = []
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     for i in order:
         z = zones.iloc[i]
         at = z.geometry.representative_point()
+        if not (x0 <= at.x <= x1 and y0 <= at.y <= y1):
+            continue  # outside the frame (a rural township on an urban standard's figure)
         share = "" if pd.isna(z["population"]) or z["population"] <= 0 else f"\n{percent(z['covered_share'])}"
         words = xml_text(f"{z['zone_name']}{share}")  # control characters shown as \xNN
         style: dict[str, Any] = {
@@ -297,6 +353,7 @@ def _labels(ax: Axes, zones: gpd.GeoDataFrame, s: Standard) -> list[tuple[Text, 
             "fontsize": 9,
             "fontweight": "bold",
             "parse_math": False,
+            "clip_on": True,
         }
         under = ax.text(at.x, at.y, words, zorder=10, path_effects=halo, color="white", **style)
         pairs.append((ax.text(at.x, at.y, words, zorder=11, **style), under))

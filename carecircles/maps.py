@@ -34,6 +34,7 @@ def build_map(
     lang: str = "zh",
     simplify_m: float = 30.0,
     siting: SitingResult | None = None,
+    extra: dict | None = None,
 ) -> folium.Map:
     """Build the study map.
 
@@ -48,6 +49,9 @@ def build_map(
     siting
         A siting run: adds proposed sites, their catchments and outreach points, the
         before→after shares in the zone popups, and opens on the siting standard.
+    extra
+        Added to the page's data: ``back`` (a county page's link to the province index) or
+        ``counties`` (the index's county ranking), see :mod:`carecircles.province`.
     """
     zones = result.zones
     bounds = zones.total_bounds
@@ -58,7 +62,7 @@ def build_map(
         zoom_control=True,
     )
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    data = MapData(result, lang, simplify_m / 111_000, siting).build()
+    data = MapData(result, lang, simplify_m / 111_000, siting).build() | (extra or {})
     _Page(data, lang).add_to(fmap)
     return fmap
 
@@ -109,7 +113,21 @@ def write_siting_map(siting: SitingResult, path: Path, lang: str = "zh") -> Path
 
 
 def write_map(result: StudyResult, path: Path, lang: str = "zh") -> Path:
-    """Build and save the map as one self-contained HTML file (renders with no network)."""
+    """Build and save the map as one self-contained HTML file (renders with no network).
+
+    A province study (zones of two counties or more) gets an index page at ``path`` and one
+    page per county beside it (:func:`carecircles.province.write_province_maps`).
+    """
+    from carecircles.province import is_province, write_province_maps
+
+    if is_province(result.zones):
+        write_province_maps(
+            result,
+            path,
+            lambda part, page, extra: _write(build_map(part, lang=lang, extra=extra), page, lang),
+            lang,
+        )
+        return path
     return _write(build_map(result, lang=lang), path, lang)
 
 

@@ -722,8 +722,9 @@ def road_lines(roads: RoadEdges, tolerance_deg: float = 0.0) -> gpd.GeoDataFrame
     """
     import shapely
 
-    classes = pd.Series(roads.highway).astype(str)
-    major = classes.map(lambda c: any(p in MAJOR_ROAD_CLASSES for p in c.split(";"))).to_numpy(bool)
+    names, which = np.unique(np.asarray(roads.highway, dtype=str), return_inverse=True)
+    is_major = np.array([any(p in MAJOR_ROAD_CLASSES for p in c.split(";")) for c in names], dtype=bool)
+    major = is_major[which.ravel()]
     ends = np.stack(
         [
             np.column_stack([roads.node_lon[roads.u], roads.node_lat[roads.u]]),
@@ -736,7 +737,7 @@ def road_lines(roads: RoadEdges, tolerance_deg: float = 0.0) -> gpd.GeoDataFrame
         if not mask.any():
             continue
         merged = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(ends[mask])))
-        if tolerance_deg > 0:
-            merged = shapely.simplify(merged, tolerance_deg)
+        if tolerance_deg > 0:  # each line on its own (topology-preserving is quadratic here)
+            merged = shapely.simplify(merged, tolerance_deg, preserve_topology=False)
         rows.append({"group": group, "segments": int(mask.sum()), "geometry": merged})
     return gpd.GeoDataFrame(rows, columns=["group", "segments", "geometry"], geometry="geometry", crs=4326)

@@ -110,6 +110,7 @@ class ZoneColumns(BaseModel):
     code: Text | None = _column("zone-code")
     name: Text | None = _column("zone-name")
     type: Text | None = _column("urban/rural")
+    county: Text | None = _column("county (code or name; a province study gets one map page per county)")
 
 
 class ZonesInput(BaseModel):

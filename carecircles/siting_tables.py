@@ -184,11 +184,9 @@ def catchment_polygons(
         )
     cell_owner = np.full(len(cells.population), -1, dtype=np.int64)
     cell_owner[cell] = owner
-    polygons = assessment.polygons_by_label(cells, cell_owner)
+    polygons = assessment.polygons_by_label(cells, cell_owner, per="label")
     polygons["facility_id"] = sites["facility_id"].to_numpy()[polygons["label"]]
-    return polygons.dissolve(by="facility_id", aggfunc={"population": "sum"}, as_index=False)[
-        ["facility_id", "population", "geometry"]
-    ]
+    return polygons[["facility_id", "population", "geometry"]]
 
 
 def upgrade_ranking(

@@ -385,6 +385,146 @@ def report_fine(r: dict) -> str:
     )
 
 
+def _child(args: list[str], cwd: Path) -> float:
+    """Run ``carecircles <args>`` as a child process in ``cwd``; return its wall time."""
+    import subprocess
+
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "carecircles.cli", *args, "--quiet"],
+        cwd=cwd,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start
+
+
+def _index_open_s(page: Path) -> float | None:
+    """Seconds for headless Chromium to open a map page until its map is built (None: no browser)."""
+    import shutil
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        return None
+    import os
+
+    os.environ["SE_OFFLINE"] = "true"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(driver), options=options)
+    try:
+        start = time.perf_counter()
+        browser.get(page.as_uri())
+        while not browser.execute_script("return !!window.carecirclesMap"):
+            time.sleep(0.02)
+        return time.perf_counter() - start
+    finally:
+        browser.quit()
+
+
+def run_province(quick: bool) -> dict:
+    """Run the province end to end: generate it, ``run`` it whole, ``site`` on it, ``batch`` its counties.
+
+    Each command is a child process: its seconds are wall time, its peak memory is from its
+    own manifest (the process's peak resident memory at the end of each step).
+    """
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from make_province import build
+
+    sizes = (
+        {
+            "counties": 9,
+            "townships": 9,
+            "nodes": 100_000,
+            "cells": 1_000_000,
+            "villages": 1_500,
+            "facilities": 300,
+        }
+        if quick
+        else {}
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        made = build(out, **sizes)
+        record: dict = {"made": made}
+        run_s = _child(["run", "province.yml", "--out", "run", "--map", "maps/province.html"], out)
+        manifest = json.loads((out / "run" / "manifest.json").read_text(encoding="utf-8"))
+        pages = sorted((out / "maps" / "province-counties").glob("*.html"))
+        record["run"] = {
+            "seconds": run_s,
+            "peak_gib": max(manifest["peak_rss_gib"].values()),
+            "steps_s": manifest["timings_s"],
+            "steps_gib": manifest["peak_rss_gib"],
+            "populated_cells": manifest["counts"]["population_places"],
+            "index_mb": (out / "maps" / "province.html").stat().st_size / 1e6,
+            "largest_page_mb": max(p.stat().st_size for p in pages) / 1e6,
+            "county_pages": len(pages),
+            "index_open_s": _index_open_s(out / "maps" / "province.html"),
+        }
+        site_s = _child(
+            [
+                "site",
+                "province.yml",
+                "--standard",
+                "rural-30min",
+                "--spacing",
+                "1000",
+                "--exact",
+                "--out",
+                "site",
+                "--map",
+                "maps/site.html",
+            ],
+            out,
+        )
+        siting = json.loads((out / "site" / "siting.json").read_text(encoding="utf-8"))
+        record["site"] = {
+            "seconds": site_s,
+            "exact": siting["exact"],
+            "sites": (out / "site" / "sites.csv").read_text(encoding="utf-8").count("\n") - 1,
+            "candidates": siting["candidates_considered"],
+        }
+        counties = sorted(p.name for p in out.glob("county-*.yml"))
+        batch_s = _child(["batch", *counties, "--out", "batch"], out)
+        record["batch"] = {
+            "seconds": batch_s,
+            "counties": len(counties),
+            "per_minute": len(counties) / batch_s * 60,
+        }
+    return record
+
+
+def report_province(r: dict) -> str:
+    """Format the end-to-end province rows against their targets."""
+    run, site, batch, made = r["run"], r["site"], r["batch"], r["made"]
+    opened = "no browser" if run["index_open_s"] is None else f"{run['index_open_s']:.2f} s (target < 2 s)"
+    lines = [
+        f"province end to end ({made['counties']} counties, {made['townships']} townships, "
+        f"{made['road_nodes']:,} road nodes, {run['populated_cells']:,} populated cells): "
+        f"whole run {run['seconds']:.1f} s (target < 90 s), peak {run['peak_gib']:.2f} GiB (target < 4 GiB)",
+        "  steps: "
+        + ", ".join(
+            f"{k.split(' (')[0]} {v:.1f} s / {run['steps_gib'].get(k, float('nan')):.1f} GiB"
+            for k, v in run["steps_s"].items()
+        ),
+        f"  map: index {run['index_mb']:.1f} MB opens in {opened}; {run['county_pages']} county pages, "
+        f"largest {run['largest_page_mb']:.1f} MB (target < 15 MB each)",
+        f"  site rural-30min (road nodes every 1 km, exact check): {site['seconds']:.1f} s (target < 120 s), "
+        f"{site['sites']} sites; exact: {site['exact'].get('status', '—')}, "
+        f"gap {site['exact'].get('gap', '—')}",
+        f"  batch: {batch['counties']} counties in {batch['seconds']:.1f} s on a 2-worker LocalCluster "
+        f"= {batch['per_minute']:.1f} counties per minute",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
@@ -394,6 +534,7 @@ def main() -> None:
     parser.add_argument(
         "--fine-size", type=int, help="fine-raster case side in cells (default 20,000; 0: skip)"
     )
+    parser.add_argument("--no-province", action="store_true", help="skip the end-to-end province run")
     args = parser.parse_args()
     names = args.sizes or (["county-quick", "province-quick"] if args.quick else ["county", "province"])
     memory = PeakMemory()
@@ -411,6 +552,11 @@ def main() -> None:
         fine = run_fine_raster(fine_size)
         print(report_fine(fine))
         records.append({"fine_raster": fine})
+    if not args.no_province:
+        print("running the province end to end …", file=sys.stderr, flush=True)
+        province = run_province(args.quick)
+        print(report_province(province))
+        records.append({"province_end_to_end": province})
     if args.json:
         args.json.write_text(json.dumps(records, indent=2), encoding="utf-8")
 

@@ -33,6 +33,7 @@ from rasterio.transform import from_origin
 ORIGIN_LONLAT = (124.0, 41.0)
 UTM = "EPSG:32651"
 CELL_DEG = 1 / 1200  # 3 arc-seconds, WorldPop's grid
+PATCH = 6  # cells per step of the background's coarse field (600 m)
 CLASSES = ("trunk", "primary", "secondary", "tertiary", "unclassified", "residential", "track")
 
 
@@ -236,12 +237,17 @@ def _write_population(
         "compress": "deflate",
     }
     step = 512
+    # the thin background lives on patches (hamlets, farmsteads, fields between them): a coarse
+    # random field, one value per PATCH cells, interpolated and cut at its 58th percentile, so
+    # ~42 % of the cells are populated in blobs of a few hundred metres, as in real rasters
+    coarse = rng.random((height // PATCH + 2, width // PATCH + 2), dtype=np.float32)
+    cut = np.float32(np.quantile(coarse, 0.58))
     with rasterio.open(path, "w", **profile) as dst:
         dst.update_tags(SYNTHETIC="yes", SOURCE="scripts/make_province.py; not real population")
         for r0 in range(0, height, step):
             h = min(step, height - r0)
             block = (rng.random((h, width), dtype=np.float32) * 0.3).astype(np.float32)  # thin background
-            block[rng.random((h, width), dtype=np.float32) > 0.42] = 0  # on ~42 % of the cells
+            block[_smooth(coarse, r0, h, width) <= cut] = 0
             near = (row >= r0 - 12) & (row < r0 + h + 12)
             for rr, cc, p in zip(row[near], col[near], people[near], strict=True):
                 r_lo, r_hi = max(rr - 12, r0), min(rr + 13, r0 + h)
@@ -256,11 +262,24 @@ def _write_population(
     return total
 
 
+def _smooth(coarse: np.ndarray, r0: int, h: int, width: int) -> np.ndarray:
+    """Rows ``r0 .. r0 + h`` of the coarse field, bilinear at cell resolution (seamless across strips)."""
+    fr = (np.arange(r0, r0 + h) + 0.5) / PATCH
+    fc = (np.arange(width) + 0.5) / PATCH
+    i, j = fr.astype(int), fc.astype(int)
+    tr, tc = (fr - i)[:, None].astype(np.float32), (fc - j)[None, :].astype(np.float32)
+    top = coarse[i][:, j] * (1 - tc) + coarse[i][:, j + 1] * tc
+    bottom = coarse[i + 1][:, j] * (1 - tc) + coarse[i + 1][:, j + 1] * tc
+    return top * (1 - tr) + bottom * tr
+
+
 def _write_configs(out: Path, features: list[dict]) -> None:
     body = """# SYNTHETIC province (scripts/make_province.py): nothing here is real.
 study: {{name: {name}, title: "{title}", synthetic: true}}
 inputs:
-  zones: {{path: {zones}, columns: {{code: zone_code, name: zone_name, type: zone_type}}}}
+  zones:
+    path: {zones}
+    columns: {{code: zone_code, name: zone_name, type: zone_type, county: county_code}}
   facilities: facilities.csv
   roads: roads.osm.gz
   population: population_100m.tif

@@ -183,3 +183,54 @@ def test_polygons_traced_in_small_tiles_are_the_polygons_of_one_tile(
     assert np.allclose(one["population"], tiled["population"]) and (one["cells"] == tiled["cells"]).all()
     for a, b in zip(one.geometry, tiled.geometry, strict=True):
         assert a.symmetric_difference(b).area < 1e-12 and b.is_valid
+
+
+@pytest.mark.parametrize("tile", [4, 9, 2048])
+def test_regions_are_the_8_connected_clusters_split_by_label_whatever_the_tiles(monkeypatch, tile):
+    """Reference: scipy's 8-connected labelling of the whole dense grid at once."""
+    from scipy import ndimage
+
+    from carecircles import assessment
+
+    monkeypatch.setattr(assessment, "TRACE_TILE", tile)
+    rng = np.random.default_rng(tile)
+    for _ in range(10):
+        h, w = (int(v) for v in rng.integers(5, 60, 2))
+        drawn = rng.random((h, w)) < rng.uniform(0.2, 0.7)
+        rows, cols = np.nonzero(drawn)
+        label = rng.integers(0, 3, len(rows))
+        ids = assessment._regions((h, w), rows.astype(np.int64), cols.astype(np.int64), label)
+        cluster, _ = ndimage.label(drawn, structure=np.ones((3, 3)))
+        expected = cluster[rows, cols] * 3 + label
+        # the same partition of the cells: a one-to-one map between the two numberings
+        assert len(set(zip(ids, expected, strict=True))) == len(set(ids)) == len(set(expected))
+        assert ids.min() == 1 and ids.max() == len(set(ids))
+
+
+def test_polygons_per_label_are_the_regions_of_each_label_as_valid_multipolygons(monkeypatch, sample_config):
+    from carecircles import assessment
+    from carecircles.analysis import load_inputs, nearest_facilities
+
+    inputs = load_inputs(sample_config)
+    cells = inputs.cells
+    owner = (
+        nearest_facilities(inputs, issues=DataIssues())
+        .place(cells.x, cells.y, mode="walk", types=frozenset({"village_clinic"}), limit=1800.0)
+        .facility
+    )
+    monkeypatch.setattr(assessment, "TRACE_TILE", 50)  # labels cut by many seams
+    regions = assessment.polygons_by_label(cells, owner)
+    labels = assessment.polygons_by_label(cells, owner, per="label")
+    assert len(labels) == len(np.unique(owner[owner >= 0])) > 10 and len(regions) > len(labels)
+    assert labels.geometry.is_valid.all() and regions.geometry.is_valid.all()
+    assert np.allclose(
+        labels.set_index("label")["population"],
+        np.bincount(owner[owner >= 0], weights=cells.population[owner >= 0])[labels["label"]],
+    )
+    joined = regions.dissolve(by="label").loc[labels["label"]]
+    for a, b in zip(joined.geometry, labels.geometry, strict=True):
+        assert a.symmetric_difference(b).area < 1e-12
+    # each cell is a square of the grid: a label's area in the grid CRS is its cells' area
+    grid = cells.grid
+    area = shapely.area(labels.to_crs(grid.crs).geometry.to_numpy())  # in the grid's units
+    assert np.allclose(area, labels["cells"] * abs(grid.transform.a * grid.transform.e), rtol=1e-6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from carecircles._encode import percent
 from carecircles.analysis import run_study
 from carecircles.batch import run_batch
 from carecircles.config import load_config
@@ -61,3 +63,51 @@ def test_province_run_and_county_batch_agree_zone_by_zone(province, tmp_path):
     rural = zones[zones["standard"] == "rural-30min"]
     assert total["covered_population"] == pytest.approx(rural["covered_population"].sum())
     assert pd.notna(total["covered_share"])
+
+
+def page_data(path: Path) -> dict:
+    """The data object a map page builds itself from (the argument of ``carecircles.start``)."""
+    html = path.read_text(encoding="utf-8")
+    found = re.search(r"carecircles\.start\([^,]+, (\{.*\})\);\n", html, re.S)
+    assert found, path
+    return json.loads(found.group(1))
+
+
+def test_index_page_county_pages_and_batch_agree_on_every_figure(province, tmp_path):
+    from carecircles.assessment import whole_people
+    from carecircles.maps import write_map
+
+    out, _ = province
+    result = run_study(load_config(out / "province.yml", output_root=tmp_path))
+    index = tmp_path / "maps" / "province.html"
+    write_map(result, index)
+    pages = sorted((tmp_path / "maps" / "province-counties").glob("*.html"))
+    assert [p.name for p in pages] == [f"{i + 1:03d}-{220100 + 100 * i}.html" for i in range(4)]
+    assert index.stat().st_size < 15e6 and all(p.stat().st_size < 15e6 for p in pages)
+
+    batch = run_batch(sorted(out.glob("county-*.yml")), workers=2, output_root=tmp_path, stream=None)
+    people = pd.concat(  # whole people study by study: each ALL row sums its own county's zones
+        [whole_people(z.drop(columns="study")).assign(study=s) for s, z in batch.zones.groupby("study")],
+        ignore_index=True,
+    )
+    data = page_data(index)
+    assert not data["standards"][0]["areas"] and not data["overlays"][0]["features"]  # no detail
+    items = {c["name"]: c for c in data["counties"]["items"]}
+    assert sorted(items) == [str(220100 + 100 * i) for i in range(4)]
+    for code, item in items.items():
+        county = people[people["study"] == f"county-{code}"]
+        for _, total in county[county["zone_code"] == "ALL"].iterrows():
+            standard = total["standard"]
+            assert item["outside"][standard] == total["uncovered_population"], (code, standard)
+            assert item["share"][standard] == percent(total["covered_share"])
+        assert item["href"] == f"province-counties/{pages[list(items).index(code)].name}"
+    # every township on the index and on its county page shows the batch's share
+    zone_rows = people[people["zone_code"] != "ALL"].set_index(["standard", "zone_code"])
+    for page in [index, *pages]:
+        shown = page_data(page)
+        if page != index:
+            assert shown["back"]["href"] == "../province.html"
+            assert len(shown["zones"]) == 4
+        for zone in shown["zones"]:
+            for standard, share in zone["properties"]["share"].items():
+                assert share == percent(zone_rows.loc[(standard, zone["id"]), "covered_share"])

@@ -332,6 +332,53 @@
     });
     if (data.issuedBy) banner.body.appendChild(node("div", "cc-issued", data.issuedBy));
 
+    /* --- a province: a county page links back to the index; the index ranks the counties ------ */
+    if (data.back) {
+      var back = node("a", "cc-back", data.back.text);
+      back.setAttribute("href", data.back.href);
+      banner.head.appendChild(back);
+    }
+    var ranking = null;
+    if (data.counties) {
+      var rankBox = node("div", "cc-ranking");
+      rankBox.appendChild(node("div", "cc-ranking-title", data.counties.title));
+      ranking = node("ol", "cc-ranking-list");
+      rankBox.appendChild(ranking);
+      banner.body.appendChild(rankBox);
+      L.geoJSON({type: "FeatureCollection", features: data.counties.items.map(function (c) {
+        return {type: "Feature", geometry: c.geometry, properties: {}};
+      })}, {
+        pane: "cc-outline", interactive: false,
+        style: function () { return {color: "#000000", weight: 3.2, fill: false}; }
+      }).addTo(map);
+      data.counties.items.forEach(function (c) {
+        var m = labelMarker(c.at, "county", 2e12 + c.outside[Object.keys(c.outside)[0]]);
+        m.ccBox.textContent = c.name;
+        m.addTo(labels);
+      });
+    }
+    function rankCounties() {
+      if (!ranking || !current) return;
+      ranking.textContent = "";
+      var id = current.id;
+      var items = data.counties.items.filter(function (c) { return c.outside[id] !== undefined; });
+      items.sort(function (a, b) { return (b.outside[id] - a.outside[id]) || (a.name < b.name ? -1 : 1); });
+      items.forEach(function (c) {
+        var li = node("li", "cc-ranking-row");
+        var a = node("a", "cc-county-link", c.name);
+        a.setAttribute("href", c.href);
+        a.title = data.counties.open;
+        li.appendChild(a);
+        li.appendChild(node("span", "cc-ranking-outside", c.outsideText[id]));
+        var cls = c.cls[id];
+        var share = node("span", "cc-label-share cc-" + cls, c.share[id]);
+        share.style.background = P.colours[cls] || "#ffffff";
+        share.style.color = P.text[cls] || "#111111";
+        li.appendChild(share);
+        ranking.appendChild(li);
+      });
+    }
+
     var roomy = window.innerWidth >= 1400 && window.innerHeight >= 850;
     var side = panel("cc-panel", W.layers, !roomy);
     var search = node("input", "cc-search");
@@ -409,6 +456,9 @@
         }
       }
       legendRow({kind: "fill", fill: "#ffffff", color: "#1a1a1a", opacity: 0, weight: 1.6, text: W.zones_outline});
+      if (data.counties) {
+        legendRow({kind: "fill", fill: "#ffffff", color: "#000000", opacity: 0, weight: 3.2, text: data.counties.outlines});
+      }
       overlays.forEach(function (o) {
         if (!o.on) return;
         if (o.id === "uncovered" && current && current.areas.length) {
@@ -442,6 +492,7 @@
       });
       document.title = data.title + " · " + current.name + (data.synthetic ? " · " + data.synthetic : "");
       setZoneLabels();
+      rankCounties();
       refresh();
     }
 
