@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse
+from scipy.spatial import cKDTree
 
 from carecircles import assessment
 from carecircles._crs import project_lonlat
@@ -25,7 +26,8 @@ from carecircles.analysis import StudyInputs, StudyResult, assess, nearest_facil
 from carecircles.candidates import candidate_sites, read_candidates
 from carecircles.covering import coverage_matrix, first_cover, greedy_max_cover
 from carecircles.facilities import open_mask
-from carecircles.schema import SitingOptions
+from carecircles.network import Network
+from carecircles.schema import Options, SitingOptions
 from carecircles.siting_tables import (
     catchment_polygons,
     exact_report,
@@ -35,6 +37,7 @@ from carecircles.siting_tables import (
     upgrade_ranking,
 )
 from carecircles.standards import FACILITY_TYPES, Standard
+from carecircles.terrain import TOBLER_OFFSET, tobler_factor
 
 __all__ = [
     "SitingOptions",
@@ -126,16 +129,7 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
     mode = standard.mode if standard.metric == "time" else "walk"
     network = inputs.networks[mode]
     candidates, excluded = candidate_sites(inputs, network, options)
-    matrix = coverage_matrix(
-        standard,
-        network,
-        candidates["x"].to_numpy(),
-        candidates["y"].to_numpy(),
-        demand.x,
-        demand.y,
-        snap_radius_m=config.options.snap_radius_m,
-        facility_snap_radius_m=config.options.facility_snap_radius_m,
-    )
+    matrix = _coverage_of_uncovered(standard, network, candidates, demand, config.options)
     chosen, gains, stop_reason = _select(matrix, demand, candidates, inputs.zones, options, k)
 
     proposed = _proposed_facilities(candidates.iloc[chosen], site_type, standard)
@@ -184,6 +178,59 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
             time_limit_s=options.exact_time_limit_s,
         )
     return result
+
+
+def _coverage_of_uncovered(
+    standard: Standard, network: Network, candidates: pd.DataFrame, demand: _Demand, options: Options
+) -> sparse.csr_matrix:
+    """Coverage matrix (candidates × demand places) computed for the places still uncovered only.
+
+    The places the locked-in facilities cover are already counted: no site gains from them,
+    so their columns stay empty; candidates farther (in a straight line) from every uncovered
+    place than anything can travel within the threshold (:func:`reach_bound_m`) get no
+    Dijkstra. Both are exact, and they keep a province's matrix to the gaps.
+    """
+    n_c, n_p = len(candidates), len(demand.x)
+    todo = np.flatnonzero(~demand.covered)
+    cx, cy = candidates["x"].to_numpy(dtype=float), candidates["y"].to_numpy(dtype=float)
+    rows = np.zeros(0, dtype=np.int64)
+    if len(todo) and n_c:
+        bound = reach_bound_m(standard, network, options)
+        gap, _ = cKDTree(np.column_stack([demand.x[todo], demand.y[todo]])).query(
+            np.column_stack([cx, cy]), distance_upper_bound=bound
+        )
+        rows = np.flatnonzero(np.isfinite(gap))
+    if not len(rows):
+        return sparse.csr_matrix((n_c, n_p))
+    sub = coverage_matrix(
+        standard,
+        network,
+        cx[rows],
+        cy[rows],
+        demand.x[todo],
+        demand.y[todo],
+        snap_radius_m=options.snap_radius_m,
+        facility_snap_radius_m=options.facility_snap_radius_m,
+    ).tocoo()
+    return sparse.csr_matrix((sub.data, (rows[sub.row], todo[sub.col])), shape=(n_c, n_p))
+
+
+def reach_bound_m(standard: Standard, network: Network, options: Options) -> float:
+    """Straight-line distance nothing can exceed between a site and a place it covers (metres).
+
+    Time: the threshold at the fastest speed anywhere (any road segment in either direction,
+    the off-road walk); road distance: the threshold plus both snap walks; straight: the radius.
+    """
+    margin = 1.0
+    if standard.metric == "time":
+        seconds, metres = network.seconds.data, network.metres.data
+        moving = seconds > 0
+        walk = network.offroad_kmh / 3.6 * float(tobler_factor(np.array(-TOBLER_OFFSET)))  # downhill peak
+        fastest = max(float((metres[moving] / seconds[moving]).max(initial=0.0)), walk)
+        return standard.threshold_seconds * fastest + margin
+    if standard.distance_kind == "straight":
+        return standard.threshold + margin
+    return standard.threshold + options.snap_radius_m + options.facility_snap_radius_m + margin
 
 
 def _uncovered_weight(demand: _Demand) -> NDArray[np.float64]:

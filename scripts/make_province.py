@@ -4,7 +4,8 @@ Counties on a grid, each cut into townships (the first of each county an urban �
 rural 乡镇) with 6-digit county and 9-digit township codes; a road network as OSM XML (a jittered
 grid of ``--nodes`` nodes with national to village classes, a few links missing); a WorldPop-style
 100 m population GeoTIFF with about ``--cells`` populated cells (settlements on a thin rural
-background); facilities (a county hospital per county, a health centre per township, village
+background); facilities (a county hospital per county, a health centre per township, a fifth of
+the rural ones closed so that there are gaps to site, village
 clinics); villages with populations; a province study config and one config per county (for
 ``carecircles batch``). Nothing here is real; every file says so. Not committed: generated in
 minutes.
@@ -33,6 +34,7 @@ from rasterio.transform import from_origin
 ORIGIN_LONLAT = (124.0, 41.0)
 UTM = "EPSG:32651"
 CELL_DEG = 1 / 1200  # 3 arc-seconds, WorldPop's grid
+CLOSED_SHARE = 0.2  # rural townships whose health centre is closed: the gaps siting closes
 PATCH = 6  # cells per step of the background's coarse field (600 m)
 CLASSES = ("trunk", "primary", "secondary", "tertiary", "unclassified", "residential", "track")
 
@@ -139,10 +141,12 @@ def build(
         json.dumps({"type": "FeatureCollection", "features": vfeatures}), "utf-8"
     )
     rows = ["id,name,type,status,lon,lat,beds,doctors"]
+    closed = rng.random(len(seats)) < CLOSED_SHARE  # townships left without a working centre
     for k, (x, y, c, t) in enumerate(seats):
         lo, la = to_lonlat.transform(x + ox + 150, y + oy + 150)
         kind = "社区卫生服务中心" if t == 0 else "乡镇卫生院"
-        rows.append(f"T{k + 1:05d},合成{c + 1}县{t + 1}号{kind},{kind},existing,{lo:.6f},{la:.6f},40,12")
+        status = "closed" if closed[k] and t > 0 else "existing"
+        rows.append(f"T{k + 1:05d},合成{c + 1}县{t + 1}号{kind},{kind},{status},{lo:.6f},{la:.6f},40,12")
         if t == 0:
             lo, la = to_lonlat.transform(x + ox - 300, y + oy - 200)
             rows.append(f"H{c + 1:03d},合成{c + 1}县人民医院,县级综合医院,existing,{lo:.6f},{la:.6f},400,120")

@@ -91,6 +91,41 @@ def inputs(sample_config):
     return load_inputs(sample_config)
 
 
+@pytest.mark.parametrize("standard_id", ["rural-30min", "urban-15min", "village-2.5km"])
+def test_matrix_of_the_gaps_is_the_full_matrix_on_uncovered_places(inputs, standard_id):
+    """Pruning (covered places, candidates out of reach) drops nothing a site could gain."""
+    from carecircles.siting import _coverage_of_uncovered, reach_bound_m
+
+    standard = next(s for s in inputs.config.standards if s.id == standard_id)
+    options = SitingOptions(standard=standard_id)
+    demand = _demand(inputs, standard, _locked(inputs.facilities, True), options)
+    network = inputs.networks[standard.mode if standard.metric == "time" else "walk"]
+    candidates, _ = candidate_sites(inputs, network, options)
+    study = inputs.config.options
+    full = coverage_matrix(
+        standard,
+        network,
+        candidates["x"].to_numpy(),
+        candidates["y"].to_numpy(),
+        demand.x,
+        demand.y,
+        snap_radius_m=study.snap_radius_m,
+        facility_snap_radius_m=study.facility_snap_radius_m,
+    )
+    expected = (full @ sparse.diags((~demand.covered).astype(float))).tocsr()
+    expected.eliminate_zeros()
+    pruned = _coverage_of_uncovered(standard, network, candidates, demand, study)
+    assert pruned.shape == full.shape and expected.nnz > 50
+    assert (pruned != expected).nnz == 0
+    # the bound is a bound: no covered pair is farther apart in a straight line
+    pairs = full.tocoo()
+    apart = np.hypot(
+        candidates["x"].to_numpy()[pairs.row] - demand.x[pairs.col],
+        candidates["y"].to_numpy()[pairs.row] - demand.y[pairs.col],
+    )
+    assert apart.max() <= reach_bound_m(standard, network, study)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("standard_id", ["rural-30min", "urban-15min"])
 def test_coverage_matrix_rows_equal_the_engine(inputs, standard_id):
