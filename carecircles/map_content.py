@@ -169,7 +169,7 @@ class MapData:
             geometry = shapely.simplify(z.geometry, self.tolerance, preserve_topology=True)
             out.append(
                 feature(
-                    _rounded(geometry.__geo_interface__),
+                    _rounded(geometry),
                     popup=popup(
                         f"{z['zone_name']} ({z['zone_code']})",
                         [
@@ -257,7 +257,7 @@ class MapData:
             "fillOpacity": palette.UNCOVERED_OPACITY,
         }
         return [
-            feature(_rounded(g.__geo_interface__), style=style)
+            feature(_rounded(g), style=style)
             for g in shapely.simplify(part.geometry.to_numpy(), self.tolerance, preserve_topology=True)
         ]
 
@@ -279,7 +279,7 @@ class MapData:
         ):
             c = colours.get(b, palette.BAND_COLOURS[-1])
             style = {"color": c, "weight": 0.4, "fillColor": c, "fillOpacity": palette.BAND_OPACITY}
-            features.append(feature(_rounded(g.__geo_interface__), style=style))
+            features.append(feature(_rounded(g), style=style))
         legend = [
             _swatch(colours[b], palette.BAND_OPACITY, label("within", self.lang, d=_minutes(b, self.lang)))
             for b in limits

@@ -8,11 +8,13 @@ rows drawn as on the map, ``labels`` (village names) and ``show``. Words come fr
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from carecircles._encode import percent, text
 from carecircles._page import feature, point, popup
@@ -136,8 +138,7 @@ class Overlays:
         for group, geometry in zip(lines["group"], lines.geometry, strict=True):
             style = {**_ROAD_STYLE[group], "interactive": False}
             features.append(
-                feature(_rounded(geometry.__geo_interface__, 5), style=style)
-                | {"minZoom": 0 if group == "major" else 10}
+                feature(_rounded(geometry, 5), style=style) | {"minZoom": 0 if group == "major" else 10}
             )
             words = (
                 "主要道路"
@@ -337,7 +338,7 @@ class Overlays:
                 geometry = shapely.simplify(geometry, self.tolerance, preserve_topology=True)
                 features.append(
                     feature(
-                        _rounded(geometry.__geo_interface__),
+                        _rounded(geometry),
                         style={"color": "#555555", "weight": 1.5, "fillColor": colour, "fillOpacity": 0.45},
                         popup=popup(
                             row["name"],
@@ -397,7 +398,7 @@ class Overlays:
             style = {"color": "#ae017e", "weight": 1, "fillColor": "#fcc5c0", "fillOpacity": 0.6}
             features = [
                 feature(
-                    _rounded(shapely.simplify(g, self.tolerance, preserve_topology=True).__geo_interface__),
+                    _rounded(shapely.simplify(g, self.tolerance, preserve_topology=True)),
                     style=style,
                     tooltip=f"{label('sites', lang)} {site}: {label('newly', lang)} "
                     f"{people_text(people, lang)}",
@@ -575,14 +576,12 @@ def _ratio(value: float, county: float, lang: str) -> str:
     return f"{shown}（{words} {county:,.0f}）" if lang == "zh" else f"{shown} ({words} {county:,.0f})"
 
 
-def _rounded(geometry: dict, digits: int = 6) -> dict:
-    """Coordinates to ``digits`` decimals (6: 0.1 m), which keeps the page small."""
+def _rounded(geometry: BaseGeometry, digits: int = 6) -> dict:
+    """Return a geometry's GeoJSON with coordinates to ``digits`` decimals (6: 0.1 m): a small page.
 
-    def walk(c: object) -> object:
-        if isinstance(c, (list, tuple)):
-            if c and isinstance(c[0], (int, float)):
-                return [round(float(x), digits) for x in c]
-            return [walk(x) for x in c]
-        return c
-
-    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"])}
+    Rounded by numpy and written by GEOS (``shapely.to_geojson``): a province's county pages
+    carry millions of vertices.
+    """
+    rounded = shapely.transform(geometry, lambda xy: np.round(xy, digits))
+    found: dict = json.loads(shapely.to_geojson(rounded))
+    return found

@@ -34,6 +34,7 @@ from carecircles.schema import (
     RoadsInput,
     SitingOptions,
     VillageColumns,
+    ZoneColumns,
     config_reference,
     make_siting_options,
     safe_file_name,
@@ -437,7 +438,7 @@ def test_schema_options_match_the_readers():
     zones = {
         p.removesuffix("_column") for p in inspect.signature(read_zones).parameters if p.endswith("_column")
     }
-    assert {"code", "name", "type"} == zones
+    assert set(ZoneColumns.model_fields) == zones == {"code", "name", "type", "county"}
 
 
 def test_default_number_of_sites_lives_in_the_schema():
