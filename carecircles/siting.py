@@ -38,6 +38,7 @@ from carecircles.siting_tables import (
 )
 from carecircles.standards import FACILITY_TYPES, Standard
 from carecircles.terrain import TOBLER_OFFSET, tobler_factor
+from carecircles.traveltime import network_reach_m
 
 __all__ = [
     "SitingOptions",
@@ -218,16 +219,16 @@ def _coverage_of_uncovered(
 def reach_bound_m(standard: Standard, network: Network, options: Options) -> float:
     """Straight-line distance nothing can exceed between a site and a place it covers (metres).
 
-    Time: the threshold at the fastest speed anywhere (any road segment in either direction,
-    the off-road walk); road distance: the threshold plus both snap walks; straight: the radius.
+    Time: the threshold at the fastest speed anywhere (any road segment across the map, in
+    either direction: :func:`carecircles.traveltime.network_reach_m`; the off-road walk at
+    Tobler's downhill peak); road distance: the threshold plus both snap walks; straight: the
+    radius.
     """
     margin = 1.0
     if standard.metric == "time":
-        seconds, metres = network.seconds.data, network.metres.data
-        moving = seconds > 0
+        limit = standard.threshold_seconds
         walk = network.offroad_kmh / 3.6 * float(tobler_factor(np.array(-TOBLER_OFFSET)))  # downhill peak
-        fastest = max(float((metres[moving] / seconds[moving]).max(initial=0.0)), walk)
-        return standard.threshold_seconds * fastest + margin
+        return max(network_reach_m(network, "seconds", limit), limit * walk) + margin
     if standard.distance_kind == "straight":
         return standard.threshold + margin
     return standard.threshold + options.snap_radius_m + options.facility_snap_radius_m + margin

@@ -8,7 +8,7 @@ node costs the off-road walk from the door to that road: no per-facility loop an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -368,6 +368,10 @@ def pair_costs(
             None if z_source is None else z_source[src],
         )
 
+    # sources in spatial order: each chunk's Dijkstra runs on the sub-network it can reach
+    usable = usable[_spatial_order(network, snode[usable], weight, limit)]
+    rank = np.full(len(sx), -1, dtype=np.int64)
+    rank[usable] = np.arange(len(usable))
     walks = None
     if direct_walk and len(usable) and len(px):
         pairs = cKDTree(np.column_stack([sx[usable], sy[usable]])).sparse_distance_matrix(
@@ -375,14 +379,12 @@ def pair_costs(
         )
         walk = on_foot(usable[pairs.row], pairs.col, pairs.data)
         ok = (pairs.data < snap_radius_m) & (walk <= limit)  # as place_costs: strictly within the radius
-        by_source = np.argsort(pairs.row[ok], kind="stable")
-        walks = (
-            usable[pairs.row[ok]][by_source],
-            pairs.col[ok][by_source].astype(np.int64),
-            walk[ok][by_source],
-        )
+        source = usable[pairs.row[ok]]
+        by_source = np.argsort(rank[source], kind="stable")  # in the order sources are searched
+        walks = (source[by_source], pairs.col[ok][by_source].astype(np.int64), walk[ok][by_source])
+        walk_rank = rank[walks[0]]
     out: list[_Pairs] = []
-    for block, dist, (rows, cols, cost) in _road_pairs(
+    for lo, hi, reach, (rows, cols, cost) in _road_pairs(
         network, snode, access, pnode, pcost, usable, weight, limit
     ):
         if walks is None:
@@ -395,14 +397,13 @@ def pair_costs(
         cost = np.where(walked, foot, cost)
         out.append((rows, cols, cost))
         # pairs reached on foot only: the road route (same sums as _road_pairs) is beyond the limit
-        lo = np.searchsorted(walks[0], block[0], side="left")  # walks are sorted by source
-        hi = np.searchsorted(walks[0], block[-1], side="right")
-        w_row, w_col, w_cost = (w[lo:hi] for w in walks)
+        first = np.searchsorted(walk_rank, lo, side="left")  # walks are in search order
+        last = np.searchsorted(walk_rank, hi - 1, side="right")
+        w_row, w_col, w_cost = (w[first:last] for w in walks)
         node = pnode[w_col]
         road = np.full(len(w_row), np.inf)
         on = node >= 0
-        local = np.searchsorted(block, w_row[on])
-        road[on] = (dist[local, node[on]] + access[w_row[on]]) + pcost[w_col[on]]
+        road[on] = (reach(rank[w_row[on]] - lo, node[on]) + access[w_row[on]]) + pcost[w_col[on]]
         only = ~(np.isfinite(road) & (road <= limit))
         out.append((w_row[only], w_col[only], w_cost[only]))
     if not out:
@@ -423,11 +424,14 @@ def _road_pairs(
     usable: NDArray[np.int64],
     weight: Weight,
     limit: float,
-) -> Iterator[tuple[NDArray[np.int64], NDArray[np.float64], _Pairs]]:
-    """Per chunk of sources: the sources, their Dijkstra costs to every node, and the pairs by road.
+) -> Iterator[tuple[int, int, Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray], _Pairs]]:
+    """Per chunk of sources ``usable[lo:hi]``: ``lo``, ``hi``, their network costs, the pairs by road.
 
     A pair by road: place → its node (``pcost``) → network → source node → door (``access``),
-    within ``limit``.
+    within ``limit``. Each chunk's Dijkstra runs on the nodes within a straight-line reach of
+    its sources (:func:`network_reach_m`; nothing beyond can be reached within ``limit``), so a
+    province costs what the sources reach, not sources × nodes. The costs come as a function
+    of (chunk row, node), ``inf`` beyond the limit.
     """
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
     on_road = np.flatnonzero((pnode >= 0) & (pcost <= limit))
@@ -440,12 +444,29 @@ def _road_pairs(
     slack = 8.0 * np.spacing(float(keys[-1]) + span) if len(keys) else 0.0  # the search may take more
     matrix = network.seconds if weight == "seconds" else network.metres
     reverse = matrix.T.tocsr()
-    chunk = max(1, _CHUNK_CELLS // max(network.n_nodes, 1))
-    for lo in range(0, len(usable), chunk):
-        block = usable[lo : lo + chunk]
-        dist = csgraph.dijkstra(reverse, directed=True, indices=snode[block], limit=limit)
-        b, node = np.nonzero(np.isfinite(dist))
-        via = dist[b, node] + access[block][b]  # from the node to the source's door
+    for lo, hi, nodes in _local_groups(network, snode[usable], weight, limit):
+        block = usable[lo:hi]
+        local = reverse if nodes is None else reverse[nodes][:, nodes]
+        position = None
+        if nodes is not None:
+            position = np.full(network.n_nodes, -1, dtype=np.int64)
+            position[nodes] = np.arange(len(nodes))
+        dist = csgraph.dijkstra(local, directed=True, indices=_at(position, snode[block]), limit=limit)
+
+        def reach(
+            row: NDArray[np.int64],
+            node: NDArray[np.int64],
+            dist: NDArray[np.float64] = dist,
+            position: NDArray[np.int64] | None = position,
+        ) -> NDArray[np.float64]:
+            if position is None:
+                return dist[row, node]
+            at = position[node]
+            return np.where(at >= 0, dist[row, np.maximum(at, 0)], np.inf)
+
+        b, column = np.nonzero(np.isfinite(dist))
+        node = column if nodes is None else nodes[column]
+        via = dist[b, column] + access[block][b]  # from the node to the source's door
         left = limit - via  # what is left for the walk from the place to the node
         ok = left >= 0
         b, node, via, left = b[ok], node[ok], via[ok], left[ok]
@@ -453,9 +474,91 @@ def _road_pairs(
         count = end - start[node]
         total = int(count.sum())
         if total == 0:
-            yield block, dist, empty
+            yield lo, hi, reach, empty
             continue
         at = np.repeat(start[node] - (np.cumsum(count) - count), count) + np.arange(total)
         cost = np.repeat(via, count) + sorted_cost[at]
         keep = cost <= limit  # exactly: the key search above only narrows
-        yield block, dist, (np.repeat(block[b], count)[keep], order[at][keep], cost[keep])
+        yield lo, hi, reach, (np.repeat(block[b], count)[keep], order[at][keep], cost[keep])
+
+
+def _at(position: NDArray[np.int64] | None, node: NDArray[np.int64]) -> NDArray[np.int64]:
+    return node if position is None else position[node]
+
+
+def network_reach_m(network: Network, weight: Weight, limit: float) -> float:
+    """Straight-line distance (in the network's CRS) no route within ``limit`` can cover.
+
+    The limit at the fastest any segment moves across the map: its ends' straight-line
+    distance over its cost (seconds or metres), so projection scale, terrain and odd segments
+    are all accounted for. ``inf`` when a segment moves at no cost, or for an infinite limit.
+    """
+    matrix = network.seconds if weight == "seconds" else network.metres
+    if not np.isfinite(limit) or matrix.nnz == 0:
+        return np.inf if not np.isfinite(limit) else 0.0
+    u = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    v = matrix.indices
+    moved = np.hypot(network.x[u] - network.x[v], network.y[u] - network.y[v])
+    cost = matrix.data
+    if np.any((cost <= 0) & (moved > 0)):
+        return np.inf
+    moving = cost > 0
+    fastest = float((moved[moving] / cost[moving]).max(initial=0.0))
+    return float(limit) * fastest
+
+
+def _spatial_order(
+    network: Network, source_node: NDArray[np.int64], weight: Weight, limit: float
+) -> NDArray[np.int64]:
+    """Order sources tile by tile (tiles as wide as the reach), so a chunk's reach is compact."""
+    reach = network_reach_m(network, weight, limit)
+    if not len(source_node) or not np.isfinite(reach):
+        return np.arange(len(source_node))
+    x, y = network.x[source_node], network.y[source_node]
+    tx = np.floor((x - x.min()) / max(reach, 1.0)).astype(np.int64)
+    ty = np.floor((y - y.min()) / max(reach, 1.0)).astype(np.int64)
+    return np.lexsort((x, tx, ty))
+
+
+def _local_groups(
+    network: Network, source_node: NDArray[np.int64], weight: Weight, limit: float
+) -> Iterator[tuple[int, int, NDArray[np.int64] | None]]:
+    """Chunks ``lo:hi`` of the (spatially ordered) sources and the nodes they can reach.
+
+    The nodes are those within the reach of the chunk's bounding box (``None``: all of them,
+    when that is most of the network). Chunks hold at most ``_CHUNK_CELLS`` costs.
+    """
+    n, reach = len(source_node), network_reach_m(network, weight, limit)
+    lo = 0
+    while lo < n:
+        if not np.isfinite(reach):
+            nodes, size = None, network.n_nodes
+        else:
+            # grow the chunk while its box's nodes × sources stay within the budget
+            hi = min(n, lo + max(1, _CHUNK_CELLS // max(network.n_nodes, 1)))
+            nodes = _nodes_near(network, source_node[lo:hi], reach)
+            step = max(1, _CHUNK_CELLS // max(len(nodes), 1))
+            while hi < n and hi - lo < step:
+                wider = min(n, lo + step)
+                found = _nodes_near(network, source_node[lo:wider], reach)
+                if (wider - lo) * len(found) > _CHUNK_CELLS:
+                    break
+                hi, nodes = wider, found
+                step *= 2
+            size = len(nodes)
+            if size > 0.5 * network.n_nodes:
+                nodes = None
+            yield lo, hi, nodes
+            lo = hi
+            continue
+        hi = min(n, lo + max(1, _CHUNK_CELLS // max(size, 1)))
+        yield lo, hi, nodes
+        lo = hi
+
+
+def _nodes_near(network: Network, source_node: NDArray[np.int64], reach: float) -> NDArray[np.int64]:
+    """Nodes inside the sources' bounding box widened by ``reach`` (sorted)."""
+    x, y = network.x[source_node], network.y[source_node]
+    inside = (network.x >= x.min() - reach) & (network.x <= x.max() + reach)
+    inside &= (network.y >= y.min() - reach) & (network.y <= y.max() + reach)
+    return np.flatnonzero(inside)

@@ -269,6 +269,68 @@ def test_pair_costs_many_sources_in_chunks(monkeypatch):
     np.testing.assert_array_equal(whole[2][whole[0] == 2], whole[2][whole[0] == 5])
 
 
+@pytest.mark.parametrize("weight", ["seconds", "metres"])
+def test_pair_costs_on_local_sub_networks_equal_networkx(monkeypatch, weight):
+    """A road grid much wider than a source's reach: each chunk's Dijkstra runs on the nodes
+    its limit can reach, and the pairs are networkx's on the whole network."""
+    import carecircles.traveltime as tt
+
+    rng = np.random.default_rng(11)
+    side, step = 30, 250.0  # 7.5 km square, 900 nodes
+    gx, gy = np.meshgrid(np.arange(side), np.arange(side))
+    x = gx.ravel() * step + rng.uniform(-40, 40, side * side)
+    y = gy.ravel() * step + rng.uniform(-40, 40, side * side)
+    edges = []
+    for a in range(side * side):
+        for b in (a + 1, a + side):
+            if (b == a + 1 and b % side == 0) or b >= side * side:
+                continue
+            metres = float(np.hypot(x[a] - x[b], y[a] - y[b])) * rng.uniform(1.0, 1.3)  # bends
+            speed = rng.choice([5.0, 8.0, 15.0])  # m/s
+            cost = metres / speed if weight == "seconds" else metres
+            edges += [(a, b, cost), (b, a, cost * (1.2 if weight == "seconds" else 1.0))]
+    network = make_network(side * side, edges, x, y)
+    limit = 150.0 if weight == "seconds" else 1500.0
+    assert tt.network_reach_m(network, weight, limit) < 2500  # a fraction of the grid
+    sx, sy = rng.uniform(0, 7250, 40), rng.uniform(0, 7250, 40)
+    px, py = rng.uniform(0, 7250, 3000), rng.uniform(0, 7250, 3000)
+    monkeypatch.setattr(tt, "_CHUNK_CELLS", 2000)  # small chunks on small sub-networks
+    seen = []
+    real = tt._nodes_near
+    monkeypatch.setattr(tt, "_nodes_near", lambda *a: seen.append(len(real(*a))) or real(*a))
+    rows, cols, cost = pair_costs(
+        network,
+        sx,
+        sy,
+        px,
+        py,
+        weight=weight,
+        limit=limit,
+        snap_radius_m=300.0,
+        facility_snap_radius_m=300.0,
+        direct_walk=weight == "seconds",  # road distances are measured on the road only
+    )
+    assert seen and np.median(seen) < 0.5 * side * side  # the searches were local
+    expected = reference_pair_costs(
+        side * side,
+        edges,
+        x,
+        y,
+        sx,
+        sy,
+        px,
+        py,
+        weight=weight,
+        limit=limit,
+        radius=300.0,
+        source_radius=300.0,
+        direct=weight == "seconds",
+    )
+    found = dict(zip(zip(rows.tolist(), cols.tolist(), strict=True), cost.tolist(), strict=True))
+    assert len(expected) > 300 and sorted(found) == sorted(expected)
+    np.testing.assert_allclose([found[p] for p in sorted(expected)], [expected[p] for p in sorted(expected)])
+
+
 def test_inclusive_threshold_and_limit():
     # two nodes 900 s apart; a facility exactly on node 0
     network = make_network(2, [(0, 1, 900.0), (1, 0, 900.0)], np.array([0.0, 1.0]), np.array([0.0, 0.0]))
