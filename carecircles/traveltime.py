@@ -444,12 +444,14 @@ def _road_pairs(
     slack = 8.0 * np.spacing(float(keys[-1]) + span) if len(keys) else 0.0  # the search may take more
     matrix = network.seconds if weight == "seconds" else network.metres
     reverse = matrix.T.tocsr()
-    for lo, hi, nodes in _local_groups(network, snode[usable], weight, limit):
+    spare = np.full(network.n_nodes, -1, dtype=np.int64)  # node → sub-network index, reset per chunk
+    index = _NodeIndex(network)
+    for lo, hi, nodes in _local_groups(network, snode[usable], weight, limit, index):
         block = usable[lo:hi]
         local = reverse if nodes is None else reverse[nodes][:, nodes]
         position = None
         if nodes is not None:
-            position = np.full(network.n_nodes, -1, dtype=np.int64)
+            position = spare
             position[nodes] = np.arange(len(nodes))
         dist = csgraph.dijkstra(local, directed=True, indices=_at(position, snode[block]), limit=limit)
 
@@ -475,11 +477,13 @@ def _road_pairs(
         total = int(count.sum())
         if total == 0:
             yield lo, hi, reach, empty
-            continue
-        at = np.repeat(start[node] - (np.cumsum(count) - count), count) + np.arange(total)
-        cost = np.repeat(via, count) + sorted_cost[at]
-        keep = cost <= limit  # exactly: the key search above only narrows
-        yield lo, hi, reach, (np.repeat(block[b], count)[keep], order[at][keep], cost[keep])
+        else:
+            at = np.repeat(start[node] - (np.cumsum(count) - count), count) + np.arange(total)
+            cost = np.repeat(via, count) + sorted_cost[at]
+            keep = cost <= limit  # exactly: the key search above only narrows
+            yield lo, hi, reach, (np.repeat(block[b], count)[keep], order[at][keep], cost[keep])
+        if nodes is not None:
+            spare[nodes] = -1  # the caller is done with this chunk's costs
 
 
 def _at(position: NDArray[np.int64] | None, node: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -520,8 +524,22 @@ def _spatial_order(
     return np.lexsort((x, tx, ty))
 
 
+class _NodeIndex:
+    """Nodes sorted by x, to find those in a box by one binary search and a slice."""
+
+    def __init__(self, network: Network) -> None:
+        self.order = np.argsort(network.x, kind="stable")
+        self.x, self.y = network.x[self.order], network.y[self.order]
+
+    def inside(self, x0: float, x1: float, y0: float, y1: float) -> NDArray[np.int64]:
+        """Return the nodes with ``x0 ≤ x ≤ x1`` and ``y0 ≤ y ≤ y1``, sorted."""
+        lo, hi = np.searchsorted(self.x, x0, side="left"), np.searchsorted(self.x, x1, side="right")
+        y = self.y[lo:hi]
+        return np.sort(self.order[lo:hi][(y >= y0) & (y <= y1)])
+
+
 def _local_groups(
-    network: Network, source_node: NDArray[np.int64], weight: Weight, limit: float
+    network: Network, source_node: NDArray[np.int64], weight: Weight, limit: float, index: _NodeIndex
 ) -> Iterator[tuple[int, int, NDArray[np.int64] | None]]:
     """Chunks ``lo:hi`` of the (spatially ordered) sources and the nodes they can reach.
 
@@ -536,11 +554,11 @@ def _local_groups(
         else:
             # grow the chunk while its box's nodes × sources stay within the budget
             hi = min(n, lo + max(1, _CHUNK_CELLS // max(network.n_nodes, 1)))
-            nodes = _nodes_near(network, source_node[lo:hi], reach)
+            nodes = _nodes_near(network, source_node[lo:hi], reach, index)
             step = max(1, _CHUNK_CELLS // max(len(nodes), 1))
             while hi < n and hi - lo < step:
                 wider = min(n, lo + step)
-                found = _nodes_near(network, source_node[lo:wider], reach)
+                found = _nodes_near(network, source_node[lo:wider], reach, index)
                 if (wider - lo) * len(found) > _CHUNK_CELLS:
                     break
                 hi, nodes = wider, found
@@ -556,9 +574,9 @@ def _local_groups(
         lo = hi
 
 
-def _nodes_near(network: Network, source_node: NDArray[np.int64], reach: float) -> NDArray[np.int64]:
-    """Nodes inside the sources' bounding box widened by ``reach`` (sorted)."""
+def _nodes_near(
+    network: Network, source_node: NDArray[np.int64], reach: float, index: _NodeIndex
+) -> NDArray[np.int64]:
+    """Return the nodes inside the sources' bounding box widened by ``reach`` (sorted)."""
     x, y = network.x[source_node], network.y[source_node]
-    inside = (network.x >= x.min() - reach) & (network.x <= x.max() + reach)
-    inside &= (network.y >= y.min() - reach) & (network.y <= y.max() + reach)
-    return np.flatnonzero(inside)
+    return index.inside(x.min() - reach, x.max() + reach, y.min() - reach, y.max() + reach)
