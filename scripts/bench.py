@@ -386,15 +386,16 @@ def report_fine(r: dict) -> str:
 
 
 def _child(args: list[str], cwd: Path) -> float:
-    """Run ``carecircles <args>`` as a child process in ``cwd``; return its wall time."""
+    """Run ``carecircles <args>`` as a child process in ``cwd``, output hidden; return its wall time."""
     import subprocess
 
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "carecircles.cli", *args, "--quiet"],
+        [sys.executable, "-m", "carecircles.cli", *args],
         cwd=cwd,
         check=True,
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return time.perf_counter() - start
 

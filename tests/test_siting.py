@@ -91,6 +91,20 @@ def inputs(sample_config):
     return load_inputs(sample_config)
 
 
+def every_pair(inputs, standard, network, candidates, demand):
+    """The coverage matrix of every candidate and every demand place (no pruning)."""
+    return coverage_matrix(
+        standard,
+        network,
+        candidates["x"].to_numpy(),
+        candidates["y"].to_numpy(),
+        demand.x,
+        demand.y,
+        snap_radius_m=inputs.config.options.snap_radius_m,
+        facility_snap_radius_m=inputs.config.options.facility_snap_radius_m,
+    )
+
+
 @pytest.mark.parametrize("standard_id", ["rural-30min", "urban-15min", "village-2.5km"])
 def test_matrix_of_the_gaps_is_the_full_matrix_on_uncovered_places(inputs, standard_id):
     """Pruning (covered places, candidates out of reach) drops nothing a site could gain."""
@@ -102,16 +116,7 @@ def test_matrix_of_the_gaps_is_the_full_matrix_on_uncovered_places(inputs, stand
     network = inputs.networks[standard.mode if standard.metric == "time" else "walk"]
     candidates, _ = candidate_sites(inputs, network, options)
     study = inputs.config.options
-    full = coverage_matrix(
-        standard,
-        network,
-        candidates["x"].to_numpy(),
-        candidates["y"].to_numpy(),
-        demand.x,
-        demand.y,
-        snap_radius_m=study.snap_radius_m,
-        facility_snap_radius_m=study.facility_snap_radius_m,
-    )
+    full = every_pair(inputs, standard, network, candidates, demand)
     expected = (full @ sparse.diags((~demand.covered).astype(float))).tocsr()
     expected.eliminate_zeros()
     pruned = _coverage_of_uncovered(standard, network, candidates, demand, study)
@@ -136,16 +141,7 @@ def test_coverage_matrix_rows_equal_the_engine(inputs, standard_id):
     demand = _demand(inputs, standard, locked, options)
     network = inputs.networks[standard.mode]
     candidates, _ = candidate_sites(inputs, network, options)
-    matrix = coverage_matrix(
-        standard,
-        network,
-        candidates["x"].to_numpy(),
-        candidates["y"].to_numpy(),
-        demand.x,
-        demand.y,
-        snap_radius_m=inputs.config.options.snap_radius_m,
-        facility_snap_radius_m=inputs.config.options.facility_snap_radius_m,
-    )
+    matrix = every_pair(inputs, standard, network, candidates, demand)
     assert matrix.nnz < 0.2 * matrix.shape[0] * matrix.shape[1]  # sparse, not dense
     rng = np.random.default_rng(1)
     picks = rng.choice(len(candidates), size=8, replace=False)

@@ -298,34 +298,13 @@ def test_pair_costs_on_local_sub_networks_equal_networkx(monkeypatch, weight):
     seen = []
     real = tt._nodes_near
     monkeypatch.setattr(tt, "_nodes_near", lambda *a: seen.append(len(real(*a))) or real(*a))
-    rows, cols, cost = pair_costs(
-        network,
-        sx,
-        sy,
-        px,
-        py,
-        weight=weight,
-        limit=limit,
-        snap_radius_m=300.0,
-        facility_snap_radius_m=300.0,
-        direct_walk=weight == "seconds",  # road distances are measured on the road only
-    )
+    direct = weight == "seconds"  # road distances are measured on the road only
+    where = (sx, sy, px, py)
+    radii = {"snap_radius_m": 300.0, "facility_snap_radius_m": 300.0}
+    rows, cols, cost = pair_costs(network, *where, weight=weight, limit=limit, direct_walk=direct, **radii)
     assert seen and np.median(seen) < 0.5 * side * side  # the searches were local
-    expected = reference_pair_costs(
-        side * side,
-        edges,
-        x,
-        y,
-        sx,
-        sy,
-        px,
-        py,
-        weight=weight,
-        limit=limit,
-        radius=300.0,
-        source_radius=300.0,
-        direct=weight == "seconds",
-    )
+    by_hand = {"radius": 300.0, "source_radius": 300.0, "direct": direct}
+    expected = reference_pair_costs(side * side, edges, x, y, *where, weight=weight, limit=limit, **by_hand)
     found = dict(zip(zip(rows.tolist(), cols.tolist(), strict=True), cost.tolist(), strict=True))
     assert len(expected) > 300 and sorted(found) == sorted(expected)
     np.testing.assert_allclose([found[p] for p in sorted(expected)], [expected[p] for p in sorted(expected)])
