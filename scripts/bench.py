@@ -513,7 +513,7 @@ def _exact_words(e: dict) -> str:
     if not e:
         return "not run"
     gap = e.get("gap")
-    shown = f"{float(gap):.1%}" if gap is not None and gap != "inf" else str(gap)
+    shown = "unbounded" if gap is None else f"{float(gap):.1%}"  # None: nothing found, a bound above 0
     return f"{e.get('status', '?')}, gap {shown}"
 
 
