@@ -408,11 +408,11 @@ def area_polygons(
 def polygons_by_label(
     cells: PopulationCells, label: NDArray[np.int64], *, per: str = "region"
 ) -> gpd.GeoDataFrame:
-    """Trace 8-connected regions of cells sharing a label (``-1``: not drawn) as polygons.
+    """Trace the regions of cells sharing a label (``-1``: not drawn) as polygons.
 
-    ``per="region"`` gives one row per 8-connected region; ``per="label"`` one row per
-    label, its regions as the parts of a multipolygon (regions of one label never share an
-    edge, so no union is needed).
+    A region is the cells of one label within one 8-connected cluster of drawn cells.
+    ``per="region"`` gives one row per region; ``per="label"`` one row per label, its regions
+    as the parts of a multipolygon (no two parts share an edge, so no union is needed).
 
     Returns
     -------

@@ -353,3 +353,24 @@ def test_error_messages_keep_their_lines_but_not_escape_sequences():
 
     assert terminal_text("a\nb\x1b[2J", lines=True) == "a\nb\\x1b[2J"
     assert terminal_text("a\\x0a") == "a\\x0a"  # text that looks like an escape stays as typed
+
+
+def test_geojson_outputs_keep_hostile_text_as_written(tmp_path):
+    """gaps.geojson and catchments.geojson go through GDAL: every text reads back the same."""
+    import json
+
+    import shapely
+
+    from carecircles.outputs import write_geojson
+
+    frame = gpd.GeoDataFrame(
+        {"zone_code": PAYLOADS, "population": [float(i) for i in range(len(PAYLOADS))]},
+        geometry=[shapely.box(126 + i / 100, 42, 126.005 + i / 100, 42.005) for i in range(len(PAYLOADS))],
+        crs=4326,
+    )
+    path = tmp_path / "gaps.geojson"
+    path.write_text("old", encoding="utf-8")  # a previous run's file is replaced
+    write_geojson(frame, path)
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    assert [f["properties"]["zone_code"] for f in features] == list(PAYLOADS)
+    assert features[1]["geometry"]["coordinates"][0][0] == [126.015, 42.0]
