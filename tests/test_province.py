@@ -111,3 +111,42 @@ def test_index_page_county_pages_and_batch_agree_on_every_figure(province, tmp_p
         for zone in shown["zones"]:
             for standard, share in zone["properties"]["share"].items():
                 assert share == percent(zone_rows.loc[(standard, zone["id"]), "covered_share"])
+
+
+def test_index_page_in_a_browser_ranks_counties_and_links_their_pages(province, tmp_path_factory):
+    """The official's view: the ranking is in the banner, worst county first, each a working link;
+    the index offers no layer it has nothing for; a county page links back."""
+    from carecircles.maps import write_map
+
+    from _browser import errors, open_page, shoot, start_browser
+
+    out, _ = province
+    folder = tmp_path_factory.mktemp("browse")
+    result = run_study(load_config(out / "province.yml", output_root=folder))
+    index = folder / "maps" / "province.html"
+    write_map(result, index)
+    driver = start_browser(tmp_path_factory)
+    try:
+        open_page(driver, index)
+        shown = driver.execute_script(
+            "return [...document.querySelectorAll('.cc-ranking-row')].map(r => ["
+            "r.querySelector('a').textContent, r.querySelector('a').href, r.children[1].textContent])"
+        )
+        data = page_data(index)
+        current = driver.execute_script("return window.carecirclesMap.current()")
+        items = sorted(data["counties"]["items"], key=lambda c: (-c["outside"][current], c["name"]))
+        assert [row[0] for row in shown] == [c["name"] for c in items]
+        assert [row[2] for row in shown] == [c["outsideText"][current] for c in items]
+        layers = "[...document.querySelectorAll('input[name=cc-overlay]')]"
+        offered = driver.execute_script(f"return {layers}.filter(e => e.offsetParent !== null).length")
+        assert driver.execute_script(f"return {layers}.length") > 0  # there, but not offered:
+        assert offered == 0  # the index carries no detail layer
+        shoot(driver, "province-index.png")
+        driver.get(shown[0][1])  # the worst county's own page
+        open_page(driver, Path(driver.execute_script("return decodeURI(location.pathname)")))
+        back = driver.execute_script("return document.querySelector('.cc-back').textContent")
+        assert back == "← 返回全省总图"
+        assert driver.execute_script(f"return {layers}.filter(e => e.offsetParent !== null).length") > 3
+        assert not errors(driver)
+    finally:
+        driver.quit()

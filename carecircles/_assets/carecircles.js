@@ -483,13 +483,19 @@
       Object.keys(summaryLines).forEach(function (k) {
         summaryLines[k].classList.toggle("cc-current", k === current.id);
       });
+      var offered = false;
       overlays.forEach(function (o) {
         if (!o.words) return;
         o.words.textContent = overlayName(o);
-        // a standard without time bands (a distance standard, a scenario) offers no bands layer
-        var empty = o.id === "bands" && !current.bands.features.length;
+        // a standard without time bands (a distance standard, a scenario) offers no bands layer;
+        // a province index (its detail is on the county pages) offers no empty layer
+        var empty = (o.id === "bands" && !current.bands.features.length) ||
+          (!!data.counties && o.id === "uncovered" && !current.areas.length) ||
+          (!!data.counties && !!o.data && !o.data.features.length);
         o.words.parentNode.style.display = empty ? "none" : "";
+        offered = offered || !empty;
       });
+      layerSection.style.display = offered ? "" : "none";  // no heading over nothing
       document.title = data.title + " · " + current.name + (data.synthetic ? " · " + data.synthetic : "");
       setZoneLabels();
       rankCounties();
