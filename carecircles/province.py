@@ -152,11 +152,11 @@ def write_province_maps(
         facilities=result.facilities.iloc[0:0],
         scenarios={},
     )
-    write(overview, index_path, {"counties": county_ranking(result, pages, index_path, lang)})
+    write(overview, index_path, {"counties": county_ranking(result, pages, lang)})
     return pages
 
 
-def county_ranking(result: StudyResult, pages: list[CountyPage], index_path: Path, lang: str) -> dict:
+def county_ranking(result: StudyResult, pages: list[CountyPage], lang: str) -> dict:
     """Return the index page's county data: outlines, links and figures per standard."""
     outlines = result.zones.dissolve(by=COUNTY, sort=False)
     tolerance = 50 / 111_000
@@ -167,7 +167,7 @@ def county_ranking(result: StudyResult, pages: list[CountyPage], index_path: Pat
         rows.append(
             {
                 "name": page.county,
-                "href": _href(page.path, index_path),
+                "href": _href(page.path),
                 "at": [round(at.x, 6), round(at.y, 6)],
                 "geometry": shapely.geometry.mapping(shapely.set_precision(shape, 1e-6)),
                 "population": people_text(page.population, lang),
@@ -250,9 +250,9 @@ def _slug(county: str) -> str:
     return re.sub(r"[^0-9A-Za-z_-]+", "", county)[:40] or "county"
 
 
-def _href(path: Path, index_path: Path) -> str:
-    """Return the county page's link from the index page (relative, URL-safe by construction)."""
+def _href(path: Path) -> str:
+    """Return a county page's link from the index beside its folder (relative, URL-safe by construction)."""
     href = f"{quote(path.parent.name)}/{quote(path.name)}"
-    if not re.fullmatch(r"[0-9A-Za-z_.%/-]+", href) or ".." in href:
+    if not re.fullmatch(r"[0-9A-Za-z_.%/-]+", href) or any(p in ("", ".", "..") for p in href.split("/")):
         raise ValueError(f"unsafe map link {href!r}")  # names are built here: never from input
     return href

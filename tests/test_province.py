@@ -150,3 +150,29 @@ def test_index_page_in_a_browser_ranks_counties_and_links_their_pages(province, 
         assert not errors(driver)
     finally:
         driver.quit()
+
+
+def test_hostile_county_names_are_text_on_the_index_and_never_in_file_names(province, tmp_path):
+    from dataclasses import replace
+
+    from carecircles.maps import write_map
+
+    out, _ = province
+    result = run_study(load_config(out / "province.yml", output_root=tmp_path))
+    hostile = {
+        "220100": "</script>{{7*7}}县",
+        "220200": "=cmd|' /C calc'!A0",
+        "220300": "../../etc",
+        "220400": "",
+    }
+    zones = result.zones.copy()
+    zones["county"] = [hostile[c] for c in zones["county"]]
+    index = tmp_path / "maps" / "p.html"
+    write_map(replace(result, zones=zones), index)
+    pages = sorted(p.name for p in (tmp_path / "maps" / "p-counties").iterdir())
+    assert pages == ["001-script77.html", "002-cmdCcalcA0.html", "003-etc.html", "004-county.html"]
+    assert not list(tmp_path.glob("etc*")) and not (tmp_path / "maps" / "etc").exists()
+    items = page_data(index)["counties"]["items"]
+    assert sorted(c["name"] for c in items) == sorted(hostile.values())  # as written, as data
+    assert all(re.fullmatch(r"p-counties/[0-9A-Za-z_.-]+\.html", c["href"]) for c in items)
+    assert "</script>{{" not in index.read_text(encoding="utf-8")  # escaped inside the script
