@@ -494,11 +494,15 @@ def _tiles(
     shape: tuple[int, int], rows: NDArray[np.int64], cols: NDArray[np.int64]
 ) -> list[NDArray[np.int64]]:
     """Return the cells of each ``TRACE_TILE``-square tile of the grid (indices into the cells)."""
-    if len(rows) == 0:
+    return _runs((rows // TRACE_TILE) * (shape[1] // TRACE_TILE + 1) + cols // TRACE_TILE)
+
+
+def _runs(key: NDArray[np.int64]) -> list[NDArray[np.int64]]:
+    """Return the positions of each distinct key (keys in ascending order, positions stable)."""
+    if len(key) == 0:
         return []
-    tile = (rows // TRACE_TILE) * (shape[1] // TRACE_TILE + 1) + cols // TRACE_TILE
-    order = np.argsort(tile, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(tile[order]) != 0])
+    order = np.argsort(key, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(key[order]) != 0])
     return np.split(order, starts[1:])
 
 
@@ -585,10 +589,8 @@ def _join_seams(
     at = np.flatnonzero(seam)
     if len(at) == 0:
         return parts, ids
-    at = at[np.argsort(ids[at], kind="stable")]
-    starts = np.flatnonzero(np.r_[True, np.diff(ids[at]) != 0])
     joined, joined_ids = [], []
-    for group in np.split(at, starts[1:]):
+    for group in (at[run] for run in _runs(ids[at])):
         pieces = shapely.get_parts(shapely.union_all(parts[group]) if len(group) > 1 else parts[group])
         joined.append(pieces)
         joined_ids.append(np.full(len(pieces), ids[group[0]], dtype=np.int64))

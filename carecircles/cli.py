@@ -391,11 +391,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _print_county_pages(result: StudyResult, map_path: Path, lang: str) -> None:
     """Say where a province study's county pages are (its map is an index of them)."""
-    from carecircles.province import counties, is_province
+    from carecircles.province import counties, county_folder, is_province
 
     if not is_province(result.zones):
         return
-    folder = map_path.with_name(f"{map_path.stem}-counties")
+    folder = county_folder(map_path)
     n = len(counties(result.zones))
     print(
         f"{'区县详图：':<18}{n} 个页面，在 {terminal_text(folder)}（总图为各区县排名）"

@@ -124,6 +124,11 @@ class CountyPage:
     texts: dict[str, str]  # who is outside, in words (people, or villages for 2.5 km)
 
 
+def county_folder(index_path: Path) -> Path:
+    """Return the folder of the county pages: beside the index, named after it."""
+    return index_path.with_name(f"{index_path.stem}-counties")
+
+
 def write_province_maps(
     result: StudyResult,
     index_path: Path,
@@ -135,7 +140,7 @@ def write_province_maps(
     ``write(result, path, extra)`` builds and writes one map page, ``extra`` added to the
     page's data (the link back to the index; the county ranking on the index).
     """
-    folder = index_path.with_name(f"{index_path.stem}-counties")
+    folder = county_folder(index_path)
     pages = []
     back = {"back": {"href": f"../{quote(index_path.name)}", "text": label("back_to_index", lang)}}
     for i, county in enumerate(counties(result.zones)):

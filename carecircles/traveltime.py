@@ -369,7 +369,8 @@ def pair_costs(
         )
 
     # sources in spatial order: each chunk's Dijkstra runs on the sub-network it can reach
-    usable = usable[_spatial_order(network, snode[usable], weight, limit)]
+    reach_m = network_reach_m(network, weight, limit)
+    usable = usable[_spatial_order(network, snode[usable], reach_m)]
     rank = np.full(len(sx), -1, dtype=np.int64)
     rank[usable] = np.arange(len(usable))
     walks = None
@@ -385,7 +386,7 @@ def pair_costs(
         walk_rank = rank[walks[0]]
     out: list[_Pairs] = []
     for lo, hi, reach, (rows, cols, cost) in _road_pairs(
-        network, snode, access, pnode, pcost, usable, weight, limit
+        network, snode, access, pnode, pcost, usable, weight, limit, reach_m
     ):
         if walks is None:
             out.append((rows, cols, cost))
@@ -424,12 +425,13 @@ def _road_pairs(
     usable: NDArray[np.int64],
     weight: Weight,
     limit: float,
+    reach_m: float,
 ) -> Iterator[tuple[int, int, Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray], _Pairs]]:
     """Per chunk of sources ``usable[lo:hi]``: ``lo``, ``hi``, their network costs, the pairs by road.
 
     A pair by road: place → its node (``pcost``) → network → source node → door (``access``),
-    within ``limit``. Each chunk's Dijkstra runs on the nodes within a straight-line reach of
-    its sources (:func:`network_reach_m`; nothing beyond can be reached within ``limit``), so a
+    within ``limit``. Each chunk's Dijkstra runs on the nodes within ``reach_m`` of its sources
+    in a straight line (:func:`network_reach_m`; nothing beyond is reached within ``limit``), so a
     province costs what the sources reach, not sources × nodes. The costs come as a function
     of (chunk row, node), ``inf`` beyond the limit.
     """
@@ -446,14 +448,15 @@ def _road_pairs(
     reverse = matrix.T.tocsr()
     spare = np.full(network.n_nodes, -1, dtype=np.int64)  # node → sub-network index, reset per chunk
     index = _NodeIndex(network)
-    for lo, hi, nodes in _local_groups(network, snode[usable], weight, limit, index):
+    for lo, hi, nodes in _local_groups(network, snode[usable], reach_m, index):
         block = usable[lo:hi]
         local = reverse if nodes is None else reverse[nodes][:, nodes]
         position = None
         if nodes is not None:
             position = spare
             position[nodes] = np.arange(len(nodes))
-        dist = csgraph.dijkstra(local, directed=True, indices=_at(position, snode[block]), limit=limit)
+        sources = snode[block] if position is None else position[snode[block]]
+        dist = csgraph.dijkstra(local, directed=True, indices=sources, limit=limit)
 
         def reach(
             row: NDArray[np.int64],
@@ -486,10 +489,6 @@ def _road_pairs(
             spare[nodes] = -1  # the caller is done with this chunk's costs
 
 
-def _at(position: NDArray[np.int64] | None, node: NDArray[np.int64]) -> NDArray[np.int64]:
-    return node if position is None else position[node]
-
-
 def network_reach_m(network: Network, weight: Weight, limit: float) -> float:
     """Straight-line distance (in the network's CRS) no route within ``limit`` can cover.
 
@@ -511,11 +510,8 @@ def network_reach_m(network: Network, weight: Weight, limit: float) -> float:
     return float(limit) * fastest
 
 
-def _spatial_order(
-    network: Network, source_node: NDArray[np.int64], weight: Weight, limit: float
-) -> NDArray[np.int64]:
+def _spatial_order(network: Network, source_node: NDArray[np.int64], reach: float) -> NDArray[np.int64]:
     """Order sources tile by tile (tiles as wide as the reach), so a chunk's reach is compact."""
-    reach = network_reach_m(network, weight, limit)
     if not len(source_node) or not np.isfinite(reach):
         return np.arange(len(source_node))
     x, y = network.x[source_node], network.y[source_node]
@@ -539,21 +535,19 @@ class _NodeIndex:
 
 
 def _local_groups(
-    network: Network, source_node: NDArray[np.int64], weight: Weight, limit: float, index: _NodeIndex
+    network: Network, source_node: NDArray[np.int64], reach: float, index: _NodeIndex
 ) -> Iterator[tuple[int, int, NDArray[np.int64] | None]]:
     """Chunks ``lo:hi`` of the (spatially ordered) sources and the nodes they can reach.
 
-    The nodes are those within the reach of the chunk's bounding box (``None``: all of them,
+    The nodes are those within ``reach`` of the chunk's bounding box (``None``: all of them,
     when that is most of the network). Chunks hold at most ``_CHUNK_CELLS`` costs.
     """
-    n, reach = len(source_node), network_reach_m(network, weight, limit)
-    lo = 0
+    n, lo = len(source_node), 0
+    whole = max(1, _CHUNK_CELLS // max(network.n_nodes, 1))  # sources per whole-network search
     while lo < n:
-        if not np.isfinite(reach):
-            nodes, size = None, network.n_nodes
-        else:
+        hi, nodes = min(n, lo + whole), None
+        if np.isfinite(reach):
             # grow the chunk while its box's nodes × sources stay within the budget
-            hi = min(n, lo + max(1, _CHUNK_CELLS // max(network.n_nodes, 1)))
             nodes = _nodes_near(network, source_node[lo:hi], reach, index)
             step = max(1, _CHUNK_CELLS // max(len(nodes), 1))
             while hi < n and hi - lo < step:
@@ -563,13 +557,8 @@ def _local_groups(
                     break
                 hi, nodes = wider, found
                 step *= 2
-            size = len(nodes)
-            if size > 0.5 * network.n_nodes:
+            if len(nodes) > 0.5 * network.n_nodes:
                 nodes = None
-            yield lo, hi, nodes
-            lo = hi
-            continue
-        hi = min(n, lo + max(1, _CHUNK_CELLS // max(size, 1)))
         yield lo, hi, nodes
         lo = hi
 
