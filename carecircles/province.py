@@ -58,19 +58,22 @@ def is_province(zones: gpd.GeoDataFrame) -> bool:
     return len(counties(zones)) >= 2
 
 
-def county_result(result: StudyResult, county: str) -> StudyResult:
+def county_result(result: StudyResult, county: str, facility_zone: pd.Series | None = None) -> StudyResult:
     """Return the study restricted to one county's zones, with county totals.
 
     Zone rows are the study's own; each standard's ``ALL`` row is recomputed over the
-    county's zones. Facilities are those counted in the county's zones; roads those with an
-    end within ``ROAD_MARGIN_DEG`` of the county.
+    county's zones. Facilities are those counted in the county's zones (``facility_zone``:
+    each facility's zone code, when already found); roads those with an end within
+    ``ROAD_MARGIN_DEG`` of the county.
     """
     zones = result.zones[result.zones[COUNTY].astype(str) == county]
     codes = set(zones["zone_code"])
     config = result.config
     title = f"{config.title} · {county}"
     facilities = result.facilities
-    inside = facility_zones(facilities, result.zones)["zone_code"].isin(codes).to_numpy()
+    if facility_zone is None:
+        facility_zone = facility_zones(facilities, result.zones)["zone_code"]
+    inside = facility_zone.isin(codes).to_numpy()
     ids = set(facilities.loc[inside, "facility_id"])
     villages = result.villages
     if villages is not None and "zone_code" in villages:
@@ -143,9 +146,10 @@ def write_province_maps(
     folder = county_folder(index_path)
     pages = []
     back = {"back": {"href": f"../{quote(index_path.name)}", "text": label("back_to_index", lang)}}
+    facility_zone = facility_zones(result.facilities, result.zones)["zone_code"]  # once, not per county
     for i, county in enumerate(counties(result.zones)):
         path = folder / f"{i + 1:03d}-{_slug(county)}.html"
-        part = county_result(result, county)
+        part = county_result(result, county, facility_zone)
         write(part, path, back)
         pages.append(_page(part, county, path, lang))
     overview = replace(
