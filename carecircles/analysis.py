@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 from pyproj import CRS
 
 from carecircles import assessment
@@ -238,14 +239,15 @@ def assess(
     facilities: gpd.GeoDataFrame | None = None,
     *,
     progress: Progress | None = None,
-    polygons: bool = True,
+    polygons: bool | NDArray[np.bool_] = True,
     issues: DataIssues | None = None,
     indicators: bool = False,
 ) -> StudyResult:
     """Assess every standard of the config for a facility set (default: the one read).
 
     ``facilities`` lets a scenario (planned or proposed sites added) be assessed on the same
-    inputs; ``polygons=False`` skips tracing covered and uncovered areas; ``issues`` collects
+    inputs; ``polygons=False`` skips tracing covered and uncovered areas (one flag per zone: traces
+    those zones' only); ``issues`` collects
     this assessment's data issues apart from the inputs' (default: together);
     ``indicators=True`` adds the plan indicators beyond the circles (presence rules, resource
     ratios, catchments and load, capacity-aware access).
@@ -267,8 +269,11 @@ def assess(
         for standard in config.standards:
             if standard.metric == "time":
                 tables.append(assessment.zone_table(standard, zones, cells, place[standard.id]))
-                if polygons:
-                    areas.append(assessment.area_polygons(standard, zones, cells, place[standard.id]))
+                drawn = None if isinstance(polygons, bool) else np.asarray(polygons, dtype=bool)
+                if drawn is not None or polygons:
+                    areas.append(
+                        assessment.area_polygons(standard, zones, cells, place[standard.id], drawn=drawn)
+                    )
             elif villages is None or villages.empty:
                 issues.add(
                     "warning",
@@ -298,7 +303,8 @@ def assess(
     plan = PlanIndicators()
     if indicators:
         with progress.step("Plan indicators (presence, ratios, catchments and load, capacity)"):
-            plan = _plan_indicators(inputs, nearest, facilities, villages, issues, polygons=polygons)
+            traced = polygons if isinstance(polygons, bool) else bool(np.any(polygons))
+            plan = _plan_indicators(inputs, nearest, facilities, villages, issues, polygons=traced)
             villages = plan.villages
     facilities["road_distance_m"] = nearest.road_distance_of_facilities()
     facilities["counted"] = facilities["used"] & ~facilities["facility_id"].isin(nearest.unsnapped)

@@ -51,10 +51,15 @@ def applies(standard: Standard, zone_types: NDArray[np.object_] | str) -> NDArra
     return (np.asarray(zone_types, dtype=object) == standard.zone_type) | (standard.zone_type == "all")
 
 
+def covered_limit(standard: Standard) -> float:
+    """Return the largest cost that counts as covered: the threshold (inclusive) plus round-off."""
+    limit = standard.threshold_seconds if standard.metric == "time" else standard.threshold
+    return float(limit) + _EPS
+
+
 def covered_mask(standard: Standard, cost: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Inclusive threshold test (``≤``) in seconds or metres."""
-    limit = standard.threshold_seconds if standard.metric == "time" else standard.threshold
-    return cost <= limit + _EPS
+    return cost <= covered_limit(standard)
 
 
 def zone_table(
@@ -363,8 +368,11 @@ def area_polygons(
     cells: PopulationCells,
     costs: PlaceCosts,
     bands: int = 3,
+    drawn: NDArray[np.bool_] | None = None,
 ) -> gpd.GeoDataFrame:
     """Covered and uncovered populated areas of a time standard, traced from the cells.
+
+    ``drawn`` (one flag per zone): trace those zones only (default: all).
 
     Cells of the zones the standard applies to are grouped into 8-connected regions of the
     same status within the same zone; each region becomes one (multi)polygon carrying its
@@ -382,7 +390,8 @@ def area_polygons(
     columns = ["standard", "status", "band_minutes", "zone_code", "population", "cells", "geometry"]
     if cells.grid is None:
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
-    in_scope = applies(standard, zones["zone_type"].to_numpy())[cells.zone]
+    in_scope = applies(standard, zones["zone_type"].to_numpy())
+    in_scope = (in_scope if drawn is None else in_scope & drawn)[cells.zone]
     covered = covered_mask(standard, costs.cost)
     edges = standard.threshold_seconds * np.arange(1, bands + 1) / bands
     band = np.minimum(np.searchsorted(edges, costs.cost - _EPS), bands - 1)

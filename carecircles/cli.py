@@ -163,7 +163,19 @@ def _parser(zh: bool) -> argparse.ArgumentParser:
     siting.add_argument(
         "--exact",
         action="store_true",
-        help=h("同时求解整数规划（适合小问题）", "also solve the integer programs (small problems)"),
+        help=h(
+            "同时求解整数规划，给出贪心结果与最优解的已证差距",
+            "also solve the integer programs: the proven gap between greedy and the best",
+        ),
+    )
+    siting.add_argument(
+        "--exact-seconds",
+        type=float,
+        metavar="S",
+        help=h(
+            "每个整数规划的求解时限（秒，默认 60）；到时给出已找到的最好解及其已证差距",
+            "time limit of each integer program (seconds, default 60): the best found and its proven gap",
+        ),
     )
     siting.add_argument(
         "--out",
@@ -525,6 +537,7 @@ def _site(args: argparse.Namespace) -> int:
             "lock_planned": not args.no_planned,
             "site_type": args.site_type,
             "exact": args.exact,
+            **({} if args.exact_seconds is None else {"exact_time_limit_s": args.exact_seconds}),
         }
     )
     out_dir = args.out or config.output_dir / f"siting-{args.standard}"

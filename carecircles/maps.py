@@ -95,8 +95,17 @@ class _Page(RawMacro):
 
 
 def build_siting_map(siting: SitingResult, lang: str = "zh") -> folium.Map:
-    """Map of the study after the proposed sites: before → after per zone, sites on top, what is left."""
-    return build_map(siting.after, lang=lang, siting=siting)
+    """Map of the study after the proposed sites: before → after per zone, sites on top, what is left.
+
+    For a province study, the counties where sites are proposed
+    (:func:`carecircles.province.sited_counties`): a whole province's detail would not fit a page.
+    """
+    from carecircles.province import is_province, sited_counties
+
+    after = siting.after
+    if is_province(after.zones):
+        after = sited_counties(after, siting.sites["zone_code"].dropna().astype(str).tolist())
+    return build_map(after, lang=lang, siting=siting)
 
 
 def _write(fmap: folium.Map, path: Path, lang: str) -> Path:

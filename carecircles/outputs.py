@@ -553,10 +553,25 @@ def siting_summary(siting: SitingResult, lang: str = "zh") -> str:
 
 
 _FOUND_BY = {
-    "zh": {"solver": "求解器的解", "greedy": "贪心解", "proposed": "所选站点"},
-    "en": {"solver": "HiGHS's answer", "greedy": "greedy's answer", "proposed": "the proposed sites"},
+    "zh": {
+        "solver": "求解器的解",
+        "greedy": "贪心解",
+        "proposed": "所选站点",
+        "lagrangian": "拉格朗日松弛所得站点",
+    },
+    "en": {
+        "solver": "HiGHS's answer",
+        "greedy": "greedy's answer",
+        "proposed": "the proposed sites",
+        "lagrangian": "the Lagrangian relaxation's sites",
+    },
 }
-_STATUS_ZH = {"optimal": "最优", "time limit": "达到时间上限"}
+_STATUS_ZH = {
+    "optimal": "最优",
+    "time limit": "达到时间上限",
+    "too large for the solver": "问题规模超出求解器在时限内可处理的范围，界由拉格朗日松弛给出",
+}
+_STATUS_EN = {"too large for the solver": "too large for the solver within the time: the bound is Lagrangian"}
 
 
 def exact_lines(e: dict, zh: bool) -> list[str]:
@@ -569,7 +584,9 @@ def exact_lines(e: dict, zh: bool) -> list[str]:
     found = _FOUND_BY["zh" if zh else "en"]
 
     def status(part: dict) -> str:
-        return _STATUS_ZH.get(part["status"], part["status"]) if zh else part["status"]
+        if zh:
+            return _STATUS_ZH.get(part["status"], part["status"])
+        return _STATUS_EN.get(part["status"], part["status"])
 
     of_best = percent(greedy / best) if best else percent(1.0)
     of_bound = percent(greedy / bound) if bound else percent(1.0)

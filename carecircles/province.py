@@ -58,18 +58,21 @@ def is_province(zones: gpd.GeoDataFrame) -> bool:
     return len(counties(zones)) >= 2
 
 
-def county_result(result: StudyResult, county: str, facility_zone: pd.Series | None = None) -> StudyResult:
-    """Return the study restricted to one county's zones, with county totals.
+def county_result(
+    result: StudyResult, county: str | Sequence[str], facility_zone: pd.Series | None = None
+) -> StudyResult:
+    """Return the study restricted to one county's zones (or several counties'), with their totals.
 
     Zone rows are the study's own; each standard's ``ALL`` row is recomputed over the
-    county's zones. Facilities are those counted in the county's zones (``facility_zone``:
-    each facility's zone code, when already found); roads those with an end within
-    ``ROAD_MARGIN_DEG`` of the county.
+    counties' zones. Facilities are those counted in those zones (``facility_zone``: each
+    facility's zone code, when already found); roads those with an end within
+    ``ROAD_MARGIN_DEG`` of the counties.
     """
-    zones = result.zones[result.zones[COUNTY].astype(str) == county]
+    chosen = [county] if isinstance(county, str) else list(county)
+    zones = result.zones[result.zones[COUNTY].astype(str).isin(chosen)]
     codes = set(zones["zone_code"])
     config = result.config
-    title = f"{config.title} · {county}"
+    title = f"{config.title} · {'、'.join(chosen)}"
     facilities = result.facilities
     if facility_zone is None:
         facility_zone = facility_zones(facilities, result.zones)["zone_code"]
@@ -87,7 +90,7 @@ def county_result(result: StudyResult, county: str, facility_zone: pd.Series | N
         facilities=facilities[inside],
         villages=villages,
         catchments=_catchments_of(result.catchments, ids),
-        roads=_roads_near(result.roads, zones.total_bounds),
+        roads=_roads_near(result.roads, [part.total_bounds for _, part in zones.groupby(COUNTY, sort=False)]),
         scenarios={
             key: replace(
                 s,
@@ -97,6 +100,18 @@ def county_result(result: StudyResult, county: str, facility_zone: pd.Series | N
             for key, s in result.scenarios.items()
         },
     )
+
+
+def sited_counties(result: StudyResult, zone_codes: Sequence[str]) -> StudyResult:
+    """Return a province study restricted to the counties holding the given zones (a siting map's).
+
+    A province's siting map shows the counties where sites are proposed, in detail; the
+    province index of ``carecircles run`` shows the rest.
+    """
+    zones = result.zones
+    wanted = zones.loc[zones["zone_code"].isin(set(zone_codes)), COUNTY].astype(str)
+    chosen = [c for c in counties(zones) if c in set(wanted)]
+    return county_result(result, chosen) if chosen else result
 
 
 def county_zone_results(
@@ -231,17 +246,19 @@ def _catchments_of(found: Catchments | None, ids: set) -> Catchments | None:
     )
 
 
-def _roads_near(roads: RoadEdges | None, bounds: np.ndarray) -> RoadEdges | None:
+def _roads_near(roads: RoadEdges | None, boxes: Sequence[np.ndarray]) -> RoadEdges | None:
+    """Return the roads with an end within ``ROAD_MARGIN_DEG`` of any of the boxes (one per county)."""
     if roads is None:
         return None
-    west, south, east, north = bounds
     m = ROAD_MARGIN_DEG
-    near = (
-        (roads.node_lon >= west - m)
-        & (roads.node_lon <= east + m)
-        & (roads.node_lat >= south - m)
-        & (roads.node_lat <= north + m)
-    )
+    near = np.zeros(len(roads.node_lon), dtype=bool)
+    for west, south, east, north in boxes:
+        near |= (
+            (roads.node_lon >= west - m)
+            & (roads.node_lon <= east + m)
+            & (roads.node_lat >= south - m)
+            & (roads.node_lat <= north + m)
+        )
     keep = near[roads.u] | near[roads.v]
     return replace(
         roads,

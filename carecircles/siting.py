@@ -3,7 +3,7 @@
 Coverage of every candidate is computed with the assessment's own rules (off-road walk to the
 road, network time, direct walk within the snap radius, inclusive threshold), so the people a
 proposed site is said to cover are exactly those a re-assessment with the site added counts.
-Candidates come from :mod:`carecircles.candidates`, the coverage matrix and the covering
+Candidates come from :mod:`carecircles.candidates`, the coverage and the covering
 algorithms from :mod:`carecircles.covering`, the result tables from
 :mod:`carecircles.siting_tables`.
 """
@@ -16,7 +16,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import sparse
 from scipy.spatial import cKDTree
 
 from carecircles import assessment
@@ -24,9 +23,11 @@ from carecircles._crs import project_lonlat
 from carecircles._errors import DataIssues, InputError
 from carecircles.analysis import StudyInputs, StudyResult, assess, nearest_facilities
 from carecircles.candidates import candidate_sites, read_candidates
-from carecircles.covering import coverage_matrix, first_cover, greedy_max_cover
+from carecircles.covering import coverage, first_cover, greedy_max_cover
 from carecircles.facilities import open_mask
 from carecircles.network import Network
+from carecircles.node_cover import NodeCover
+from carecircles.province import COUNTY, is_province
 from carecircles.schema import Options, SitingOptions
 from carecircles.siting_tables import (
     catchment_polygons,
@@ -38,7 +39,7 @@ from carecircles.siting_tables import (
 )
 from carecircles.standards import FACILITY_TYPES, Standard
 from carecircles.terrain import TOBLER_OFFSET, tobler_factor
-from carecircles.traveltime import network_reach_m
+from carecircles.traveltime import PlaceCosts, network_reach_m
 
 __all__ = [
     "SitingOptions",
@@ -102,6 +103,7 @@ class _Demand:
     zone: NDArray[np.int64]
     covered: NDArray[np.bool_]  # by the locked-in facilities
     cell: NDArray[np.int64] | None  # index into inputs.cells (time standards)
+    costs: PlaceCosts | None = None  # the nearest locked-in facility of each cell (time standards)
 
 
 def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
@@ -130,18 +132,19 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
     mode = standard.mode if standard.metric == "time" else "walk"
     network = inputs.networks[mode]
     candidates, excluded = candidate_sites(inputs, network, options)
-    matrix = _coverage_of_uncovered(standard, network, candidates, demand, config.options)
-    chosen, gains, stop_reason = _select(matrix, demand, candidates, inputs.zones, options, k)
+    cover = _coverage_of_uncovered(standard, network, candidates, demand, config.options)
+    chosen, gains, stop_reason = _select(cover, demand, candidates, inputs.zones, options, k)
 
     proposed = _proposed_facilities(candidates.iloc[chosen], site_type, standard)
     quiet = DataIssues()
-    after = assess(one, pd.concat([locked, proposed], ignore_index=True), issues=quiet)
+    drawn = _drawn_zones(inputs.zones, candidates.iloc[chosen])
+    after = assess(one, pd.concat([locked, proposed], ignore_index=True), issues=quiet, polygons=drawn)
     baseline = float((demand.population * demand.covered).sum())
     total = float(demand.population.sum())
     sites = site_table(candidates.iloc[chosen], gains, baseline=baseline, total=total)
     existing, planned = _locked(inputs.facilities, False), _locked(inputs.facilities, True)
     scenarios = scenario_table(one, standard, existing, planned, after)
-    owner = first_cover(matrix, demand.covered, chosen)
+    owner = first_cover(cover, demand.covered, chosen)
     outreach = outreach_table(
         one,
         standard,
@@ -150,7 +153,7 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
         zone=demand.zone,
         population=demand.population,
         covered=demand.covered | (owner >= 0),
-        reachable=np.diff(matrix.tocsc().indptr) > 0,
+        reachable=cover.reachable(),
         min_demand=options.min_demand,
         stop_reason=stop_reason,
     )
@@ -167,11 +170,15 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
         total_population=total,
         stop_reason=stop_reason,
         after=after,
-        upgrades=upgrade_ranking(one, standard, locked) if standard.metric == "time" else pd.DataFrame(),
+        upgrades=(
+            upgrade_ranking(one, standard, locked, costs=demand.costs)
+            if standard.metric == "time"
+            else pd.DataFrame()
+        ),
     )
     if options.exact:
         result.exact = exact_report(
-            matrix,
+            cover,
             _uncovered_weight(demand),
             chosen,
             gains,
@@ -183,15 +190,15 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
 
 def _coverage_of_uncovered(
     standard: Standard, network: Network, candidates: pd.DataFrame, demand: _Demand, options: Options
-) -> sparse.csr_matrix:
-    """Coverage matrix (candidates × demand places) computed for the places still uncovered only.
+) -> NodeCover:
+    """Coverage (candidates × demand places) computed for the places still uncovered only.
 
     The places the locked-in facilities cover are already counted: no site gains from them,
-    so their columns stay empty; candidates farther (in a straight line) from every uncovered
-    place than anything can travel within the threshold (:func:`reach_bound_m`) get no
-    Dijkstra. Both are exact, and they keep a province's matrix to the gaps.
+    so they are left out; candidates farther (in a straight line) from every uncovered place
+    than anything can travel within the threshold (:func:`reach_bound_m`) are not searched.
+    Both are exact, and they keep a province's coverage to the gaps.
     """
-    n_c, n_p = len(candidates), len(demand.x)
+    n_c = len(candidates)
     todo = np.flatnonzero(~demand.covered)
     cx, cy = candidates["x"].to_numpy(dtype=float), candidates["y"].to_numpy(dtype=float)
     rows = np.zeros(0, dtype=np.int64)
@@ -201,9 +208,7 @@ def _coverage_of_uncovered(
             np.column_stack([cx, cy]), distance_upper_bound=bound
         )
         rows = np.flatnonzero(np.isfinite(gap))
-    if not len(rows):
-        return sparse.csr_matrix((n_c, n_p))
-    sub = coverage_matrix(
+    sub = coverage(
         standard,
         network,
         cx[rows],
@@ -212,8 +217,22 @@ def _coverage_of_uncovered(
         demand.y[todo],
         snap_radius_m=options.snap_radius_m,
         facility_snap_radius_m=options.facility_snap_radius_m,
-    ).tocoo()
-    return sparse.csr_matrix((sub.data, (rows[sub.row], todo[sub.col])), shape=(n_c, n_p))
+    )
+    site, run, count = sub.site, sub.run, sub.count
+    return NodeCover.from_entries(n_c, len(demand.x), todo[sub.order], sub.run_start, rows[site], run, count)
+
+
+def _drawn_zones(zones: gpd.GeoDataFrame, chosen: gpd.GeoDataFrame) -> bool | NDArray[np.bool_]:
+    """Return the zones whose areas are traced after siting.
+
+    All of them; in a province, those of the counties of the proposed sites (the siting map
+    shows those: :func:`carecircles.maps.build_siting_map`).
+    """
+    if not is_province(zones):
+        return True
+    county = zones[COUNTY].astype(str)
+    sited = set(county[zones["zone_code"].isin(set(chosen["zone_code"].dropna()))])
+    return county.isin(sited).to_numpy()
 
 
 def reach_bound_m(standard: Standard, network: Network, options: Options) -> float:
@@ -263,6 +282,7 @@ def _demand(
             zone=cells.zone[in_scope],
             covered=assessment.covered_mask(standard, costs.cost),
             cell=in_scope,
+            costs=costs,
         )
     villages = inputs.villages
     if villages is None or villages.empty:
@@ -288,7 +308,7 @@ def _demand(
 
 
 def _select(
-    matrix: sparse.csr_matrix,
+    cover: NodeCover,
     demand: _Demand,
     candidates: gpd.GeoDataFrame,
     zones: gpd.GeoDataFrame,
@@ -303,7 +323,7 @@ def _select(
     groups = pd.Index(zones["zone_code"]).get_indexer(candidates["zone_code"])
     required = sorted(set(demand.zone[weight > 0].tolist())) if options.one_per_zone else []
     return greedy_max_cover(
-        matrix,
+        cover,
         weight,
         k=k,
         min_gain=options.outreach_below,

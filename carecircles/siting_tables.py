@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from pyproj import Transformer
-from scipy import sparse
 
 from carecircles import assessment
 from carecircles._crs import project_lonlat
 from carecircles._errors import DataIssues
 from carecircles.analysis import StudyInputs, StudyResult, assess, nearest_facilities
-from carecircles.covering import ExactCover, coverage_matrix, exact_max_cover, exact_set_cover
+from carecircles.covering import Coverage, ExactCover, coverage, exact_max_cover, exact_set_cover
 from carecircles.standards import Standard
+from carecircles.traveltime import PlaceCosts
 
 UPGRADE_TYPES = ("central_thc", "thc", "branch_thc")
 
@@ -194,13 +194,15 @@ def upgrade_ranking(
     standard: Standard,
     facilities: gpd.GeoDataFrame,
     types: Sequence[str] = UPGRADE_TYPES,
+    costs: PlaceCosts | None = None,
 ) -> pd.DataFrame:
     """Rank township-level centres for upgrading to a county sub-centre (县域医疗次中心).
 
     The plans' criteria are reach and population (辐射范围广、人口相对集中, plan 004; 人口聚集程度、
     交通条件, plan 002): for each open centre, the people within the standard's threshold of it
     (reach, whoever is nearest) and the people for whom it is the nearest facility of the
-    standard within the threshold (catchment). Ranked by reach, then catchment.
+    standard within the threshold (catchment). Ranked by reach, then catchment. ``costs``:
+    the nearest of ``facilities`` for the standard's cells, when already known.
     """
     centres = facilities[facilities["used"] & facilities["type"].isin(types)].reset_index(drop=True)
     columns = [
@@ -221,20 +223,18 @@ def upgrade_ranking(
     x, y, population = cells.x[in_scope], cells.y[in_scope], cells.population[in_scope]
     cx, cy = project_lonlat(centres.geometry.x, centres.geometry.y, inputs.crs)
     options = inputs.config.options
-    reach = (
-        coverage_matrix(
-            standard,
-            inputs.networks[standard.mode],
-            cx,
-            cy,
-            x,
-            y,
-            snap_radius_m=options.snap_radius_m,
-            facility_snap_radius_m=options.facility_snap_radius_m,
-        )
-        @ population
-    )
-    costs = nearest_facilities(inputs, facilities, DataIssues()).times(standard, x, y)
+    reach = coverage(
+        standard,
+        inputs.networks[standard.mode],
+        cx,
+        cy,
+        x,
+        y,
+        snap_radius_m=options.snap_radius_m,
+        facility_snap_radius_m=options.facility_snap_radius_m,
+    ).site_weights(population)
+    if costs is None:
+        costs = nearest_facilities(inputs, facilities, DataIssues()).times(standard, x, y)
     nearest = facilities["facility_id"].to_numpy()[np.maximum(costs.facility, 0)]
     served = assessment.covered_mask(standard, costs.cost) & (costs.facility >= 0)
     catchment = pd.Series(population[served]).groupby(nearest[served]).sum()
@@ -264,7 +264,7 @@ def upgrade_ranking(
 
 
 def exact_report(
-    matrix: sparse.csr_matrix,
+    matrix: Coverage,
     weight: NDArray[np.float64],
     chosen: Sequence[int],
     gains: Sequence[float],
@@ -309,6 +309,7 @@ def _solve_summary(result: ExactCover, candidate_ids: NDArray[np.str_]) -> dict[
         "gap": round(result.gap, 6) if np.isfinite(result.gap) else None,
         "found_by": "proposed" if result.found_by == "given" else result.found_by,
         "seconds": round(result.seconds, 2),
+        "parts": result.parts,
         "sites": [str(candidate_ids[c]) for c in result.chosen],
     }
 

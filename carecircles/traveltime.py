@@ -298,6 +298,83 @@ _CHUNK_CELLS = 10_000_000  # Dijkstra rows × nodes held at once by pair_costs (
 _Pairs = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]
 
 
+@dataclass(frozen=True)
+class _Ends:
+    """Both ends of source–place pairs: snapped nodes, the walks to them, and walks between them."""
+
+    network: Network
+    weight: Weight
+    sx: NDArray[np.float64]
+    sy: NDArray[np.float64]
+    px: NDArray[np.float64]
+    py: NDArray[np.float64]
+    snode: NDArray[np.int64]  # each source's road node, -1 beyond its snap radius
+    usable: NDArray[np.int64]  # the sources with a road node
+    access: NDArray[np.float64]  # from a source's road node to its door
+    pnode: NDArray[np.int64]  # each place's road node, -1 beyond its snap radius
+    pcost: NDArray[np.float64]  # from a place to its road node
+    z_place: NDArray[np.float64] | None
+    z_source: NDArray[np.float64] | None
+
+    @classmethod
+    def of(
+        cls,
+        network: Network,
+        weight: Weight,
+        source_x: NDArray[np.float64],
+        source_y: NDArray[np.float64],
+        place_x: NDArray[np.float64],
+        place_y: NDArray[np.float64],
+        snap_radius_m: float,
+        facility_snap_radius_m: float,
+    ) -> _Ends:
+        sx, sy = np.asarray(source_x, dtype=float), np.asarray(source_y, dtype=float)
+        px, py = np.asarray(place_x, dtype=float), np.asarray(place_y, dtype=float)
+        snode, sdist = network.snap(sx, sy, facility_snap_radius_m)
+        pnode, poff = network.snap(px, py, snap_radius_m)
+        z_place = _place_z(network, weight, px, py)
+        z_pnode = _node_z(network, pnode) if z_place is not None else None
+        return cls(
+            network=network,
+            weight=weight,
+            sx=sx,
+            sy=sy,
+            px=px,
+            py=py,
+            snode=snode,
+            usable=np.flatnonzero(snode >= 0),
+            access=door_costs(network, weight, sdist, snode, sx, sy),
+            pnode=pnode,
+            pcost=walk_cost(network, weight, poff, z_place, z_pnode),
+            z_place=z_place,
+            z_source=_place_z(network, weight, sx, sy),
+        )
+
+    def on_foot(
+        self, source: NDArray[np.int64], place: NDArray[np.int64], straight: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Cost of walking straight from places to sources ``straight`` metres away."""
+        return walk_cost(
+            self.network,
+            self.weight,
+            straight,
+            None if self.z_place is None else self.z_place[place],
+            None if self.z_source is None else self.z_source[source],
+        )
+
+    def walks(self, limit: float, snap_radius_m: float) -> _Pairs:
+        """Every (usable source, place) pair walked straight within ``limit``, strictly within the radius."""
+        usable = self.usable
+        if not len(usable) or not len(self.px):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        pairs = cKDTree(np.column_stack([self.sx[usable], self.sy[usable]])).sparse_distance_matrix(
+            cKDTree(np.column_stack([self.px, self.py])), snap_radius_m, output_type="coo_matrix"
+        )
+        walk = self.on_foot(usable[pairs.row], pairs.col, pairs.data)
+        ok = (pairs.data < snap_radius_m) & (walk <= limit)  # as place_costs: strictly within the radius
+        return usable[pairs.row[ok]], pairs.col[ok].astype(np.int64), walk[ok]
+
+
 def pair_costs(
     network: Network,
     source_x: NDArray[np.float64],
@@ -346,43 +423,21 @@ def pair_costs(
         ``rows`` (source index), ``cols`` (place index) and ``cost``, one entry per pair within
         ``limit``, in no particular order.
     """
-    sx, sy = np.asarray(source_x, dtype=float), np.asarray(source_y, dtype=float)
-    px, py = np.asarray(place_x, dtype=float), np.asarray(place_y, dtype=float)
-    snode, sdist = network.snap(sx, sy, facility_snap_radius_m)
-    usable = np.flatnonzero(snode >= 0)
-    pnode, poff = network.snap(px, py, snap_radius_m)
-    z_place = _place_z(network, weight, px, py)
-    z_source = _place_z(network, weight, sx, sy)
-    z_pnode = _node_z(network, pnode) if z_place is not None else None
-    pcost = walk_cost(network, weight, poff, z_place, z_pnode)
-    access = door_costs(network, weight, sdist, snode, sx, sy)
-
-    def on_foot(
-        src: NDArray[np.int64], place: NDArray[np.int64], straight: NDArray[np.float64]
-    ) -> NDArray[np.float64]:
-        return walk_cost(
-            network,
-            weight,
-            straight,
-            None if z_place is None else z_place[place],
-            None if z_source is None else z_source[src],
-        )
-
+    ends = _Ends.of(
+        network, weight, source_x, source_y, place_x, place_y, snap_radius_m, facility_snap_radius_m
+    )
+    sx, sy, px, py = ends.sx, ends.sy, ends.px, ends.py
+    snode, pnode, pcost, access = ends.snode, ends.pnode, ends.pcost, ends.access
     # sources in spatial order: each chunk's Dijkstra runs on the sub-network it can reach
     reach_m = network_reach_m(network, weight, limit)
-    usable = usable[_spatial_order(network, snode[usable], reach_m)]
+    usable = ends.usable[_spatial_order(network, snode[ends.usable], reach_m)]
     rank = np.full(len(sx), -1, dtype=np.int64)
     rank[usable] = np.arange(len(usable))
     walks = None
-    if direct_walk and len(usable) and len(px):
-        pairs = cKDTree(np.column_stack([sx[usable], sy[usable]])).sparse_distance_matrix(
-            cKDTree(np.column_stack([px, py])), snap_radius_m, output_type="coo_matrix"
-        )
-        walk = on_foot(usable[pairs.row], pairs.col, pairs.data)
-        ok = (pairs.data < snap_radius_m) & (walk <= limit)  # as place_costs: strictly within the radius
-        source = usable[pairs.row[ok]]
+    if direct_walk:
+        source, place, walk = ends.walks(limit, snap_radius_m)
         by_source = np.argsort(rank[source], kind="stable")  # in the order sources are searched
-        walks = (source[by_source], pairs.col[ok][by_source].astype(np.int64), walk[ok][by_source])
+        walks = (source[by_source], place[by_source], walk[by_source])
         walk_rank = rank[walks[0]]
     out: list[_Pairs] = []
     for lo, hi, reach, (rows, cols, cost) in _road_pairs(
@@ -393,7 +448,7 @@ def pair_costs(
             continue
         # pairs reached by road and on foot within the radius: the cheaper way
         straight = np.hypot(sx[rows] - px[cols], sy[rows] - py[cols])
-        foot = on_foot(rows, cols, straight)
+        foot = ends.on_foot(rows, cols, straight)
         walked = (straight < snap_radius_m) & (foot < cost)
         cost = np.where(walked, foot, cost)
         out.append((rows, cols, cost))
@@ -447,7 +502,7 @@ def _road_pairs(
     matrix = network.seconds if weight == "seconds" else network.metres
     reverse = matrix.T.tocsr()
     spare = np.full(network.n_nodes, -1, dtype=np.int64)  # node → sub-network index, reset per chunk
-    index = _NodeIndex(network)
+    index = _NodeIndex(network, reach_m)
     for lo, hi, nodes in _local_groups(network, snode[usable], reach_m, index):
         block = usable[lo:hi]
         local = reverse if nodes is None else reverse[nodes][:, nodes]
@@ -489,6 +544,138 @@ def _road_pairs(
             spare[nodes] = -1  # the caller is done with this chunk's costs
 
 
+@dataclass(frozen=True)
+class NodeReach:
+    """Which sources each road node reaches within a limit, and the places at those nodes.
+
+    A place is reached by road from a source when ``via`` of (source, the place's node) plus
+    ``place_cost`` is within the limit: the same sums, in the same order, as
+    :func:`pair_costs`. So the places a source reaches at a node are the cheapest walks
+    there, and a province's pairs are kept per node, not per place.
+
+    Attributes
+    ----------
+    place_node, place_cost
+        Each place's road node (``-1`` beyond the snap radius) and the cost of its walk there.
+    source, node, via
+        One entry per (source, road node of a place) with ``via``, the network cost from the
+        node to the source's road node plus the walk from there to its door, leaving room
+        for the cheapest place at the node within the limit.
+    walk_source, walk_place, walk_cost
+        With ``direct_walk``: the pairs walked straight (strictly within the snap radius),
+        within the limit, whether or not the road is quicker.
+    searched_from
+        ``places`` (one Dijkstra per place node, on the graph) or ``sources`` (one per
+        source node, on the reversed graph): whichever has fewer nodes, unless asked.
+    """
+
+    place_node: NDArray[np.int64]
+    place_cost: NDArray[np.float64]
+    source: NDArray[np.int64]
+    node: NDArray[np.int64]
+    via: NDArray[np.float64]
+    walk_source: NDArray[np.int64]
+    walk_place: NDArray[np.int64]
+    walk_cost: NDArray[np.float64]
+    searched_from: str
+
+
+def node_reach(
+    network: Network,
+    source_x: NDArray[np.float64],
+    source_y: NDArray[np.float64],
+    place_x: NDArray[np.float64],
+    place_y: NDArray[np.float64],
+    *,
+    weight: Weight = "seconds",
+    limit: float,
+    snap_radius_m: float,
+    facility_snap_radius_m: float,
+    direct_walk: bool = True,
+    search_from: Literal["auto", "places", "sources"] = "auto",
+) -> NodeReach:
+    """Find what :func:`pair_costs` finds, kept per (source, road node), not per (source, place).
+
+    Searching from the places' nodes (on the graph: patients travel away from them) is the
+    cheaper way when the places to cover sit on fewer nodes than the sources: siting a
+    province's gaps searches from the gaps' ~20,000 nodes, not from ~160,000 candidates.
+    Each chunk's Dijkstra runs on the nodes within reach (:func:`network_reach_m`).
+    Parameters as in :func:`pair_costs`.
+    """
+    ends = _Ends.of(
+        network, weight, source_x, source_y, place_x, place_y, snap_radius_m, facility_snap_radius_m
+    )
+    pnode, pcost, snode, usable = ends.pnode, ends.pcost, ends.snode, ends.usable
+    on_road = (pnode >= 0) & (pcost <= limit)
+    cheapest = np.full(network.n_nodes, np.inf)  # the cheapest walk to each node from a place
+    np.minimum.at(cheapest, pnode[on_road], pcost[on_road])
+    targets = np.flatnonzero(np.isfinite(cheapest))
+    source_nodes = np.unique(snode[usable])
+    if search_from == "auto":
+        search_from = "places" if len(targets) < len(source_nodes) else "sources"
+    matrix = network.seconds if weight == "seconds" else network.metres
+    from_places = search_from == "places"
+    graph = matrix.tocsr() if from_places else matrix.T.tocsr()
+    rows, wanted = (targets, source_nodes) if from_places else (source_nodes, targets)
+    is_wanted = np.zeros(network.n_nodes, dtype=bool)
+    is_wanted[wanted] = True
+    at_node = NodeGroups(snode[usable], usable)
+    reach_m = network_reach_m(network, weight, limit)
+    rows = rows[_spatial_order(network, rows, reach_m)]
+    out: list[_Pairs] = []
+    spare = np.full(network.n_nodes, -1, dtype=np.int64)
+    for lo, hi, nodes in _local_groups(network, rows, reach_m, _NodeIndex(network, reach_m)):
+        if nodes is None:
+            local, starts, keep = graph, rows[lo:hi], is_wanted
+        else:
+            spare[nodes] = np.arange(len(nodes))
+            local, starts, keep = graph[nodes][:, nodes], spare[rows[lo:hi]], is_wanted[nodes]
+            spare[nodes] = -1
+        dist = csgraph.dijkstra(local, directed=True, indices=starts, limit=limit)
+        b, column = np.nonzero(np.isfinite(dist) & keep)
+        reached = column if nodes is None else nodes[column]
+        place_at, source_at = (rows[lo + b], reached) if from_places else (reached, rows[lo + b])
+        pair, source = at_node.at(source_at)
+        via = dist[b, column][pair] + ends.access[source]
+        place_at = place_at[pair]
+        ok = via + cheapest[place_at] <= limit
+        out.append((source[ok], place_at[ok], via[ok]))
+    walks = ends.walks(limit, snap_radius_m) if direct_walk else _no_pairs()
+    found = [np.concatenate([o[i] for o in out]) for i in range(3)] if out else _no_pairs()
+    return NodeReach(
+        place_node=pnode,
+        place_cost=pcost,
+        source=found[0],
+        node=found[1],
+        via=found[2],
+        walk_source=walks[0],
+        walk_place=walks[1],
+        walk_cost=walks[2],
+        searched_from=search_from,
+    )
+
+
+def _no_pairs() -> _Pairs:
+    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+
+
+class NodeGroups:
+    """Items grouped by their road node, to list the items at many nodes at once."""
+
+    def __init__(self, node: NDArray[np.int64], item: NDArray[np.int64]) -> None:
+        order = np.argsort(node, kind="stable")
+        self.node, self.item = node[order], item[order]
+
+    def at(self, nodes: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Return, for every item at each of ``nodes``: the position in ``nodes`` and the item."""
+        first = np.searchsorted(self.node, nodes, side="left")
+        count = np.searchsorted(self.node, nodes, side="right") - first
+        total = int(count.sum())
+        position = np.repeat(np.arange(len(nodes)), count)
+        at = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(total)
+        return position, self.item[at]
+
+
 def network_reach_m(network: Network, weight: Weight, limit: float) -> float:
     """Straight-line distance (in the network's CRS) no route within ``limit`` can cover.
 
@@ -521,17 +708,39 @@ def _spatial_order(network: Network, source_node: NDArray[np.int64], reach: floa
 
 
 class _NodeIndex:
-    """Nodes sorted by x, to find those in a box by one binary search and a slice."""
+    """Nodes in grid cells (``cell`` metres wide), to find those in a box by a few slices."""
 
-    def __init__(self, network: Network) -> None:
-        self.order = np.argsort(network.x, kind="stable")
+    def __init__(self, network: Network, cell: float) -> None:
+        self.x0, self.y0 = float(network.x.min(initial=0.0)), float(network.y.min(initial=0.0))
+        self.cell = (
+            cell if np.isfinite(cell) and cell > 0 else 1.0 + float(np.ptp(network.x) + np.ptp(network.y))
+        )
+        ix, iy = self._cells(network.x, network.y)
+        self.rows = int(iy.max(initial=0)) + 1
+        key = ix * self.rows + iy
+        self.order = np.argsort(key, kind="stable")
+        self.key = key[self.order]
         self.x, self.y = network.x[self.order], network.y[self.order]
+
+    def _cells(
+        self, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        ix = np.floor((np.asarray(x) - self.x0) / self.cell).astype(np.int64)
+        iy = np.floor((np.asarray(y) - self.y0) / self.cell).astype(np.int64)
+        return ix, iy
 
     def inside(self, x0: float, x1: float, y0: float, y1: float) -> NDArray[np.int64]:
         """Return the nodes with ``x0 ≤ x ≤ x1`` and ``y0 ≤ y ≤ y1``, sorted."""
-        lo, hi = np.searchsorted(self.x, x0, side="left"), np.searchsorted(self.x, x1, side="right")
-        y = self.y[lo:hi]
-        return np.sort(self.order[lo:hi][(y >= y0) & (y <= y1)])
+        (c0, c1), (r0, r1) = self._cells(np.array([x0, x1]), np.array([y0, y1]))
+        r0, r1 = max(int(r0), 0), min(int(r1), self.rows - 1)
+        columns = np.arange(max(int(c0), 0), int(c1) + 1) * self.rows
+        first = np.searchsorted(self.key, columns + r0, side="left")
+        last = np.searchsorted(self.key, columns + r1, side="right")
+        at = np.concatenate(
+            [np.arange(a, b) for a, b in zip(first, last, strict=True)] or [np.zeros(0, np.int64)]
+        )
+        x, y = self.x[at], self.y[at]
+        return np.sort(self.order[at][(x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)])
 
 
 def _local_groups(

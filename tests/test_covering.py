@@ -13,7 +13,9 @@ from carecircles.covering import (
     exact_set_cover,
     first_cover,
     greedy_max_cover,
+    max_cover_bound,
 )
+from carecircles.node_cover import NodeCover
 from carecircles.outputs import exact_lines
 from carecircles.siting_tables import exact_report
 
@@ -195,6 +197,11 @@ def test_a_given_incumbent_is_kept_when_it_is_best(monkeypatch):
         return optimize.OptimizeResult(status=1, message="Time limit reached.", x=None, success=False)
 
     monkeypatch.setattr(covering.optimize, "milp", nothing)
+    # the Lagrangian relaxation's sites find the optimum here
+    result = exact_max_cover(dense, weight, 2, time_limit_s=1.0)
+    assert result.found_by == "lagrangian" and result.objective == 14.0 and result.proven
+    assert set(result.chosen) == {1, 2}
+    monkeypatch.setattr(covering, "lagrangian_max_cover", lambda *a, **kw: (np.inf, [], 0.0))
     result = exact_max_cover(dense, weight, 2, time_limit_s=1.0)
     assert result.found_by == "greedy" and result.objective == 13.0 and not result.proven
     assert result.bound == 14.0 and result.gap == pytest.approx(1 / 13)  # everything: 14
@@ -285,3 +292,133 @@ def test_covering_and_tables_import_no_siting_or_analysis_above_them():
         below_covering
     )
     assert "carecircles.siting" not in below_tables and "carecircles.candidates" not in below_tables
+
+
+def random_node_cover(rng, n_sites, n_runs):
+    """Runs of 1–5 places (shuffled place numbers) and random prefixes per (site, run)."""
+    sizes = rng.integers(1, 6, n_runs)
+    n_places = int(sizes.sum())
+    order = rng.permutation(n_places)
+    run_start = np.r_[0, np.cumsum(sizes)]
+    site, run, count = [], [], []
+    for s in range(n_sites):
+        for r in range(n_runs):
+            if rng.random() < 0.35:
+                site.append(s)
+                run.append(r)
+                count.append(int(rng.integers(1, sizes[r] + 1)))
+    cover = NodeCover.from_entries(
+        n_sites, n_places, order, run_start, np.array(site), np.array(run), np.array(count)
+    )
+    weight = rng.integers(0, 40, n_places).astype(float)
+    weight[rng.random(n_places) < 0.15] = 0.0
+    return cover, weight
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_node_cover_prefixes_solve_as_their_matrix(seed):
+    """Greedy, first cover, both integer programs and the greedy bound, on prefixes of runs,
+    agree with the same algorithms on the expanded matrix and with brute force."""
+    rng = np.random.default_rng(300 + seed)
+    cover, weight = random_node_cover(rng, int(rng.integers(2, 7)), int(rng.integers(2, 6)))
+    dense = cover.matrix().toarray() > 0
+    for s in range(cover.n_sites):  # the matrix is the prefixes, place by place
+        _, run, count = cover.rows(np.array([s]))
+        expected = {
+            int(p)
+            for r, k in zip(run, count, strict=True)
+            for p in cover.order[cover.run_start[r] : cover.run_start[r] + k]
+        }
+        assert set(np.flatnonzero(dense[s]).tolist()) == expected
+    np.testing.assert_array_equal(cover.reachable(), dense.any(axis=0))
+    np.testing.assert_allclose(cover.site_weights(weight), dense @ weight)
+    for k in (1, 2, 3):
+        chosen, gains, _ = greedy_max_cover(cover, weight, k=k)
+        m_chosen, m_gains, _ = greedy_max_cover(dense, weight, k=k)
+        assert chosen == m_chosen and gains == pytest.approx(m_gains)
+        np.testing.assert_array_equal(
+            first_cover(cover, weight == 0, chosen), first_cover(dense, weight == 0, chosen)
+        )
+        best = max(
+            covered_weight(dense, weight, c)
+            for c in itertools.combinations(range(cover.n_sites), min(k, cover.n_sites))
+        )
+        result = exact_max_cover(cover, weight, k)
+        assert result.proven and result.objective == pytest.approx(best)
+        assert covered_weight(dense, weight, result.chosen) == pytest.approx(best)
+        assert max_cover_bound(cover, weight, k, chosen) >= best - 1e-9
+        assert max_cover_bound(cover, weight, k, chosen) <= sum(sorted(dense @ weight)[-k:]) + 1e-9
+    need = (weight > 0) & dense.any(axis=0)
+    smallest = next(
+        k
+        for k in range(cover.n_sites + 1)
+        for c in itertools.combinations(range(cover.n_sites), k)
+        if (dense[list(c)].any(axis=0) | ~need).all()
+    )
+    lscp = exact_set_cover(cover, weight)
+    assert lscp.proven and lscp.objective == smallest
+    assert (dense[list(lscp.chosen)].any(axis=0) | ~need).all()
+
+
+def test_greedy_bound_holds_between_the_optimum_and_the_heaviest_rows():
+    """The bound from a greedy run is never below the optimum nor above the k heaviest rows."""
+    for seed in range(20):
+        dense, weight = random_instance(np.random.default_rng(seed), 9, 30, density=0.2)
+        for k in (2, 3):
+            chosen, _, _ = greedy_max_cover(dense, weight, k=k)
+            best = max(covered_weight(dense, weight, c) for c in itertools.combinations(range(9), k))
+            assert (
+                best - 1e-9
+                <= max_cover_bound(dense, weight, k, chosen)
+                <= sum(sorted(dense @ weight)[-k:]) + 1e-9
+            )
+
+
+def test_set_cover_splits_into_parts_no_site_links():
+    """Three blocks no site links are solved apart: the sum of each block's smallest cover."""
+    rng = np.random.default_rng(9)
+    blocks, smallest = [], 0
+    for _ in range(3):
+        dense, _ = random_instance(rng, 6, 10, density=0.35)
+        dense = dense[:, dense.any(axis=0)]
+        blocks.append(dense)
+        smallest += next(
+            k
+            for k in range(7)
+            for c in itertools.combinations(range(6), k)
+            if dense[list(c)].any(axis=0).all()
+        )
+    matrix = sparse.block_diag([sparse.csr_matrix(b) for b in blocks], format="csr")
+    result = exact_set_cover(matrix, np.ones(matrix.shape[1]))
+    assert result.parts == 3 and result.proven and result.objective == smallest
+    assert (matrix[list(result.chosen)].toarray().any(axis=0)).all()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lagrangian_bounds_hold_against_brute_force(seed, monkeypatch):
+    """Without the solver (a problem too large for it), the Lagrangian bounds are still proven
+    bounds: never below the best k sites, never above the fewest sites covering everything."""
+    rng = np.random.default_rng(500 + seed)
+    dense, weight = random_instance(rng, 9, 24, density=0.2)
+    monkeypatch.setattr(covering, "SOLVER_MAX_NONZEROS", 0)
+    for k in (1, 2, 3):
+        best = max(covered_weight(dense, weight, c) for c in itertools.combinations(range(9), k))
+        result = exact_max_cover(dense, weight, k, time_limit_s=2.0)
+        assert result.status == covering.TOO_LARGE
+        assert result.objective <= best + 1e-9 <= result.bound + 2e-9
+        assert covered_weight(dense, weight, result.chosen) == pytest.approx(result.objective)
+        bound, sites, reached = covering.lagrangian_max_cover(
+            covering.as_node_cover(dense), weight, k, 0.0, seconds=2.0
+        )
+        assert bound >= best - 1e-9 and reached == pytest.approx(covered_weight(dense, weight, sites))
+    need = (weight > 0) & dense.any(axis=0)
+    smallest = next(
+        k
+        for k in range(10)
+        for c in itertools.combinations(range(9), k)
+        if (dense[list(c)].any(axis=0) | ~need).all()
+    )
+    lscp = exact_set_cover(dense, weight, time_limit_s=2.0)
+    assert lscp.bound <= smallest <= lscp.objective
+    assert (dense[list(lscp.chosen)].any(axis=0) | ~need).all()
+    assert covering.lagrangian_set_cover(sparse.csr_matrix(dense[:, need]), smallest) <= smallest + 1e-9

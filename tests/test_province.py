@@ -176,3 +176,27 @@ def test_hostile_county_names_are_text_on_the_index_and_never_in_file_names(prov
     assert sorted(c["name"] for c in items) == sorted(hostile.values())  # as written, as data
     assert all(re.fullmatch(r"p-counties/[0-9A-Za-z_.-]+\.html", c["href"]) for c in items)
     assert "</script>{{" not in index.read_text(encoding="utf-8")  # escaped inside the script
+
+
+def test_province_siting_map_holds_the_sited_counties_only(province, tmp_path):
+    """A province's siting map carries the counties of the proposed sites (zones, traced areas),
+    not the province; the siting's own figures stay the province's."""
+    from carecircles.analysis import load_inputs
+    from carecircles.maps import write_siting_map
+    from carecircles.schema import SitingOptions
+    from carecircles.siting import site
+
+    out, _ = province
+    inputs = load_inputs(load_config(out / "province.yml", output_root=tmp_path))
+    result = site(inputs, SitingOptions(standard="urban-15min", k=1, road_node_spacing_m=1000.0))
+    assert len(result.sites) == 1
+    zones = inputs.zones.set_index("zone_code")
+    county = str(zones.loc[result.sites["zone_code"].iloc[0], "county"])
+    areas = result.after.areas
+    assert len(areas) and set(zones.loc[areas["zone_code"], "county"].astype(str)) == {county}
+    path = write_siting_map(result, tmp_path / "site.html")
+    data = page_data(path)
+    assert {str(zones.loc[z["id"], "county"]) for z in data["zones"]} == {county}
+    # the siting's own tables stay the province's
+    shown = result.scenarios[result.scenarios["zone_code"] != "ALL"]
+    assert zones.loc[shown["zone_code"], "county"].nunique() == 4

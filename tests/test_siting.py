@@ -119,7 +119,7 @@ def test_matrix_of_the_gaps_is_the_full_matrix_on_uncovered_places(inputs, stand
     full = every_pair(inputs, standard, network, candidates, demand)
     expected = (full @ sparse.diags((~demand.covered).astype(float))).tocsr()
     expected.eliminate_zeros()
-    pruned = _coverage_of_uncovered(standard, network, candidates, demand, study)
+    pruned = _coverage_of_uncovered(standard, network, candidates, demand, study).matrix()
     assert pruned.shape == full.shape and expected.nnz > 50
     assert (pruned != expected).nnz == 0
     # the bound is a bound: no covered pair is farther apart in a straight line

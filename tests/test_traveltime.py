@@ -13,7 +13,9 @@ from carecircles._errors import DataIssues
 from carecircles.network import OFFROAD_WALK_KMH, Network, build_network
 from carecircles.roads import RoadEdges
 from carecircles.traveltime import (
+    NodeReach,
     nearest_facility_costs,
+    node_reach,
     pair_costs,
     place_costs,
 )
@@ -310,6 +312,121 @@ def test_pair_costs_on_local_sub_networks_equal_networkx(monkeypatch, weight):
     np.testing.assert_allclose([found[p] for p in sorted(expected)], [expected[p] for p in sorted(expected)])
 
 
+def pairs_of_node_reach(reach: NodeReach, limit: float) -> dict[tuple[int, int], float]:
+    """Expand per-node reach into per-place pairs, place by place: the cheaper of road and foot."""
+    at_node: dict[int, list[int]] = {}
+    for p, node in enumerate(reach.place_node.tolist()):
+        if node >= 0:
+            at_node.setdefault(node, []).append(p)
+    found: dict[tuple[int, int], float] = {}
+    for s, node, via in zip(reach.source.tolist(), reach.node.tolist(), reach.via.tolist(), strict=True):
+        for p in at_node.get(node, []):
+            cost = via + float(reach.place_cost[p])
+            if cost <= limit:
+                assert (s, p) not in found  # one entry per (source, node)
+                found[(s, p)] = cost
+    for s, p, walk in zip(
+        reach.walk_source.tolist(), reach.walk_place.tolist(), reach.walk_cost.tolist(), strict=True
+    ):
+        found[(s, p)] = min(found.get((s, p), np.inf), walk)
+    return found
+
+
+def two_weight_network(n, edges, x, y):
+    """A test network whose metres differ from its seconds (3.7 ×), so a mix-up would show."""
+    metres = [(u, v, 3.7 * w) for u, v, w in edges]
+    network = make_network(n, edges, x, y)
+    return (
+        Network(
+            mode="test",
+            x=x,
+            y=y,
+            seconds=network.seconds,
+            metres=make_network(n, metres, x, y).seconds,
+            tree=network.tree,
+            crs=UTM,
+        ),
+        metres,
+    )
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    graphs(),
+    st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 5000)), min_size=1, max_size=25),
+    st.sampled_from(["seconds", "metres"]),
+    st.booleans(),
+    st.sampled_from(["places", "sources"]),
+)
+def test_node_reach_equals_networkx_from_either_side(case, places, weight, direct, side):
+    """Searching from the places' nodes or from the sources: the pairs of networkx, by hand."""
+    n, edges, x, y, sx, sy, limit = case
+    network, metres = two_weight_network(n, edges, x, y)
+    px, py = np.array(places, dtype=float).T + np.array([[0.1414213562], [0.1732050807]])
+    limit = limit if weight == "seconds" else 3.7 * limit
+    radii = {"snap_radius_m": 800.0, "facility_snap_radius_m": 600.0}
+    reach = node_reach(
+        network, sx, sy, px, py, weight=weight, limit=limit, direct_walk=direct, search_from=side, **radii
+    )
+    assert reach.searched_from == side
+    found = pairs_of_node_reach(reach, limit)
+    expected = reference_pair_costs(
+        n,
+        metres if weight == "metres" else edges,
+        x,
+        y,
+        sx,
+        sy,
+        px,
+        py,
+        weight=weight,
+        limit=limit,
+        radius=800.0,
+        source_radius=600.0,
+        direct=direct,
+    )
+    assert set(found) == set(expected)
+    for pair, value in expected.items():
+        assert found[pair] == pytest.approx(value, rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("side", ["places", "sources", "auto"])
+def test_node_reach_on_local_sub_networks_equals_pair_costs(monkeypatch, side):
+    """A grid much wider than the reach, many places on few nodes: the searches stay local
+    and give pair_costs' pairs and costs (themselves networkx's, above)."""
+    import carecircles.traveltime as tt
+
+    rng = np.random.default_rng(5)
+    side_n, step = 30, 250.0
+    gx, gy = np.meshgrid(np.arange(side_n), np.arange(side_n))
+    x = gx.ravel() * step + rng.uniform(-40, 40, side_n * side_n)
+    y = gy.ravel() * step + rng.uniform(-40, 40, side_n * side_n)
+    edges = []
+    for a in range(side_n * side_n):
+        for b in (a + 1, a + side_n):
+            if (b == a + 1 and b % side_n == 0) or b >= side_n * side_n:
+                continue
+            cost = float(np.hypot(x[a] - x[b], y[a] - y[b])) / rng.choice([5.0, 8.0, 15.0])
+            edges += [(a, b, cost), (b, a, cost * 1.2)]
+    network = make_network(side_n * side_n, edges, x, y)
+    sx, sy = rng.uniform(0, 7250, 300), rng.uniform(0, 7250, 300)  # more source nodes than place nodes
+    px, py = rng.uniform(2000, 3500, 2000), rng.uniform(2000, 3500, 2000)
+    kwargs = {"weight": "seconds", "limit": 150.0, "snap_radius_m": 300.0, "facility_snap_radius_m": 300.0}
+    monkeypatch.setattr(tt, "_CHUNK_CELLS", 2000)
+    seen = []
+    real = tt._nodes_near
+    monkeypatch.setattr(tt, "_nodes_near", lambda *a: seen.append(len(real(*a))) or real(*a))
+    reach = node_reach(network, sx, sy, px, py, search_from=side, **kwargs)
+    assert reach.searched_from == ("places" if side == "auto" else side)
+    assert seen and np.median(seen) < 0.5 * side_n * side_n  # the searches were local
+    found = pairs_of_node_reach(reach, kwargs["limit"])
+    rows, cols, cost = pair_costs(network, sx, sy, px, py, **kwargs)
+    expected = dict(zip(zip(rows.tolist(), cols.tolist(), strict=True), cost.tolist(), strict=True))
+    assert len(expected) > 1000 and sorted(found) == sorted(expected)
+    np.testing.assert_allclose([found[p] for p in sorted(expected)], [expected[p] for p in sorted(expected)])
+    assert len(reach.source) < len(expected) / 3  # kept per node, not per place
+
+
 def test_inclusive_threshold_and_limit():
     # two nodes 900 s apart; a facility exactly on node 0
     network = make_network(2, [(0, 1, 900.0), (1, 0, 900.0)], np.array([0.0, 1.0]), np.array([0.0, 0.0]))
@@ -392,3 +509,54 @@ def test_motorway_not_walkable_footway_not_drivable():
     roads = roads_from([(0, 1), (1, 2)], coords, ["motorway", "footway"])
     assert build_network(roads, "walk", UTM, DataIssues()).n_nodes == 2
     assert build_network(roads, "car", UTM, DataIssues()).n_nodes == 2
+
+
+@pytest.mark.parametrize("side", ["places", "sources"])
+def test_node_cover_is_the_pairs_within_the_threshold_with_places_reached_on_foot_alone(side):
+    """NodeCover.from_reach: road prefixes per node, and places some source covers only on
+    foot (far from their road, near the source) in runs of their own; as a matrix, exactly
+    the pairs of pair_costs within the cut."""
+    from carecircles.node_cover import NodeCover
+
+    rng = np.random.default_rng(21)
+    n = 80
+    x, y = rng.uniform(0, 6000, n), rng.uniform(0, 6000, n)
+    edges = [
+        (u, v, float(np.hypot(x[u] - x[v], y[u] - y[v])) / rng.uniform(3, 12))
+        for u in range(n)
+        for v in range(n)
+        if u != v and np.hypot(x[u] - x[v], y[u] - y[v]) < 1200 and rng.random() < 0.7
+    ]
+    network = make_network(n, edges, x, y)
+    sx, sy = rng.uniform(0, 6000, 25), rng.uniform(0, 6000, 25)
+    px, py = rng.uniform(0, 6000, 1500), rng.uniform(0, 6000, 1500)
+    kwargs = {
+        "weight": "seconds",
+        "limit": 1200.001,
+        "snap_radius_m": 1500.0,
+        "facility_snap_radius_m": 800.0,
+    }
+    cut = 1200.0
+    reach = node_reach(network, sx, sy, px, py, search_from=side, **kwargs)
+    cover = NodeCover.from_reach(reach, len(sx), cut)
+    rows, cols, cost = pair_costs(network, sx, sy, px, py, **kwargs)
+    ok = cost <= cut
+    expected = sparse.csr_matrix((np.ones(int(ok.sum())), (rows[ok], cols[ok])), shape=(len(sx), len(px)))
+    got = cover.matrix()
+    assert expected.nnz > 1000 and (got != expected).nnz == 0
+    via = dict(
+        zip(zip(reach.source.tolist(), reach.node.tolist(), strict=True), reach.via.tolist(), strict=True)
+    )
+    foot_only = {
+        p
+        for s, p, walk in zip(
+            reach.walk_source.tolist(), reach.walk_place.tolist(), reach.walk_cost.tolist(), strict=True
+        )
+        if walk <= cut and not via.get((s, int(reach.place_node[p])), np.inf) + reach.place_cost[p] <= cut
+    }
+    assert len(foot_only) > 5  # the case is there
+    sizes = np.diff(cover.run_start)
+    run_of = np.full(len(px), -1)
+    run_of[cover.order] = np.repeat(np.arange(cover.n_runs), sizes)
+    assert all(sizes[run_of[p]] == 1 for p in foot_only)  # each alone in its run
+    assert cover.n_runs < len(np.unique(cols))  # and places share runs
