@@ -292,6 +292,7 @@ def assess(
                 road_distance_limit_m=config.options.road_distance_limit_m,
             )
             tables.extend(village_tables)
+    del place  # every cell's costs per standard (a province: ~0.8 GiB each), done with
     zone_results = (
         pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=assessment.ZONE_COLUMNS)
     )

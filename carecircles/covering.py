@@ -519,6 +519,43 @@ def lagrangian_set_cover(
     return best
 
 
+def _max_cover_model(cover: NodeCover, levels: _Levels, k: int) -> dict:
+    """Return maximal covering on the prefixes of runs, as ``scipy.optimize.milp`` arguments.
+
+    Variables: x (sites, binary), s (levels: the chosen sites covering each), y (levels, 0–1).
+    """
+    n_c, n_l = cover.n_sites, len(levels.weight)
+    chained = np.flatnonzero(levels.deeper >= 0)
+    counts = sparse.csr_matrix(  # s_l − s_l' − Σ x_i = 0
+        (
+            np.r_[-np.ones(len(cover.run)), np.ones(n_l), -np.ones(len(chained))],
+            (
+                np.r_[levels.of_entry, np.arange(n_l), chained],
+                np.r_[cover.site, n_c + np.arange(n_l), n_c + levels.deeper[chained]],
+            ),
+        ),
+        shape=(n_l, n_c + 2 * n_l),
+    )
+    caps = sparse.csr_matrix(  # y_l − s_l ≤ 0
+        (
+            np.r_[np.ones(n_l), -np.ones(n_l)],
+            (np.r_[np.arange(n_l), np.arange(n_l)], np.r_[n_c + n_l + np.arange(n_l), n_c + np.arange(n_l)]),
+        ),
+        shape=(n_l, n_c + 2 * n_l),
+    )
+    budget = sparse.csr_matrix(np.r_[np.ones(n_c), np.zeros(2 * n_l)])
+    return {
+        "c": np.r_[np.zeros(n_c + n_l), -levels.weight],
+        "constraints": [
+            optimize.LinearConstraint(counts, 0.0, 0.0),
+            optimize.LinearConstraint(caps, -np.inf, 0.0),
+            optimize.LinearConstraint(budget, 0, k),
+        ],
+        "integrality": np.r_[np.ones(n_c), np.zeros(2 * n_l)],
+        "bounds": optimize.Bounds(0, np.r_[np.ones(n_c), np.full(n_l, np.inf), np.ones(n_l)]),
+    }
+
+
 def exact_max_cover(
     matrix: Coverage,
     weight: ArrayLike,
@@ -545,42 +582,13 @@ def exact_max_cover(
         return ExactCover("MCLP", (), 0.0, 0.0, 0.0, "optimal", True, "solver", 0.0, time_limit_s)
     if incumbent is not None and len(incumbent) > k:
         raise ValueError(f"the incumbent has {len(incumbent)} sites, more than k = {k}")
-    n_c, levels = cover.n_sites, _levels(cover, w)
-    n_l = len(levels.weight)
-    chained = np.flatnonzero(levels.deeper >= 0)
-    counts = sparse.csr_matrix(  # s_l − s_l' − Σ x_i = 0
-        (
-            np.r_[-np.ones(len(cover.run)), np.ones(n_l), -np.ones(len(chained))],
-            (
-                np.r_[levels.of_entry, np.arange(n_l), chained],
-                np.r_[cover.site, n_c + np.arange(n_l), n_c + levels.deeper[chained]],
-            ),
-        ),
-        shape=(n_l, n_c + 2 * n_l),
-    )
-    caps = sparse.csr_matrix(  # y_l − s_l ≤ 0
-        (
-            np.r_[np.ones(n_l), -np.ones(n_l)],
-            (np.r_[np.arange(n_l), np.arange(n_l)], np.r_[n_c + n_l + np.arange(n_l), n_c + np.arange(n_l)]),
-        ),
-        shape=(n_l, n_c + 2 * n_l),
-    )
-    budget = sparse.csr_matrix(np.r_[np.ones(n_c), np.zeros(2 * n_l)])
-    problem = {
-        "c": np.r_[np.zeros(n_c + n_l), -levels.weight],
-        "constraints": [
-            optimize.LinearConstraint(counts, 0.0, 0.0),
-            optimize.LinearConstraint(caps, -np.inf, 0.0),
-            optimize.LinearConstraint(budget, 0, k),
-        ],
-        "integrality": np.r_[np.ones(n_c), np.zeros(2 * n_l)],
-        "bounds": optimize.Bounds(0, np.r_[np.ones(n_c), np.full(n_l, np.inf), np.ones(n_l)]),
-    }
+    levels = _levels(cover, w)
     greedy = greedy_max_cover(cover, w, k=k)[0]
     answers: list[tuple[str, list[int]]] = []
     result, status, seconds = None, TOO_LARGE, 0.0
-    if counts.nnz + caps.nnz + n_c <= SOLVER_MAX_NONZEROS:
-        result, status, seconds = _solve(problem, time_limit_s)
+    n_c, n_l = cover.n_sites, len(levels.weight)
+    if len(cover.run) + 5 * n_l + n_c <= SOLVER_MAX_NONZEROS:  # the model's nonzeros, at most
+        result, status, seconds = _solve(_max_cover_model(cover, levels, k), time_limit_s)
         if result.x is not None:
             answers.append(("solver", [int(c) for c in np.flatnonzero(result.x[:n_c] > 0.5)]))
     answers.append(("greedy", greedy))

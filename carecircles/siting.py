@@ -39,7 +39,7 @@ from carecircles.siting_tables import (
 )
 from carecircles.standards import FACILITY_TYPES, Standard
 from carecircles.terrain import TOBLER_OFFSET, tobler_factor
-from carecircles.traveltime import PlaceCosts, network_reach_m
+from carecircles.traveltime import network_reach_m
 
 __all__ = [
     "SitingOptions",
@@ -103,7 +103,8 @@ class _Demand:
     zone: NDArray[np.int64]
     covered: NDArray[np.bool_]  # by the locked-in facilities
     cell: NDArray[np.int64] | None  # index into inputs.cells (time standards)
-    costs: PlaceCosts | None = None  # the nearest locked-in facility of each cell (time standards)
+    # time standards: the cost to, and index of, the nearest locked-in facility of each cell
+    nearest: tuple[NDArray[np.float64], NDArray[np.int64]] | None = None
 
 
 def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
@@ -171,7 +172,7 @@ def site(inputs: StudyInputs, options: SitingOptions) -> SitingResult:
         stop_reason=stop_reason,
         after=after,
         upgrades=(
-            upgrade_ranking(one, standard, locked, costs=demand.costs)
+            upgrade_ranking(one, standard, locked, nearest=demand.nearest)
             if standard.metric == "time"
             else pd.DataFrame()
         ),
@@ -282,7 +283,7 @@ def _demand(
             zone=cells.zone[in_scope],
             covered=assessment.covered_mask(standard, costs.cost),
             cell=in_scope,
-            costs=costs,
+            nearest=(costs.cost, costs.facility),
         )
     villages = inputs.villages
     if villages is None or villages.empty:

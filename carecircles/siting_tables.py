@@ -17,7 +17,6 @@ from carecircles._errors import DataIssues
 from carecircles.analysis import StudyInputs, StudyResult, assess, nearest_facilities
 from carecircles.covering import Coverage, ExactCover, coverage, exact_max_cover, exact_set_cover
 from carecircles.standards import Standard
-from carecircles.traveltime import PlaceCosts
 
 UPGRADE_TYPES = ("central_thc", "thc", "branch_thc")
 
@@ -106,11 +105,12 @@ def outreach_table(
     """
     left = ~covered & (population > 0)
     sparse_reason = stop_reason.startswith(("below_outreach", "no_candidate"))
-    why = np.where(  # codes, put into words by the writers (carecircles.labels.recommendation_text)
-        ~reachable,
+    why = np.full(len(left), "", dtype=object)  # only the places left get their code (a province: millions)
+    why[left] = np.where(  # codes, put into words by the writers (carecircles.labels.recommendation_text)
+        ~reachable[left],
         "unreachable",
         np.where(
-            population < min_demand,
+            population[left] < min_demand,
             f"few_people:{min_demand:g}",
             "sparse" if sparse_reason else f"more_sites:{stop_reason}",
         ),
@@ -194,15 +194,16 @@ def upgrade_ranking(
     standard: Standard,
     facilities: gpd.GeoDataFrame,
     types: Sequence[str] = UPGRADE_TYPES,
-    costs: PlaceCosts | None = None,
+    nearest: tuple[NDArray[np.float64], NDArray[np.int64]] | None = None,
 ) -> pd.DataFrame:
     """Rank township-level centres for upgrading to a county sub-centre (县域医疗次中心).
 
     The plans' criteria are reach and population (辐射范围广、人口相对集中, plan 004; 人口聚集程度、
     交通条件, plan 002): for each open centre, the people within the standard's threshold of it
     (reach, whoever is nearest) and the people for whom it is the nearest facility of the
-    standard within the threshold (catchment). Ranked by reach, then catchment. ``costs``:
-    the nearest of ``facilities`` for the standard's cells, when already known.
+    standard within the threshold (catchment). Ranked by reach, then catchment. ``nearest``:
+    the cost to, and the index of, the nearest of ``facilities`` from each of the standard's
+    cells, when already known.
     """
     centres = facilities[facilities["used"] & facilities["type"].isin(types)].reset_index(drop=True)
     columns = [
@@ -233,11 +234,13 @@ def upgrade_ranking(
         snap_radius_m=options.snap_radius_m,
         facility_snap_radius_m=options.facility_snap_radius_m,
     ).site_weights(population)
-    if costs is None:
+    if nearest is None:
         costs = nearest_facilities(inputs, facilities, DataIssues()).times(standard, x, y)
-    nearest = facilities["facility_id"].to_numpy()[np.maximum(costs.facility, 0)]
-    served = assessment.covered_mask(standard, costs.cost) & (costs.facility >= 0)
-    catchment = pd.Series(population[served]).groupby(nearest[served]).sum()
+        nearest = (costs.cost, costs.facility)
+    cost, facility = nearest
+    served_by = facilities["facility_id"].to_numpy()[np.maximum(facility, 0)]
+    served = assessment.covered_mask(standard, cost) & (facility >= 0)
+    catchment = pd.Series(population[served]).groupby(served_by[served]).sum()
     zones = gpd.sjoin(
         centres[["facility_id", "geometry"]],
         inputs.zones[["zone_code", "zone_name", "geometry"]],

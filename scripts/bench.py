@@ -385,19 +385,26 @@ def report_fine(r: dict) -> str:
     )
 
 
-def _child(args: list[str], cwd: Path) -> float:
-    """Run ``carecircles <args>`` as a child process in ``cwd``, output hidden; return its wall time."""
+def _child(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Run ``carecircles <args>`` as a child process in ``cwd``, output hidden.
+
+    Returns its wall time (seconds) and its own peak memory (GiB, from ``wait4``).
+    """
+    import os
     import subprocess
 
     start = time.perf_counter()
-    subprocess.run(
+    child = subprocess.Popen(
         [sys.executable, "-m", "carecircles.cli", *args],
         cwd=cwd,
-        check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return time.perf_counter() - start
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, child.args)
+    return time.perf_counter() - start, usage.ru_maxrss / 2**20  # kilobytes on Linux
 
 
 def _index_open_s(page: Path) -> float | None:
@@ -427,6 +434,9 @@ def _index_open_s(page: Path) -> float | None:
     finally:
         browser.quit()
 
+
+#: Time limit of each integer program of the province siting (``--exact-seconds``).
+EXACT_SECONDS = 10
 
 #: Counties of the full province timed by ``carecircles batch`` (throughput is per county).
 BATCH_SAMPLE = 6
@@ -459,12 +469,12 @@ def run_province(quick: bool) -> dict:
         out = Path(folder)
         made = build(out, **sizes)
         record: dict = {"made": made}
-        run_s = _child(["run", "province.yml", "--out", "run", "--map", "maps/province.html"], out)
+        run_s, run_gib = _child(["run", "province.yml", "--out", "run", "--map", "maps/province.html"], out)
         manifest = json.loads((out / "run" / "manifest.json").read_text(encoding="utf-8"))
         pages = sorted((out / "maps" / "province-counties").glob("*.html"))
         record["run"] = {
             "seconds": run_s,
-            "peak_gib": max(manifest["peak_rss_gib"].values()),
+            "peak_gib": max([run_gib, *manifest["peak_rss_gib"].values()]),
             "steps_s": manifest["timings_s"],
             "steps_gib": manifest["peak_rss_gib"],
             "populated_cells": manifest["counts"]["population_places"],
@@ -473,7 +483,7 @@ def run_province(quick: bool) -> dict:
             "county_pages": len(pages),
             "index_open_s": _index_open_s(out / "maps" / "province.html"),
         }
-        site_s = _child(
+        site_s, site_gib = _child(
             [
                 "site",
                 "province.yml",
@@ -482,6 +492,8 @@ def run_province(quick: bool) -> dict:
                 "--spacing",
                 "1000",
                 "--exact",
+                "--exact-seconds",
+                str(EXACT_SECONDS),
                 "--out",
                 "site",
                 "--map",
@@ -492,6 +504,7 @@ def run_province(quick: bool) -> dict:
         siting = json.loads((out / "site" / "siting.json").read_text(encoding="utf-8"))
         record["site"] = {
             "seconds": site_s,
+            "peak_gib": site_gib,
             "exact": siting["exact"],
             "sites": (out / "site" / "sites.csv").read_text(encoding="utf-8").count("\n") - 1,
             "candidates": siting["candidates_considered"],
@@ -499,7 +512,7 @@ def run_province(quick: bool) -> dict:
         # the county configs read the province's files (roads, raster) whole: a county costs
         # about what the province's reading and network cost, so a sample of counties is timed
         counties = sorted(p.name for p in out.glob("county-*.yml"))[: None if quick else BATCH_SAMPLE]
-        batch_s = _child(["batch", *counties, "--out", "batch"], out)
+        batch_s, _ = _child(["batch", *counties, "--out", "batch"], out)
         record["batch"] = {
             "seconds": batch_s,
             "counties": len(counties),
@@ -532,8 +545,10 @@ def report_province(r: dict) -> str:
         ),
         f"  map: index {run['index_mb']:.1f} MB opens in {opened}; {run['county_pages']} county pages, "
         f"largest {run['largest_page_mb']:.1f} MB (target < 15 MB each)",
-        f"  site rural-30min (road nodes every 1 km, exact check): {site['seconds']:.1f} s (target < 120 s), "
-        f"{site['sites']} sites; exact max cover: {_exact_words(site['exact'].get('max_cover', {}))}; "
+        f"  site rural-30min (road nodes every 1 km, {site['candidates']:,} candidates, exact check "
+        f"{EXACT_SECONDS} s each): {site['seconds']:.1f} s (target < 120 s), peak {site['peak_gib']:.2f} GiB "
+        f"(target < 4 GiB), {site['sites']} sites; exact max cover: "
+        f"{_exact_words(site['exact'].get('max_cover', {}))}; "
         f"set cover: {_exact_words(site['exact'].get('set_cover', {}))}",
         f"  batch: {batch['counties']} of the {made['counties']} counties in {batch['seconds']:.1f} s on a "
         "2-worker LocalCluster "
