@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from carecircles._encode import terminal_text
@@ -33,7 +34,19 @@ _STEPS_ZH = {
 
 
 def peak_rss_gib() -> float | None:
-    """Return the process's peak resident memory so far in GiB (``None`` where the OS does not say)."""
+    """Return the process's peak resident memory so far in GiB (``None`` where the OS does not say).
+
+    On Linux ``VmHWM`` of ``/proc/self/status``: the peak of this program's own memory. The
+    ``ru_maxrss`` of ``getrusage`` starts at the parent's size when the process was forked
+    (Linux keeps it across ``exec``), so a run started by a large process would report that.
+    """
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        status = ""
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) * 1024 / 2**30, 3)  # kB
     try:
         import resource
     except ImportError:  # Windows

@@ -671,8 +671,8 @@ def exact_set_cover(
     solved one by one, smallest first, each with an even share of the time left. In each
     part greedy's cover (and ``incumbent``'s, if it covers the part) is the answer to beat, as
     in :func:`exact_max_cover`; the bound (fewest sites that can do it) is, summed over the
-    parts, the larger of HiGHS's dual bound rounded up and places ÷ the most any one
-    candidate covers.
+    parts, the largest of HiGHS's dual bound rounded up (for a part too large for HiGHS:
+    :func:`lagrangian_set_cover`'s) and places ÷ the most any one candidate covers.
     """
     cover, w = _program(matrix, weight)
     everything = _to_cover_all(cover, w)

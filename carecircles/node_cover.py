@@ -134,11 +134,13 @@ class NodeCover:
         ok = count > 0
         site, run, count = site[ok], run[ok], count[ok]
         # entries of the places on their own: by road from their node, or on foot
-        at, triple = NodeGroups(reach.node, np.arange(len(reach.node))).at(pnode[special])
-        by_road = reach.via[triple] + pcost[special[at]] <= cut
-        own_site = np.r_[reach.source[triple[by_road]], w_site[alone[w_place]]]
-        own_run = np.r_[at[by_road], np.searchsorted(special, w_place[alone[w_place]])] + n_ordinary
-        pairs = np.unique(np.column_stack([own_site, own_run]), axis=0)
+        pairs = np.zeros((0, 2), dtype=np.int64)
+        if len(special):
+            at, triple = NodeGroups(reach.node, np.arange(len(reach.node))).at(pnode[special])
+            by_road = reach.via[triple] + pcost[special[at]] <= cut
+            own_site = np.r_[reach.source[triple[by_road]], w_site[alone[w_place]]]
+            own_run = np.r_[at[by_road], np.searchsorted(special, w_place[alone[w_place]])] + n_ordinary
+            pairs = np.unique(np.column_stack([own_site, own_run]), axis=0)
         return cls.from_entries(
             n_sites,
             n_places,

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy import sparse
 from scipy.spatial import cKDTree
 
 from carecircles import assessment
@@ -209,6 +210,8 @@ def _coverage_of_uncovered(
             np.column_stack([cx, cy]), distance_upper_bound=bound
         )
         rows = np.flatnonzero(np.isfinite(gap))
+    if not len(rows):  # nothing left to cover, or no candidate near it
+        return NodeCover.from_matrix(sparse.csr_matrix((n_c, len(demand.x))))
     sub = coverage(
         standard,
         network,
@@ -219,8 +222,9 @@ def _coverage_of_uncovered(
         snap_radius_m=options.snap_radius_m,
         facility_snap_radius_m=options.facility_snap_radius_m,
     )
-    site, run, count = sub.site, sub.run, sub.count
-    return NodeCover.from_entries(n_c, len(demand.x), todo[sub.order], sub.run_start, rows[site], run, count)
+    return NodeCover.from_entries(
+        n_c, len(demand.x), todo[sub.order], sub.run_start, rows[sub.site], sub.run, sub.count
+    )
 
 
 def _drawn_zones(zones: gpd.GeoDataFrame, chosen: gpd.GeoDataFrame) -> bool | NDArray[np.bool_]:

@@ -502,7 +502,7 @@ def _road_pairs(
     matrix = network.seconds if weight == "seconds" else network.metres
     reverse = matrix.T.tocsr()
     spare = np.full(network.n_nodes, -1, dtype=np.int64)  # node → sub-network index, reset per chunk
-    index = _NodeIndex(network, reach_m)
+    index = _NodeIndex(network, _index_cell(reach_m))
     for lo, hi, nodes in _local_groups(network, snode[usable], reach_m, index):
         block = usable[lo:hi]
         local = reverse if nodes is None else reverse[nodes][:, nodes]
@@ -624,7 +624,7 @@ def node_reach(
     rows = rows[_spatial_order(network, rows, reach_m)]
     out: list[_Pairs] = []
     spare = np.full(network.n_nodes, -1, dtype=np.int64)
-    for lo, hi, nodes in _local_groups(network, rows, reach_m, _NodeIndex(network, reach_m)):
+    for lo, hi, nodes in _local_groups(network, rows, reach_m, _NodeIndex(network, _index_cell(reach_m))):
         if nodes is None:
             local, starts, keep = graph, rows[lo:hi], is_wanted
         else:
@@ -705,6 +705,11 @@ def _spatial_order(network: Network, source_node: NDArray[np.int64], reach: floa
     tx = np.floor((x - x.min()) / max(reach, 1.0)).astype(np.int64)
     ty = np.floor((y - y.min()) / max(reach, 1.0)).astype(np.int64)
     return np.lexsort((x, tx, ty))
+
+
+def _index_cell(reach: float) -> float:
+    """Grid cell of the node index: a fraction of the reach, so a box is a few cells of few nodes."""
+    return float(np.clip(reach / 4, 500.0, 20_000.0)) if np.isfinite(reach) else 20_000.0
 
 
 class _NodeIndex:

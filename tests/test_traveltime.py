@@ -31,6 +31,24 @@ def make_network(n, edges, x, y):
     )
 
 
+def two_weight_network(n, edges, x, y):
+    """A test network whose metres differ from its seconds (3.7 ×), so a mix-up would show."""
+    metres = [(u, v, 3.7 * w) for u, v, w in edges]
+    network = make_network(n, edges, x, y)
+    return (
+        Network(
+            mode="test",
+            x=x,
+            y=y,
+            seconds=network.seconds,
+            metres=make_network(n, metres, x, y).seconds,
+            tree=network.tree,
+            crs=UTM,
+        ),
+        metres,
+    )
+
+
 @st.composite
 def graphs(draw):
     n = draw(st.integers(2, 30))
@@ -155,18 +173,7 @@ def reference_pair_costs(n, edges, x, y, sx, sy, px, py, *, weight, limit, radiu
 )
 def test_pair_costs_equal_networkx_per_source(case, places, weight, direct):
     n, edges, x, y, sx, sy, limit = case
-    # metres differ from seconds, so the wrong matrix or walking rate would show
-    metres = [(u, v, 3.7 * w) for u, v, w in edges]
-    network = make_network(n, edges, x, y)
-    network = Network(
-        mode="test",
-        x=x,
-        y=y,
-        seconds=network.seconds,
-        metres=make_network(n, metres, x, y).seconds,
-        tree=network.tree,
-        crs=UTM,
-    )
+    network, metres = two_weight_network(n, edges, x, y)
     px, py = np.array(places, dtype=float).T + np.array([[0.1414213562], [0.1732050807]])
     limit = limit if weight == "seconds" else 3.7 * limit
     rows, cols, cost = pair_costs(
@@ -330,24 +337,6 @@ def pairs_of_node_reach(reach: NodeReach, limit: float) -> dict[tuple[int, int],
     ):
         found[(s, p)] = min(found.get((s, p), np.inf), walk)
     return found
-
-
-def two_weight_network(n, edges, x, y):
-    """A test network whose metres differ from its seconds (3.7 ×), so a mix-up would show."""
-    metres = [(u, v, 3.7 * w) for u, v, w in edges]
-    network = make_network(n, edges, x, y)
-    return (
-        Network(
-            mode="test",
-            x=x,
-            y=y,
-            seconds=network.seconds,
-            metres=make_network(n, metres, x, y).seconds,
-            tree=network.tree,
-            crs=UTM,
-        ),
-        metres,
-    )
 
 
 @settings(max_examples=120, deadline=None)
