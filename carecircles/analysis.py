@@ -259,21 +259,20 @@ def assess(
     villages = inputs.villages
     with progress.step("Travel times (one Dijkstra pass per facility set)"):
         nearest = nearest_facilities(inputs, facilities, issues)
-        place = {}
         for s in config.standards:
             if s.metric == "time":
-                place[s.id] = nearest.times(s, cells.x, cells.y)
-                nearest.report_if_none(s)
+                nearest.report_if_none(s)  # the Dijkstra pass of each facility set, kept by ``nearest``
     with progress.step("Assessing standards"):
         tables, areas = [], []
         for standard in config.standards:
             if standard.metric == "time":
-                tables.append(assessment.zone_table(standard, zones, cells, place[standard.id]))
+                # every cell's costs, one standard at a time (a province: ~0.8 GiB each)
+                place = nearest.times(standard, cells.x, cells.y)
+                tables.append(assessment.zone_table(standard, zones, cells, place))
                 drawn = None if isinstance(polygons, bool) else np.asarray(polygons, dtype=bool)
                 if drawn is not None or polygons:
-                    areas.append(
-                        assessment.area_polygons(standard, zones, cells, place[standard.id], drawn=drawn)
-                    )
+                    areas.append(assessment.area_polygons(standard, zones, cells, place, drawn=drawn))
+                del place
             elif villages is None or villages.empty:
                 issues.add(
                     "warning",
@@ -292,7 +291,6 @@ def assess(
                 road_distance_limit_m=config.options.road_distance_limit_m,
             )
             tables.extend(village_tables)
-    del place  # every cell's costs per standard (a province: ~0.8 GiB each), done with
     zone_results = (
         pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=assessment.ZONE_COLUMNS)
     )
