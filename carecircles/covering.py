@@ -464,7 +464,7 @@ def lagrangian_max_cover(
         worth = cover.site_weights(price)
         top = np.argsort(-worth, kind="stable")[:k] if cover.n_sites > k else np.arange(cover.n_sites)
         value = float(np.maximum(w - price, 0.0).sum() + worth[top].sum())
-        if value < bound - 1e-9 * max(bound, 1.0):
+        if not math.isfinite(bound) or value < bound - 1e-9 * max(bound, 1.0):
             bound, stale = value, 0
         else:
             stale += 1

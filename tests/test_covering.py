@@ -221,8 +221,8 @@ def test_exact_report_and_its_wording_when_not_proven():
     assert best["covered"] >= report["greedy_covered"] == pytest.approx(sum(gains), abs=0.05)
     assert best["bound"] > best["covered"] and 0 < best["gap"] < 1
     assert report["greedy_share_of_best"] <= 1  # never above 1: greedy is the answer to beat
-    assert report["greedy_share_of_bound"] == pytest.approx(
-        report["greedy_covered"] / best["bound"], abs=1e-6
+    assert report["greedy_share_of_bound"] == pytest.approx(  # the bound is shown rounded up
+        report["greedy_covered"] / best["bound"], rel=1e-5
     )
     assert len(best["sites"]) <= 8 and all(s.startswith("C") for s in best["sites"])
     english = "\n".join(exact_lines(report, zh=False))
@@ -264,6 +264,15 @@ def test_exact_report_keeps_the_proposed_sites_when_they_are_best(monkeypatch):
         return optimize.OptimizeResult(status=1, message="Time limit reached.", x=None, success=False)
 
     monkeypatch.setattr(covering.optimize, "milp", nothing)
+    # the Lagrangian bound proves the proposed sites optimal (7.5 + 7 = 14.5 is the rows' bound)
+    report = exact_report(
+        sparse.csr_matrix(dense), weight, [1, 2], [7.0, 7.0], np.array(["A", "B", "C"]), time_limit_s=2
+    )
+    best = report["max_cover"]
+    assert best["found_by"] == "proposed" and best["covered"] == 14.0 == best["bound"]
+    assert best["proven_optimal"] and best["gap"] == 0
+    # without it, the report says what is not proven
+    monkeypatch.setattr(covering, "lagrangian_max_cover", lambda *a, **kw: (np.inf, [], 0.0))
     report = exact_report(
         sparse.csr_matrix(dense), weight, [1, 2], [7.0, 7.0], np.array(["A", "B", "C"]), time_limit_s=2
     )
@@ -422,3 +431,33 @@ def test_lagrangian_bounds_hold_against_brute_force(seed, monkeypatch):
     assert lscp.bound <= smallest <= lscp.objective
     assert (dense[list(lscp.chosen)].any(axis=0) | ~need).all()
     assert covering.lagrangian_set_cover(sparse.csr_matrix(dense[:, need]), smallest) <= smallest + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lagrangian_bounds_reach_the_linear_programming_bounds(seed):
+    """The subgradient steps find the linear-programming bound (scipy's linprog, an independent
+    reference): never past it, the wrong way, and within 1 % of it."""
+    rng = np.random.default_rng(700 + seed)
+    dense = rng.random((15, 40)) < 0.15
+    weight = rng.integers(1, 60, 40).astype(float)
+    n_c, n_p = dense.shape
+    for k in (2, 3):
+        lp = optimize.linprog(
+            np.r_[np.zeros(n_c), -weight],
+            A_ub=np.vstack(
+                [np.hstack([-dense.T.astype(float), np.eye(n_p)]), np.r_[np.ones(n_c), np.zeros(n_p)]]
+            ),
+            b_ub=np.r_[np.zeros(n_p), k],
+            bounds=(0, 1),
+        )
+        bound, _, _ = covering.lagrangian_max_cover(
+            covering.as_node_cover(dense), weight, k, 0.0, seconds=5.0
+        )
+        assert -lp.fun - 1e-6 <= bound <= -lp.fun * 1.01
+        assert bound < sum(sorted(dense @ weight)[-k:])  # below the k heaviest rows it started from
+    coverable = dense[:, dense.any(axis=0)]
+    lp = optimize.linprog(
+        np.ones(n_c), A_ub=-coverable.T.astype(float), b_ub=-np.ones(coverable.shape[1]), bounds=(0, 1)
+    )
+    least = covering.lagrangian_set_cover(sparse.csr_matrix(coverable), n_c, seconds=5.0)
+    assert lp.fun * 0.99 - 1e-6 <= least <= lp.fun + 1e-6
