@@ -327,7 +327,8 @@ class ExactCover:
         ``optimal``, or an answer that meets the bound.
     found_by
         Which answer is kept: ``solver`` (HiGHS's incumbent), ``greedy`` (better than the
-        solver's, or the solver found none in time) or ``given`` (the caller's incumbent).
+        solver's, or the solver found none in time), ``given`` (the caller's incumbent) or
+        ``lagrangian`` (sites met by :func:`lagrangian_max_cover`).
     seconds
         Wall time of the solver calls.
     time_limit_s
