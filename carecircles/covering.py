@@ -27,7 +27,7 @@ from carecircles.assessment import covered_limit, covered_mask
 from carecircles.network import Network
 from carecircles.node_cover import NodeCover
 from carecircles.standards import Standard
-from carecircles.traveltime import NodeGroups, node_reach
+from carecircles.traveltime import NodeGroups, node_reach, ranges
 
 #: Greedy never adds a site whose gain is at most this share of the total weight: round-off.
 GAIN_TOLERANCE = 1e-9
@@ -167,8 +167,8 @@ class _Greedy:
         newly = cover.places(run, old, new)
         # every site covering some of those places gains that much less
         start, site, reach = self.by_run
-        first, size = start[run], start[run + 1] - start[run]
-        at = np.repeat(first - (np.cumsum(size) - size), size) + np.arange(int(size.sum()))
+        size = start[run + 1] - start[run]
+        at = ranges(start[run], size)
         lo = np.minimum(reach[at], np.repeat(old, size))
         hi = np.minimum(reach[at], np.repeat(new, size))
         lost = cover.places(np.repeat(run, size), lo, hi)
@@ -602,7 +602,7 @@ def exact_max_cover(
     values.append(reached)
     best = int(np.argmax(values))  # ties: the solver's answer, then greedy's
     objective = values[best]
-    row_weight = np.sort(_Greedy(cover, w).gains)[::-1]
+    row_weight = np.sort(cover.site_weights(w))[::-1]
     bounds = [coverable, float(row_weight[:k].sum()), max_cover_bound(cover, w, k, greedy), relaxed]
     dual = None if result is None else _dual_bound(result)
     if dual is not None:

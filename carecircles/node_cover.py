@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from carecircles.traveltime import NodeGroups, NodeReach
+from carecircles.traveltime import NodeGroups, NodeReach, ranges
 
 
 @dataclass(frozen=True)
@@ -155,11 +155,7 @@ class NodeCover:
         self, run: NDArray[np.int64], lo: NDArray[np.int64], hi: NDArray[np.int64]
     ) -> NDArray[np.int64]:
         """Return the places at positions ``lo:hi`` of each run ``run`` (all of them, in order)."""
-        size = np.maximum(hi - lo, 0)
-        start = self.run_start[run] + lo
-        total = int(size.sum())
-        at = np.repeat(start - (np.cumsum(size) - size), size) + np.arange(total)
-        return self.order[at]
+        return self.order[ranges(self.run_start[run] + lo, np.maximum(hi - lo, 0))]
 
     def matrix(self) -> sparse.csr_matrix:
         """Return the cover as a sparse 0/1 matrix (sites × places, CSR, float64)."""
@@ -203,17 +199,9 @@ class NodeCover:
         self, sites: NDArray[np.int64]
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """Return the entries of ``sites``: the position in ``sites``, the run and the count."""
-        first, size = self.site_start[sites], np.diff(self.site_start)[sites]
-        total = int(size.sum())
-        at = np.repeat(first - (np.cumsum(size) - size), size) + np.arange(total)
+        size = np.diff(self.site_start)[sites]
+        at = ranges(self.site_start[sites], size)
         return np.repeat(np.arange(len(sites)), size), self.run[at], self.count[at]
-
-    def subset(self, sites: NDArray[np.int64]) -> NodeCover:
-        """Return the cover of the given sites only (in that order; the places unchanged)."""
-        position, run, count = self.rows(np.asarray(sites, dtype=np.int64))
-        return NodeCover.from_entries(
-            len(sites), self.n_places, self.order, self.run_start, position, run, count
-        )
 
 
 class _PairIndex:

@@ -532,11 +532,10 @@ def _road_pairs(
         b, node, via, left = b[ok], node[ok], via[ok], left[ok]
         end = np.searchsorted(keys, node * span + np.minimum(left, span - 0.5) + slack, side="right")
         count = end - start[node]
-        total = int(count.sum())
-        if total == 0:
+        if int(count.sum()) == 0:
             yield lo, hi, reach, empty
         else:
-            at = np.repeat(start[node] - (np.cumsum(count) - count), count) + np.arange(total)
+            at = ranges(start[node], count)
             cost = np.repeat(via, count) + sorted_cost[at]
             keep = cost <= limit  # exactly: the key search above only narrows
             yield lo, hi, reach, (np.repeat(block[b], count)[keep], order[at][keep], cost[keep])
@@ -655,6 +654,11 @@ def node_reach(
     )
 
 
+def ranges(first: NDArray[np.int64], size: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Return ``first[i] : first[i] + size[i]`` for every ``i``, one after the other (sizes ≥ 0)."""
+    return np.repeat(first - (np.cumsum(size) - size), size) + np.arange(int(size.sum()))
+
+
 def _no_pairs() -> _Pairs:
     return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
 
@@ -670,10 +674,7 @@ class NodeGroups:
         """Return, for every item at each of ``nodes``: the position in ``nodes`` and the item."""
         first = np.searchsorted(self.node, nodes, side="left")
         count = np.searchsorted(self.node, nodes, side="right") - first
-        total = int(count.sum())
-        position = np.repeat(np.arange(len(nodes)), count)
-        at = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(total)
-        return position, self.item[at]
+        return np.repeat(np.arange(len(nodes)), count), self.item[ranges(first, count)]
 
 
 def network_reach_m(network: Network, weight: Weight, limit: float) -> float:
@@ -717,9 +718,7 @@ class _NodeIndex:
 
     def __init__(self, network: Network, cell: float) -> None:
         self.x0, self.y0 = float(network.x.min(initial=0.0)), float(network.y.min(initial=0.0))
-        self.cell = (
-            cell if np.isfinite(cell) and cell > 0 else 1.0 + float(np.ptp(network.x) + np.ptp(network.y))
-        )
+        self.cell = cell
         ix, iy = self._cells(network.x, network.y)
         self.rows = int(iy.max(initial=0)) + 1
         key = ix * self.rows + iy
