@@ -91,7 +91,7 @@ def _village_candidates(inputs: StudyInputs, network: Network, options: SitingOp
 
 def _zone_centre_candidates(inputs: StudyInputs, network: Network, options: SitingOptions) -> pd.DataFrame:
     cells = inputs.cells
-    # the first of the most populated cells of each zone (a groupby: no sort of a province's millions of cells)
+    # the first of the most populated cells of each zone (a groupby: no sort of millions of cells)
     first = pd.Series(cells.population).groupby(cells.zone, sort=True).idxmax().to_numpy()
     lon, lat = Transformer.from_crs(inputs.crs, 4326, always_xy=True).transform(
         cells.x[first], cells.y[first]
