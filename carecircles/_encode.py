@@ -11,6 +11,8 @@ import html
 import json
 import math
 import re
+import secrets
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -54,15 +56,47 @@ def html_text(value: object) -> str:
     return html.escape(text(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
+#: What JSON text from GEOS (a GeoJSON geometry) may hold: numbers, type names and punctuation.
+_GEOMETRY_JSON = re.compile(r"[\[\]{}\",:.\-+0-9A-Za-z]*")
+
+
+@dataclass(frozen=True)
+class GeometryJSON:
+    """A GeoJSON geometry already encoded as JSON text (by GEOS): written by :func:`script_json` as is.
+
+    A province's map pages hold millions of vertices; parsing GEOS's text into Python floats only
+    to encode them again took most of the map's time. The text is checked to hold only what a
+    geometry's JSON holds (no string content, no ``<``, ``>`` or ``&``).
+    """
+
+    text: str
+
+    def __post_init__(self) -> None:
+        if not _GEOMETRY_JSON.fullmatch(self.text) or "NaN" in self.text or "Inf" in self.text:
+            raise ValueError("not the JSON text of a geometry")
+
+
 def script_json(value: object) -> str:
     r"""Encode a value as JSON that is safe inside an HTML ``<script>`` element.
 
     ``<``, ``>`` and ``&`` are written as ``\u`` escapes (no ``</script>`` or ``<!--`` can end
     or change the script), as are the line separators U+2028 and U+2029. NaN is refused.
+    A :class:`GeometryJSON` is written as its text.
     """
-    encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    geometries: list[str] = []
+    nonce = secrets.token_hex(16)  # unknowable to any input: no input string can pose as a slot
+
+    def slot(item: object) -> str:
+        if not isinstance(item, GeometryJSON):
+            raise TypeError(f"{type(item).__name__} is not JSON")
+        geometries.append(item.text)
+        return f"\0{nonce}:{len(geometries) - 1}"
+
+    encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=slot)
     for char, escape in _SCRIPT_ESCAPES.items():
         encoded = encoded.replace(char, escape)
+    if geometries:
+        encoded = re.sub(rf'"\\u0000{nonce}:(\d+)"', lambda m: geometries[int(m.group(1))], encoded)
     return encoded
 
 

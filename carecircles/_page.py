@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from branca.element import Element, Figure, MacroElement
 
-from carecircles._encode import script_json, text
+from carecircles._encode import GeometryJSON, script_json, text
 
 
 class Raw(Element):
@@ -85,7 +85,7 @@ class DataLayer(RawMacro):
 
 
 def feature(
-    geometry: dict,
+    geometry: dict | GeometryJSON,
     *,
     style: dict | None = None,
     marker: dict | None = None,

@@ -20,7 +20,7 @@ from carecircles._page import feature, popup
 from carecircles.analysis import StudyResult
 from carecircles.assessment import whole_people
 from carecircles.labels import label, labels, people_text, standard_title, threshold_text, verdict_text
-from carecircles.map_overlays import Overlays, _minutes, _rounded, _swatch
+from carecircles.map_overlays import Overlays, _minutes, _rounded_all, _swatch
 from carecircles.siting import SitingResult
 from carecircles.standards import Standard
 from carecircles.summary import outside_text, standard_name, summary_lines
@@ -151,8 +151,11 @@ class MapData:
         lang, result = self.lang, self.result
         zones = result.zones
         points = zones.geometry.representative_point()
+        shapes = _rounded_all(
+            shapely.simplify(zones.geometry.to_numpy(), self.tolerance, preserve_topology=True)
+        )
         out = []
-        for (_, z), at in zip(zones.iterrows(), points, strict=True):
+        for (_, z), at, shape in zip(zones.iterrows(), points, shapes, strict=True):
             classes, shares, rows = {}, {}, []
             for view in self.views:
                 s, people = view.standard, view.people
@@ -166,10 +169,9 @@ class MapData:
                 name = f"{standard_title(s, lang)} {threshold_text(s, lang)}{view.suffix}"
                 rows.append((name, self._zone_line(s, r, v)))
             rows.extend(self._siting_rows(z["zone_code"]))
-            geometry = shapely.simplify(z.geometry, self.tolerance, preserve_topology=True)
             out.append(
                 feature(
-                    _rounded(geometry),
+                    shape,
                     popup=popup(
                         f"{z['zone_name']} ({z['zone_code']})",
                         [
@@ -257,8 +259,10 @@ class MapData:
             "fillOpacity": palette.UNCOVERED_OPACITY,
         }
         return [
-            feature(_rounded(g), style=style)
-            for g in shapely.simplify(part.geometry.to_numpy(), self.tolerance, preserve_topology=True)
+            feature(g, style=style)
+            for g in _rounded_all(
+                shapely.simplify(part.geometry.to_numpy(), self.tolerance, preserve_topology=True)
+            )
         ]
 
     def _bands(self, view: _View) -> dict:
@@ -272,14 +276,13 @@ class MapData:
             b: palette.BAND_COLOURS[min(i, len(palette.BAND_COLOURS) - 1)] for i, b in enumerate(limits)
         }
         features = []
-        for g, b in zip(
-            shapely.simplify(part.geometry.to_numpy(), self.tolerance, preserve_topology=True),
-            bands,
-            strict=True,
-        ):
+        shapes = _rounded_all(
+            shapely.simplify(part.geometry.to_numpy(), self.tolerance, preserve_topology=True)
+        )
+        for g, b in zip(shapes, bands, strict=True):
             c = colours.get(b, palette.BAND_COLOURS[-1])
             style = {"color": c, "weight": 0.4, "fillColor": c, "fillOpacity": palette.BAND_OPACITY}
-            features.append(feature(_rounded(g), style=style))
+            features.append(feature(g, style=style))
         legend = [
             _swatch(colours[b], palette.BAND_OPACITY, label("within", self.lang, d=_minutes(b, self.lang)))
             for b in limits

@@ -8,15 +8,15 @@ rows drawn as on the map, ``labels`` (village names) and ``show``. Words come fr
 
 from __future__ import annotations
 
-import json
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from carecircles._encode import percent, text
+from carecircles._encode import GeometryJSON, percent, text
 from carecircles._page import feature, point, popup
 from carecircles.analysis import StudyResult
 from carecircles.assessment import applies
@@ -135,11 +135,9 @@ class Overlays:
         lines = road_lines(roads, self.tolerance / 3)
         features = []
         legend = []
-        for group, geometry in zip(lines["group"], lines.geometry, strict=True):
+        for group, geometry in zip(lines["group"], _rounded_all(lines.geometry.to_numpy(), 5), strict=True):
             style = {**_ROAD_STYLE[group], "interactive": False}
-            features.append(
-                feature(_rounded(geometry, 5), style=style) | {"minZoom": 0 if group == "major" else 10}
-            )
+            features.append(feature(geometry, style=style) | {"minZoom": 0 if group == "major" else 10})
             words = (
                 "主要道路"
                 if self.lang == "zh" and group == "major"
@@ -331,14 +329,16 @@ class Overlays:
         layers = []
         for level, part in catchments.polygons.groupby("level", sort=False):
             features = []
-            for i, (geometry, fid) in enumerate(zip(part.geometry, part["facility_id"], strict=True)):
+            shapes = _rounded_all(
+                shapely.simplify(part.geometry.to_numpy(), self.tolerance, preserve_topology=True)
+            )
+            for i, (geometry, fid) in enumerate(zip(shapes, part["facility_id"], strict=True)):
                 row = table.loc[(level, fid)]
                 colour = _CATCHMENT_COLOURS[i % len(_CATCHMENT_COLOURS)]
                 load_key = "load_high_rule" if row["load"] == "high" else f"load_{row['load']}"
-                geometry = shapely.simplify(geometry, self.tolerance, preserve_topology=True)
                 features.append(
                     feature(
-                        _rounded(geometry),
+                        geometry,
                         style={"color": "#555555", "weight": 1.5, "fillColor": colour, "fillOpacity": 0.45},
                         popup=popup(
                             row["name"],
@@ -398,13 +398,17 @@ class Overlays:
             style = {"color": "#ae017e", "weight": 1, "fillColor": "#fcc5c0", "fillOpacity": 0.6}
             features = [
                 feature(
-                    _rounded(shapely.simplify(g, self.tolerance, preserve_topology=True)),
+                    g,
                     style=style,
                     tooltip=f"{label('sites', lang)} {site}: {label('newly', lang)} "
                     f"{people_text(people, lang)}",
                 )
                 for g, site, people in zip(
-                    siting.catchments.geometry,
+                    _rounded_all(
+                        shapely.simplify(
+                            siting.catchments.geometry.to_numpy(), self.tolerance, preserve_topology=True
+                        )
+                    ),
                     siting.catchments["facility_id"],
                     siting.catchments["population"],
                     strict=True,
@@ -576,12 +580,15 @@ def _ratio(value: float, county: float, lang: str) -> str:
     return f"{shown}（{words} {county:,.0f}）" if lang == "zh" else f"{shown} ({words} {county:,.0f})"
 
 
-def _rounded(geometry: BaseGeometry, digits: int = 6) -> dict:
-    """Return a geometry's GeoJSON with coordinates to ``digits`` decimals (6: 0.1 m): a small page.
+def _rounded_all(geometries: Sequence[BaseGeometry] | np.ndarray, digits: int = 6) -> list[GeometryJSON]:
+    """Return each geometry's GeoJSON with coordinates to ``digits`` decimals, as JSON text.
 
-    Rounded by numpy and written by GEOS (``shapely.to_geojson``): a province's county pages
-    carry millions of vertices.
+    Rounded by numpy and written by GEOS (``shapely.to_geojson``) in one call for all, and kept
+    as text (:class:`carecircles._encode.GeometryJSON`): a province's county pages carry
+    millions of vertices, and parsing them into Python floats cost more than all the rest.
     """
-    rounded = shapely.transform(geometry, lambda xy: np.round(xy, digits))
-    found: dict = json.loads(shapely.to_geojson(rounded))
-    return found
+    shapes = np.asarray(geometries, dtype=object)
+    if len(shapes) == 0:
+        return []
+    rounded = shapely.transform(shapes, lambda xy: np.round(xy, digits))
+    return [GeometryJSON(t) for t in shapely.to_geojson(rounded)]

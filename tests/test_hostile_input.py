@@ -23,7 +23,14 @@ import yaml
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from carecircles._encode import FORMULA_STARTS, html_text, markdown_text, script_json, spreadsheet_cell
+from carecircles._encode import (
+    FORMULA_STARTS,
+    GeometryJSON,
+    html_text,
+    markdown_text,
+    script_json,
+    spreadsheet_cell,
+)
 from carecircles.outputs import write_csv, write_outputs
 
 from _browser import dialogs, errors, layer_labels, open_page, start_browser
@@ -71,6 +78,32 @@ def test_script_json_cannot_end_the_script_and_reads_back_the_same(value):
     assert not set(encoded) & set("<>&")
     assert "\u2028" not in encoded and "\u2029" not in encoded
     assert json.loads(encoded) == {"name": value}
+
+
+@given(HOSTILE, st.integers(0, 3))
+def test_geometry_text_goes_in_as_is_and_no_name_can_pose_as_a_geometry(value, i):
+    """Geometries are written as GEOS's JSON text; a name shaped like a geometry's slot stays a name."""
+    import shapely
+
+    shapes = [shapely.box(126 + k, 42, 126.5 + k, 42.5) for k in range(4)]
+    names = [value, f"\0{'0' * 32}:{i}", "\0", f'"\\u0000:{i}"']  # slot-like texts
+    data = {"names": names, "shapes": [GeometryJSON(shapely.to_geojson(g)) for g in shapes]}
+    encoded = script_json(data)
+    assert not set(encoded) & set("<>&")
+    back = json.loads(encoded)
+    assert back["names"] == names
+    assert len(back["shapes"]) == 4
+    assert all(
+        shapely.geometry.shape(g).equals_exact(s, 0) for g, s in zip(back["shapes"], shapes, strict=True)
+    )
+
+
+@pytest.mark.parametrize(
+    "bad", ['{"type":"Point","coordinates":[1,2]}</script>', '"a&b"', '{"coordinates":[NaN,1]}', "Infinity"]
+)
+def test_geometry_text_holds_only_what_a_geometry_holds(bad):
+    with pytest.raises(ValueError):
+        GeometryJSON(bad)
 
 
 @given(HOSTILE)

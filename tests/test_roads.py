@@ -8,11 +8,13 @@ import shutil
 import numpy as np
 import osmium
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import CRS
 
 from carecircles._errors import DataIssues, InputError
 from carecircles.network import build_network
-from carecircles.roads import _NOT_ROADS, parse_speed, read_roads
+from carecircles.roads import _NOT_ROADS, chains, parse_speed, read_roads
 
 from _helpers import shared_file
 
@@ -173,3 +175,60 @@ def test_line_layer_without_class_or_speed(tmp_path):
 def test_parse_speed(value, kmh):
     result = parse_speed(value)
     assert (np.isnan(result) and np.isnan(kmh)) or result == pytest.approx(kmh)
+
+
+def _canonical(nodes: list[int]) -> tuple:
+    """A line as a node sequence, the same whichever way round (and wherever a loop starts)."""
+    if len(nodes) > 2 and nodes[0] == nodes[-1]:
+        ring = nodes[:-1]
+        turns = [tuple(r[k:] + r[:k]) for r in (ring, ring[::-1]) for k in range(len(ring))]
+        return ("loop", min(turns))
+    return ("line", min(tuple(nodes), tuple(nodes[::-1])))
+
+
+@given(
+    st.integers(2, 9).flatmap(
+        lambda n: st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda e: e[0] != e[1]),
+            min_size=1,
+            max_size=14,
+        )
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_chains_are_the_lines_shapely_line_merge_makes(segments):
+    """Chains through two-segment nodes (loops, repeated segments included) as GEOS merges them."""
+    import shapely
+
+    u, v = (np.array(x) for x in zip(*segments, strict=True))
+    nodes, line = chains(u, v)
+    ours = sorted(_canonical(nodes[line == i].tolist()) for i in np.unique(line))
+    spots = np.column_stack([np.arange(10) % 4, np.arange(10) // 4]).astype(float)  # node i at spots[i]
+    merged = shapely.line_merge(
+        shapely.multilinestrings(shapely.linestrings(np.stack([spots[u], spots[v]], 1)))
+    )
+    at = {tuple(p): i for i, p in enumerate(spots.tolist())}
+    reference = sorted(
+        _canonical([at[tuple(p)] for p in shapely.get_coordinates(g).tolist()])
+        for g in shapely.get_parts(merged)
+    )
+    assert ours == reference
+    steps = sorted(
+        tuple(sorted(p)) for i in np.unique(line) for p in itertools.pairwise(nodes[line == i].tolist())
+    )
+    assert steps == sorted(tuple(sorted(e)) for e in segments)  # every segment once
+
+
+def test_chains_of_a_grid_and_of_one_long_road():
+    """A 600 × 600 grid (the province's size of segments) and a single road through 360,000 nodes."""
+    side = 600
+    ids = np.arange(side * side).reshape(side, side)
+    u = np.r_[ids[:, :-1].ravel(), ids[:-1, :].ravel()]
+    v = np.r_[ids[:, 1:].ravel(), ids[1:, :].ravel()]
+    nodes, line = chains(u, v)
+    # only the 4 corners have 2 segments: every other segment is a line of its own
+    assert line.max() + 1 == len(u) - 4 and len(nodes) == 2 * len(u) - 4
+    path = np.arange(side * side)  # one long snake: a single chain through every node
+    nodes, line = chains(path[:-1], path[1:])
+    assert line.max() == 0
+    assert np.array_equal(nodes, path) or np.array_equal(nodes, path[::-1])
