@@ -365,8 +365,14 @@ def _run(args: argparse.Namespace) -> int:
         result.peaks = dict(progress.peaks)
         sitings = [_siting_run(inputs, options, progress) for options in config.siting]
         with progress.step("Writing tables, figures, report and workbook"):
-            paths = write_outputs(result, out_dir, lang=args.lang, documents=True, sitings=sitings)
-            write_map(result, map_path, lang=args.lang)
+            paths = write_outputs(
+                result,
+                out_dir,
+                lang=args.lang,
+                documents=True,
+                sitings=sitings,
+                meanwhile=lambda: write_map(result, map_path, lang=args.lang),  # while the PDF prints
+            )
     except Exception:
         _write_issues_on_stop(issues, out_dir)
         raise

@@ -2,11 +2,12 @@
 
 Each figure shows the townships filled by their class on the one colour scale
 (:mod:`carecircles.palette`) and labelled with their name and share, the areas the standard
-leaves uncovered, the study's roads and the facilities that count for the standard, with a
-title, the summary line, a legend naming every symbol, a scale bar, a north arrow, the date, the
-data sources and the issuing unit. Drawn in the study's local projected CRS (UTM), so the scale
-bar is true. Chinese text needs a CJK font installed (e.g. Debian's ``fonts-noto-cjk``); without
-one the figures are skipped with a data issue saying so, never drawn with empty boxes.
+leaves uncovered, the study's roads (those legible at the page's scale) and the facilities
+that count for the standard, with a title, the summary line, a legend naming every symbol, a
+scale bar, a north arrow, the date, the data sources and the issuing unit. Drawn in the study's
+local projected CRS (UTM), so the scale bar is true. Chinese text needs a CJK font installed
+(e.g. Debian's ``fonts-noto-cjk``); without one the figures are skipped with a data issue saying
+so, never drawn with empty boxes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 
 #: A4 landscape, inches.
 A4_LANDSCAPE = (297 / 25.4, 210 / 25.4)
+#: The map's frame on the page (axes 0.64 × 0.86 of A4 landscape), in millimetres.
+MAP_MM = (0.64 * 297, 0.86 * 210)
+#: Roads are drawn when they lie on average at least this far apart on the page.
+MIN_ROAD_SPACING_MM = 1.0
 DPI = 150
 #: CJK fonts looked for, in order (Linux, Windows, macOS names).
 CJK_FONTS = (
@@ -152,12 +157,38 @@ class _Base:
     def of(cls, result: StudyResult) -> _Base:
         crs = result.crs
         roads = None
+        zones = result.zones.to_crs(crs)
         if result.roads is not None and result.roads.n_edges:
-            roads = road_lines(result.roads, 0.0002).to_crs(crs)
+            roads = legible_roads(road_lines(result.roads, 0.0002).to_crs(crs), zones.total_bounds)
         counted = (
             result.facilities["counted"] if "counted" in result.facilities else result.facilities["used"]
         )
-        return cls(result.zones.to_crs(crs), roads, result.facilities[counted.astype(bool)].to_crs(crs))
+        return cls(zones, roads, result.facilities[counted.astype(bool)].to_crs(crs))
+
+
+def legible_roads(roads: gpd.GeoDataFrame, bounds: np.ndarray) -> gpd.GeoDataFrame | None:
+    """Return the road groups the page can show: main roads first, then the others, while legible.
+
+    A group is drawn when the roads drawn with it lie on average at least
+    ``MIN_ROAD_SPACING_MM`` apart on the page (mean spacing of lines of length ``L`` over an
+    area ``A``: about ``2A / L``). A county's roads are tens of millimetres apart; a
+    province's main roads would be a fraction of a millimetre, a grey page that took most of
+    the figures' time (the county map pages show them).
+    """
+    x0, y0, x1, y1 = bounds
+    width, height = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
+    metres_per_mm = max(width / MAP_MM[0], height / MAP_MM[1])
+    shown: list[str] = []
+    length = 0.0
+    for group in ("major", "minor"):
+        part = roads[roads["group"] == group]
+        if part.empty:
+            continue
+        length += float(part.length.sum())
+        if 2 * width * height / length / metres_per_mm < MIN_ROAD_SPACING_MM:
+            break
+        shown.append(group)
+    return roads[roads["group"].isin(shown)] if shown else None
 
 
 def _draw(
@@ -166,7 +197,7 @@ def _draw(
     import matplotlib.pyplot as plt
 
     fig = plt.figure(figsize=A4_LANDSCAPE)
-    ax = fig.add_axes((0.02, 0.04, 0.64, 0.86))
+    ax = fig.add_axes((0.02, 0.04, MAP_MM[0] / 297, MAP_MM[1] / 210))
     ax.set_axis_off()
     ax.set_aspect("equal")
     zones = base.zones.merge(

@@ -16,7 +16,8 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -297,30 +298,62 @@ def find_browser() -> str | None:
 
 def print_pdf(html: Path, pdf: Path, timeout_s: float = 120.0) -> str | None:
     """Print an HTML file to PDF with headless Chromium; return ``None``, or why it was skipped."""
-    browser = find_browser()
-    if browser is None:
-        return "no Chromium, Chrome or Edge found (set CARECIRCLES_BROWSER): open report.html and print it"
-    pdf.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory() as profile:
+    return PdfPrint(html, pdf).finish(timeout_s)
+
+
+class PdfPrint:
+    """Headless Chromium printing an HTML file to PDF, in the background until :meth:`finish`.
+
+    A province's report takes Chromium tens of seconds, on the machine's other core: the
+    map is written meanwhile.
+    """
+
+    def __init__(self, html: Path, pdf: Path) -> None:
+        self.pdf = pdf
+        self.browser = find_browser()
+        self.process: subprocess.Popen | None = None
+        self.why: str | None = None
+        self._profile = tempfile.TemporaryDirectory()
+        if self.browser is None:
+            self.why = (
+                "no Chromium, Chrome or Edge found (set CARECIRCLES_BROWSER): open report.html and print it"
+            )
+            return
+        pdf.unlink(missing_ok=True)
         command = [
-            browser,
+            self.browser,
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
             "--no-first-run",
             "--disable-background-networking",
-            f"--user-data-dir={profile}",
+            f"--user-data-dir={self._profile.name}",
             "--no-pdf-header-footer",
             f"--print-to-pdf={pdf.resolve()}",
             html.resolve().as_uri(),
         ]
         try:
-            subprocess.run(command, capture_output=True, timeout=timeout_s, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"printing with {browser} failed: {exc}"
-    if not pdf.exists() or pdf.stat().st_size == 0:
-        return f"printing with {browser} produced no PDF"
-    return None
+            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            self.why = f"printing with {self.browser} failed: {exc}"
+
+    def finish(self, timeout_s: float = 120.0) -> str | None:
+        """Wait up to ``timeout_s`` more for the PDF; return ``None``, or why there is none."""
+        try:
+            if self.process is not None:
+                try:
+                    self.process.wait(timeout=timeout_s)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+                    return f"printing with {self.browser} failed: no PDF after {timeout_s:g} s"
+            if self.why is not None:
+                return self.why
+            if not self.pdf.exists() or self.pdf.stat().st_size == 0:
+                return f"printing with {self.browser} produced no PDF"
+            return None
+        finally:
+            self._profile.cleanup()
 
 
 def write_documents(
@@ -328,8 +361,14 @@ def write_documents(
     out_dir: Path,
     sitings: Sequence[object] = (),
     lang: str = "zh",
+    *,
+    meanwhile: Callable[[], object] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> tuple[dict[str, Path], dict[str, str]]:
     """Write the figures, the report (HTML, Markdown, Word, PDF) and the workbook.
+
+    ``meanwhile`` runs while Chromium prints the PDF (the CLI writes the map then); the
+    seconds of each part are added to ``timings``.
 
     Returns
     -------
@@ -339,6 +378,7 @@ def write_documents(
     from carecircles.figure import write_figures
     from carecircles.report import write_report
 
+    clock = _Clock(timings)
     paths: dict[str, Path] = {}
     skipped: dict[str, str] = {}
     figures = write_figures(result, out_dir, lang)
@@ -348,13 +388,37 @@ def write_documents(
         paths["figures_pdf"] = next(iter(figures.values())).pdf
     else:
         skipped["figures"] = "no Chinese font installed (e.g. apt-get install fonts-noto-cjk)"
+    clock.lap("write the A4 figures")
     pngs = {sid: f.png for sid, f in figures.items()}
     paths["report"], paths["report_md"] = write_report(result, out_dir, sitings, lang, pngs)  # type: ignore[arg-type]
-    paths["report_docx"] = write_docx(result, out_dir / "report.docx", lang, pngs)
-    paths["workbook"] = write_workbook(result, out_dir / "tables.xlsx", lang)
-    why = print_pdf(paths["report"], out_dir / "report.pdf")
+    printing = PdfPrint(paths["report"], out_dir / "report.pdf")
+    try:
+        paths["report_docx"] = write_docx(result, out_dir / "report.docx", lang, pngs)
+        paths["workbook"] = write_workbook(result, out_dir / "tables.xlsx", lang)
+        clock.lap("write the report (HTML, Markdown, Word) and workbook")
+        if meanwhile is not None:
+            meanwhile()
+            clock.lap("write the map (while the report prints)")
+    except BaseException:
+        printing.finish(0)  # stops Chromium
+        raise
+    why = printing.finish()
+    clock.lap("wait for the report's PDF")
     if why is None:
         paths["report_pdf"] = out_dir / "report.pdf"
     else:
         skipped["report_pdf"] = why
     return paths, skipped
+
+
+class _Clock:
+    """Seconds of consecutive parts, added to a dict (nothing when it is ``None``)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings, self.start = timings, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = round(now - self.start, 2)
+        self.start = now

@@ -7,8 +7,9 @@ import hashlib
 import json
 import platform
 import sys
+import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -52,6 +53,7 @@ def write_outputs(
     *,
     documents: bool = False,
     sitings: Sequence[SitingResult] = (),
+    meanwhile: Callable[[], object] | None = None,
 ) -> dict[str, Path]:
     """Write the scorecard, zone, village, facility and catchment tables, gaps, issues, manifest.
 
@@ -59,13 +61,16 @@ def write_outputs(
     With ``documents`` also the A4 map figures, the report (HTML, Markdown, Word, PDF, with the
     ``sitings``) and the workbook (:func:`carecircles.handover.write_documents`); an output that
     could not be made (no CJK font, no browser to print with) is named in the manifest's
-    ``skipped`` with the reason.
+    ``skipped`` with the reason. ``meanwhile`` (the CLI's map) runs before the manifest is
+    written, while Chromium prints the report's PDF; the manifest's ``writing_s`` has the
+    seconds of each part.
 
     Returns
     -------
     dict
         Output name → path.
     """
+    start = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / STOPPED_ISSUES).unlink(missing_ok=True)  # a stopped earlier run's issues: superseded
     paths = {
@@ -115,14 +120,18 @@ def write_outputs(
     else:
         paths.pop("capacity")
         paths.pop("capacity_raster")
+    writing = {"write the tables and GeoJSON": round(time.perf_counter() - start, 2)}
     skipped: dict[str, str] = {}
     if documents:
         from carecircles.handover import write_documents
 
-        made, skipped = write_documents(result, out_dir, sitings, lang)
+        made, skipped = write_documents(result, out_dir, sitings, lang, meanwhile=meanwhile, timings=writing)
         paths.update(made)
+    elif meanwhile is not None:
+        meanwhile()
     write_csv(result.issues.to_frame(), paths["data_issues"])  # after the documents: their issues too
     manifest = run_manifest(result, {k: v for k, v in paths.items() if k != "manifest"})
+    manifest["writing_s"] = writing
     manifest["skipped"] = skipped
     paths["manifest"].write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return paths

@@ -723,9 +723,9 @@ def road_lines(roads: RoadEdges, tolerance_deg: float = 0.0) -> gpd.GeoDataFrame
     """
     import shapely
 
-    names, which = np.unique(np.asarray(roads.highway, dtype=str), return_inverse=True)
+    which, names = pd.factorize(pd.Series(roads.highway, dtype=object).astype(str))
     is_major = np.array([any(p in MAJOR_ROAD_CLASSES for p in c.split(";")) for c in names], dtype=bool)
-    major = is_major[which.ravel()]
+    major = is_major[which]
     rows = []
     for group, mask in (("major", major), ("minor", ~major)):
         if not mask.any():

@@ -106,3 +106,59 @@ def test_no_browser_means_a_reason_not_a_failure(tmp_path, monkeypatch):
     why = print_pdf(page, tmp_path / "r.pdf")
     assert why is not None and "CARECIRCLES_BROWSER" in why
     assert not (tmp_path / "r.pdf").exists()
+
+
+_SLOW_PRINTER = """#!/bin/sh
+# a browser that prints only once the map has been written (the flag file), or never
+for arg in "$@"; do
+  case "$arg" in --print-to-pdf=*) pdf="${arg#--print-to-pdf=}" ;; esac
+done
+i=0
+while [ ! -e "$FLAG" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e "$FLAG" ] && printf '%%PDF-1.4 printed after the map\\n' > "$pdf"
+"""
+
+
+def test_the_map_is_written_while_the_report_prints(sample_result, tmp_path, monkeypatch):
+    """The PDF prints in the background: a printer that waits for the map still delivers."""
+    import json
+    import stat
+
+    from carecircles.outputs import write_outputs
+
+    printer = tmp_path / "slow-printer"
+    printer.write_text(_SLOW_PRINTER, encoding="utf-8")
+    printer.chmod(printer.stat().st_mode | stat.S_IXUSR)
+    flag = tmp_path / "map-written"
+    monkeypatch.setenv("CARECIRCLES_BROWSER", str(printer))
+    monkeypatch.setenv("FLAG", str(flag))
+    out = tmp_path / "out"
+    paths = write_outputs(sample_result, out, documents=True, meanwhile=flag.touch)
+    assert paths["report_pdf"].read_text(encoding="utf-8") == "%PDF-1.4 printed after the map\n"
+    manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
+    assert "report_pdf" not in manifest["skipped"]
+    assert list(manifest["writing_s"]) == [
+        "write the tables and GeoJSON",
+        "write the A4 figures",
+        "write the report (HTML, Markdown, Word) and workbook",
+        "write the map (while the report prints)",
+        "wait for the report's PDF",
+    ]
+
+
+def test_a_printer_that_never_prints_is_stopped_and_named(tmp_path, monkeypatch):
+    import stat
+
+    from carecircles.handover import PdfPrint
+
+    printer = tmp_path / "slow-printer"
+    printer.write_text(_SLOW_PRINTER, encoding="utf-8")
+    printer.chmod(printer.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("CARECIRCLES_BROWSER", str(printer))
+    monkeypatch.setenv("FLAG", str(tmp_path / "never"))
+    page = tmp_path / "r.html"
+    page.write_text("<p>x</p>", encoding="utf-8")
+    printing = PdfPrint(page, tmp_path / "r.pdf")
+    why = printing.finish(0.5)
+    assert why is not None and "no PDF after 0.5 s" in why
+    assert printing.process is not None and printing.process.returncode is not None  # stopped
