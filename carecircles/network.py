@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -102,6 +102,10 @@ def speed_profile(mode: str, overrides: Mapping[str, float] | None = None) -> di
     return table
 
 
+#: A snap of at least this many points is kept for the next call with the same arrays.
+KEEP_SNAP_POINTS = 100_000
+
+
 @dataclass(frozen=True)
 class Network:
     """One travel mode's routable graph in a local metric CRS.
@@ -139,6 +143,7 @@ class Network:
     z: NDArray[np.float64] | None = None
     terrain: Terrain | None = None
     offroad_kmh: float = OFFROAD_WALK_KMH
+    _kept_snap: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     def elevation(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64] | None:
         """Terrain elevation at points of the local CRS, or ``None`` without a DEM."""
@@ -156,12 +161,22 @@ class Network:
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Nearest node of each point and its straight-line distance.
 
-        Points farther than ``max_distance`` get node ``-1`` and distance ``inf``.
+        Points farther than ``max_distance`` get node ``-1`` and distance ``inf``. The last
+        snap of ``KEEP_SNAP_POINTS`` or more is kept (read-only) and returned again when the
+        same arrays ask with the same distance.
         """
         if len(x) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
+        for kept_x, kept_y, radius, node, dist in self._kept_snap:
+            if kept_x is x and kept_y is y and radius == max_distance:
+                return node, dist
         dist, node = self.tree.query(np.column_stack([x, y]), distance_upper_bound=max_distance, workers=-1)
         node = np.where(np.isfinite(dist), node, -1).astype(np.int64)
+        if len(x) >= KEEP_SNAP_POINTS:
+            # the population places: snapped once, not once per standard, level and indicator
+            node.setflags(write=False)
+            dist.setflags(write=False)
+            self._kept_snap[:] = [(x, y, max_distance, node, dist)]
         return node, dist
 
 

@@ -549,3 +549,34 @@ def test_node_cover_is_the_pairs_within_the_threshold_with_places_reached_on_foo
     run_of[cover.order] = np.repeat(np.arange(cover.n_runs), sizes)
     assert all(sizes[run_of[p]] == 1 for p in foot_only)  # each alone in its run
     assert cover.n_runs < len(np.unique(cols))  # and places share runs
+
+
+def test_a_large_snap_is_kept_for_the_same_places_and_read_only(monkeypatch):
+    """The population places are snapped once per network; other points are snapped anew."""
+    import carecircles.network as network_module
+
+    monkeypatch.setattr(network_module, "KEEP_SNAP_POINTS", 50)
+    rng = np.random.default_rng(3)
+    n = 40
+    x, y = rng.uniform(0, 2000, n), rng.uniform(0, 2000, n)
+    network = make_network(n, [(i, i + 1, 30.0) for i in range(n - 1)], x, y)
+    px, py = rng.uniform(-300, 2300, 500), rng.uniform(-300, 2300, 500)
+    node, dist = network.snap(px, py, 250.0)
+    again = network.snap(px, py, 250.0)
+    assert again[0] is node and again[1] is dist  # kept
+    assert not node.flags.writeable and not dist.flags.writeable
+    reference_dist, reference_node = cKDTree(np.column_stack([x, y])).query(
+        np.column_stack([px, py]), distance_upper_bound=250.0
+    )
+    np.testing.assert_array_equal(node, np.where(np.isfinite(reference_dist), reference_node, -1))
+    np.testing.assert_array_equal(dist, reference_dist)
+    # another radius, or equal values in other arrays: snapped anew, the same answer
+    wider = network.snap(px, py, 400.0)
+    assert wider[0] is not node and (wider[0] >= 0).sum() > (node >= 0).sum()
+    cx, cy = px.copy(), py.copy()
+    copied = network.snap(cx, cy, 250.0)
+    assert copied[0] is not node
+    np.testing.assert_array_equal(copied[0], node)
+    few = network.snap(px[:10], py[:10], 250.0)  # too few to keep: the kept one stays
+    assert few[0].flags.writeable
+    assert network.snap(cx, cy, 250.0)[0] is copied[0]
