@@ -247,7 +247,7 @@ def _draw(
     villages = _villages(ax, result, s, base.zones.crs)
     _frame_on(ax, zones[zones["population"].notna()])
     pairs = _labels(ax, zones, s)
-    fig.canvas.draw()
+    ax.apply_aspect()  # the axes' final box: label extents are measured without drawing the map
     place_without_overlap([text for text, _ in pairs], fig)
     for text, halo in pairs:
         halo.set_position(text.get_position())

@@ -59,6 +59,7 @@ def test_workbook_has_chinese_sheets_headers_numbers_and_no_formulas(hostile_res
     names = {c.value for c in zones["C"]}
     assert set(HOSTILE) <= names  # the same text, unchanged
     assert zones.cell(2, col["覆盖率"] + 1).number_format == "0.0%"
+    assert zones.freeze_panes == "A2"
 
 
 def test_word_report_has_summary_zone_tables_and_figures(hostile_result, tmp_path):
