@@ -56,8 +56,12 @@ def html_text(value: object) -> str:
     return html.escape(text(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
-#: What JSON text from GEOS (a GeoJSON geometry) may hold: numbers, type names and punctuation.
-_GEOMETRY_JSON = re.compile(r"[\[\]{}\",:.\-+0-9A-Za-z]*")
+#: What JSON text from GEOS (a GeoJSON geometry) may hold: an object of numbers (or ``null``),
+#: brackets and the words of GeoJSON geometry, each a whole quoted word; no other string.
+_GEOMETRY_JSON = re.compile(
+    r'\{(?:"(?:type|coordinates|geometries|Point|LineString|Polygon|MultiPoint|MultiLineString'
+    r'|MultiPolygon|GeometryCollection)"|null|[\[\]{}:,0-9eE+\-.])*\}'
+)
 
 
 @dataclass(frozen=True)
@@ -66,13 +70,14 @@ class GeometryJSON:
 
     A province's map pages hold millions of vertices; parsing GEOS's text into Python floats only
     to encode them again took most of the map's time. The text is checked to hold only what a
-    geometry's JSON holds (no string content, no ``<``, ``>`` or ``&``).
+    geometry's JSON holds: numbers, ``null``, brackets and GeoJSON's own quoted words (no other
+    string, no ``<``, ``>`` or ``&``).
     """
 
     text: str
 
     def __post_init__(self) -> None:
-        if not _GEOMETRY_JSON.fullmatch(self.text) or "NaN" in self.text or "Inf" in self.text:
+        if not _GEOMETRY_JSON.fullmatch(self.text):
             raise ValueError("not the JSON text of a geometry")
 
 

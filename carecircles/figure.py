@@ -171,7 +171,8 @@ def legible_roads(roads: gpd.GeoDataFrame, bounds: np.ndarray) -> gpd.GeoDataFra
 
     A group is drawn when the roads drawn with it lie on average at least
     ``MIN_ROAD_SPACING_MM`` apart on the page (mean spacing of lines of length ``L`` over an
-    area ``A``: about ``2A / L``). A county's roads are tens of millimetres apart; a
+    area ``A``: about ``2A / L``; ``L`` counted inside ``bounds``, the zones' box, as a road
+    file often reaches beyond them). A county's roads are tens of millimetres apart; a
     province's main roads would be a fraction of a millimetre, a grey page that took most of
     the figures' time (the county map pages show them).
     """
@@ -182,9 +183,12 @@ def legible_roads(roads: gpd.GeoDataFrame, bounds: np.ndarray) -> gpd.GeoDataFra
     length = 0.0
     for group in ("major", "minor"):
         part = roads[roads["group"] == group]
-        if part.empty:
+        inside = float(
+            part.clip_by_rect(x0, y0, x1, y1).length.sum()
+        )  # a wider extract's roads: not on the page
+        if inside <= 0:
             continue
-        length += float(part.length.sum())
+        length += inside
         if 2 * width * height / length / metres_per_mm < MIN_ROAD_SPACING_MM:
             break
         shown.append(group)

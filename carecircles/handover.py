@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -318,7 +320,7 @@ class PdfPrint:
         self.browser = find_browser()
         self.process: subprocess.Popen | None = None
         self.why: str | None = None
-        self._profile = tempfile.TemporaryDirectory()
+        self._profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
         if self.browser is None:
             self.why = (
                 "no Chromium, Chrome or Edge found (set CARECIRCLES_BROWSER): open report.html and print it"
@@ -338,7 +340,9 @@ class PdfPrint:
             html.resolve().as_uri(),
         ]
         try:
-            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.process = subprocess.Popen(  # its own process group: stopped with all its children
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            )
         except OSError as exc:
             self.why = f"printing with {self.browser} failed: {exc}"
 
@@ -349,7 +353,8 @@ class PdfPrint:
                 try:
                     self.process.wait(timeout=timeout_s)
                 except subprocess.TimeoutExpired:
-                    self.process.kill()
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(self.process.pid, signal.SIGKILL)
                     self.process.wait()
                     return f"printing with {self.browser} failed: no PDF after {timeout_s:g} s"
             if self.why is not None:

@@ -750,6 +750,8 @@ def chains(u: NDArray[np.integer], v: NDArray[np.integer]) -> tuple[NDArray[np.i
     nodes, line
         The chains' nodes in order, all chains one after another, and the chain of each.
     """
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     ends = np.empty(2 * len(u), dtype=np.int64)  # half-edge h: segment h // 2 entered at node ends[h]
     ends[0::2], ends[1::2] = u, v
     order = np.argsort(ends, kind="stable")

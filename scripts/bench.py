@@ -476,6 +476,7 @@ def run_province(quick: bool) -> dict:
             "peak_gib": max([run_gib, *manifest["peak_rss_gib"].values()]),
             "steps_s": manifest["timings_s"],
             "steps_gib": manifest["peak_rss_gib"],
+            "writing_s": manifest.get("writing_s", {}),
             "populated_cells": manifest["counts"]["population_places"],
             "index_mb": (out / "maps" / "province.html").stat().st_size / 1e6,
             "largest_page_mb": max(p.stat().st_size for p in pages) / 1e6,
@@ -542,6 +543,7 @@ def report_province(r: dict) -> str:
             f"{k.split(' (')[0]} {v:.1f} s / {run['steps_gib'].get(k, float('nan')):.1f} GiB"
             for k, v in run["steps_s"].items()
         ),
+        "  writing: " + ", ".join(f"{k} {v:.1f} s" for k, v in run["writing_s"].items()),
         f"  map: index {run['index_mb']:.1f} MB opens in {opened}; {run['county_pages']} county pages, "
         f"largest {run['largest_page_mb']:.1f} MB (target < 15 MB each)",
         f"  site rural-30min (road nodes every 1 km, {site['candidates']:,} candidates, exact check "

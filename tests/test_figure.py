@@ -103,17 +103,19 @@ def test_no_chinese_font_means_no_figure_and_a_data_issue(sample_result, tmp_pat
 
 
 @pytest.mark.parametrize(
-    ("side_km", "apart_m", "drawn"),
+    ("side_km", "apart_m", "drawn", "extract_km"),
     [
         # 60 km square at 332 m per page-mm: 31 lines of 60 km, 2A/L = 3.9 km = 11.6 mm apart
-        (60, 2_000, {"major", "minor"}),
+        (60, 2_000, {"major", "minor"}, None),
         # 400 km at 2,215 m per mm: the 201 main lines 2A/L = 3.98 km = 1.8 mm apart, all 401 0.9 mm
-        (400, 1_000, {"major"}),
+        (400, 1_000, {"major"}, None),
         # the 667 main lines alone 1.2 km = 0.54 mm apart: a grey page, no roads drawn
-        (400, 300, set()),
+        (400, 300, set(), None),
+        # a county's zones with a road file ten times as wide: only the roads on the page count
+        (60, 2_000, {"major", "minor"}, 600),
     ],
 )
-def test_roads_are_drawn_only_while_legible_at_the_pages_scale(side_km, apart_m, drawn):
+def test_roads_are_drawn_only_while_legible_at_the_pages_scale(side_km, apart_m, drawn, extract_km):
     import geopandas as gpd
     import numpy as np
     import shapely
@@ -121,10 +123,11 @@ def test_roads_are_drawn_only_while_legible_at_the_pages_scale(side_km, apart_m,
     from carecircles.figure import legible_roads
 
     side = side_km * 1000
-    ys = np.arange(0, side + 1, apart_m)  # east-west roads: main ones every other line
+    extent = (extract_km or side_km) * 1000
+    ys = np.arange(0, extent + 1, apart_m)  # east-west roads: main ones every other line
     groups = ["major" if i % 2 == 0 else "minor" for i in range(len(ys))]
     roads = gpd.GeoDataFrame(
-        {"group": groups}, geometry=[shapely.LineString([(0, y), (side, y)]) for y in ys], crs=32651
+        {"group": groups}, geometry=[shapely.LineString([(0, y), (extent, y)]) for y in ys], crs=32651
     )
     shown = legible_roads(roads, np.array([0, 0, side, side]))
     assert (set() if shown is None else set(shown["group"])) == drawn

@@ -110,7 +110,10 @@ def test_no_browser_means_a_reason_not_a_failure(tmp_path, monkeypatch):
 
 
 _SLOW_PRINTER = """#!/bin/sh
-# a browser that prints only once the map has been written (the flag file), or never
+# a browser that prints only once the map has been written (the flag file), or never;
+# like Chromium it starts a helper process of its own
+sleep 20 &
+echo $! > "$FLAG.helper"
 for arg in "$@"; do
   case "$arg" in --print-to-pdf=*) pdf="${arg#--print-to-pdf=}" ;; esac
 done
@@ -163,3 +166,22 @@ def test_a_printer_that_never_prints_is_stopped_and_named(tmp_path, monkeypatch)
     why = printing.finish(0.5)
     assert why is not None and "no PDF after 0.5 s" in why
     assert printing.process is not None and printing.process.returncode is not None  # stopped
+    helper = int((tmp_path / "never.helper").read_text(encoding="utf-8"))
+    assert _gone(helper), "the printer's own child process outlived it"
+
+
+def _gone(pid: int, wait_s: float = 5.0) -> bool:
+    """Whether a process has ended (or is a zombie waiting to be reaped) within ``wait_s``."""
+    import time
+    from pathlib import Path
+
+    end = time.monotonic() + wait_s
+    while time.monotonic() < end:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False

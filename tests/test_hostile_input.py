@@ -99,11 +99,39 @@ def test_geometry_text_goes_in_as_is_and_no_name_can_pose_as_a_geometry(value, i
 
 
 @pytest.mark.parametrize(
-    "bad", ['{"type":"Point","coordinates":[1,2]}</script>', '"a&b"', '{"coordinates":[NaN,1]}', "Infinity"]
+    "bad",
+    [
+        '{"type":"Point","coordinates":[1,2]}</script>',
+        '"a&b"',
+        '{"coordinates":[NaN,1]}',
+        "Infinity",
+        '"',  # a lone quote: with a name between two, the name would become code
+        '{"type":"Point","coordinates":[1,2],"x":"alert(1)"}',
+        "",
+    ],
 )
 def test_geometry_text_holds_only_what_a_geometry_holds(bad):
     with pytest.raises(ValueError):
         GeometryJSON(bad)
+
+
+def test_every_kind_of_geometry_geos_writes_is_accepted():
+    import shapely
+
+    shapes = [
+        shapely.Point(126.1, 42.2),
+        shapely.LineString([(1e-7, -2.5e10), (3, 4)]),
+        shapely.box(0, 0, 1, 1).difference(shapely.box(0.2, 0.2, 0.4, 0.4)),
+        shapely.MultiPoint([(0, 0), (1, 1)]),
+        shapely.MultiLineString([[(0, 0), (1, 1)], [(2, 2), (3, 3)]]),
+        shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)]),
+        shapely.GeometryCollection([shapely.Point(0, 0), shapely.box(0, 0, 1, 1)]),
+        shapely.Polygon(),
+        shapely.Point(float("nan"), 1.0),  # GEOS writes null
+    ]
+    for shape in shapes:
+        text = shapely.to_geojson(shape)
+        assert json.loads(script_json(GeometryJSON(text))) == json.loads(text)
 
 
 @given(HOSTILE)

@@ -219,6 +219,11 @@ def test_chains_are_the_lines_shapely_line_merge_makes(segments):
     assert steps == sorted(tuple(sorted(e)) for e in segments)  # every segment once
 
 
+def test_chains_of_nothing_are_empty():
+    nodes, line = chains(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    assert len(nodes) == 0 and len(line) == 0
+
+
 def test_chains_of_a_grid_and_of_one_long_road():
     """A 600 × 600 grid (the province's size of segments) and a single road through 360,000 nodes."""
     side = 600
