@@ -145,6 +145,10 @@ class Network:
     offroad_kmh: float = OFFROAD_WALK_KMH
     _kept_snap: list = field(default_factory=list, init=False, repr=False, compare=False)
 
+    def __getstate__(self) -> dict:
+        """Pickle without the kept snap (the population places' nodes: hundreds of MB)."""
+        return {**self.__dict__, "_kept_snap": []}
+
     def elevation(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64] | None:
         """Terrain elevation at points of the local CRS, or ``None`` without a DEM."""
         if self.terrain is None:

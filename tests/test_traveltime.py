@@ -580,3 +580,8 @@ def test_a_large_snap_is_kept_for_the_same_places_and_read_only(monkeypatch):
     few = network.snap(px[:10], py[:10], 250.0)  # too few to keep: the kept one stays
     assert few[0].flags.writeable
     assert network.snap(cx, cy, 250.0)[0] is copied[0]
+    import pickle
+
+    unpickled = pickle.loads(pickle.dumps(network))
+    assert unpickled._kept_snap == [] and len(network._kept_snap) == 1  # not carried along
+    np.testing.assert_array_equal(unpickled.snap(cx, cy, 250.0)[0], node)
