@@ -56,12 +56,25 @@ def html_text(value: object) -> str:
     return html.escape(text(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
-#: What JSON text from GEOS (a GeoJSON geometry) may hold: an object of numbers (or ``null``),
-#: brackets and the words of GeoJSON geometry, each a whole quoted word; no other string.
-_GEOMETRY_JSON = re.compile(
-    r'\{(?:"(?:type|coordinates|geometries|Point|LineString|Polygon|MultiPoint|MultiLineString'
-    r'|MultiPolygon|GeometryCollection)"|null|[\[\]{}:,0-9eE+\-.])*\}'
+#: What JSON text from GEOS (a GeoJSON geometry) may hold: numbers (or ``null``), brackets and
+#: GeoJSON's own quoted words; no parentheses, no ``=``, no other string.
+_GEOMETRY_CHARS = re.compile(r'\{[\[\]{}":,0-9eE+\-.A-Za-z]*\}')
+_QUOTED = re.compile(r'"([^"]*)"')
+_GEOMETRY_WORDS = frozenset(
+    {"type", "coordinates", "geometries", "Point", "LineString", "Polygon", "MultiPoint"}
+    | {"MultiLineString", "MultiPolygon", "GeometryCollection"}
 )
+_BARE_LETTERS = re.compile(r"[A-DF-Za-df-z]")  # outside quotes only ``null`` (and exponents' e)
+
+
+def _is_geometry_json(text: str) -> bool:
+    """Whether ``text`` holds only what GEOS writes for a geometry (a few passes, no backtracking)."""
+    if not _GEOMETRY_CHARS.fullmatch(text):
+        return False
+    words = _QUOTED.findall(text)
+    if text.count('"') != 2 * len(words) or not _GEOMETRY_WORDS.issuperset(words):
+        return False
+    return _BARE_LETTERS.search(_QUOTED.sub("", text).replace("null", "")) is None
 
 
 @dataclass(frozen=True)
@@ -77,7 +90,7 @@ class GeometryJSON:
     text: str
 
     def __post_init__(self) -> None:
-        if not _GEOMETRY_JSON.fullmatch(self.text):
+        if not _is_geometry_json(self.text):
             raise ValueError("not the JSON text of a geometry")
 
 

@@ -107,6 +107,9 @@ def test_geometry_text_goes_in_as_is_and_no_name_can_pose_as_a_geometry(value, i
         "Infinity",
         '"',  # a lone quote: with a name between two, the name would become code
         '{"type":"Point","coordinates":[1,2],"x":"alert(1)"}',
+        '{"a":1}',  # a string that is not a GeoJSON word
+        '{"type":"Point","coordinates":[1,nulx]}',  # a bare word that is not null
+        '{"type":"Point" "}',  # quotes that do not pair into words
         "",
     ],
 )
