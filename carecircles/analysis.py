@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -156,6 +157,8 @@ def load_inputs(
 ) -> StudyInputs:
     """Read zones, facilities, roads and population, and build the networks (5 steps).
 
+    The population is read in a thread while the roads are.
+
     ``issues`` collects the data issues (a new collector when ``None``): a caller that keeps a
     reference can still write the issues found so far when reading stops with an error.
     """
@@ -195,19 +198,29 @@ def load_inputs(
             f"{len(facilities)} facilities, {int(facilities['used'].sum())} open",
             zh=f"{len(facilities)} 个机构，{int(facilities['used'].sum())} 个在用",
         )
-    with progress.step("Reading roads"):
-        roads = read_roads(config.roads, issues, **config.road_options)
-        progress.note(
-            f"{roads.n_nodes:,} nodes, {roads.n_edges:,} segments",
-            zh=f"{roads.n_nodes:,} 个节点，{roads.n_edges:,} 段道路",
-        )
-    with progress.step("Reading population"):
-        villages = _villages(config, zones, issues)
-        cells = _population(config, zones, villages, crs, issues)
-        progress.note(
-            f"{cells.total:,.0f} people in {len(cells.population):,} places",
-            zh=f"{cells.total:,.0f} 人，{len(cells.population):,} 个人口点",
-        )
+    # the population is read while the roads are (GDAL and numpy release the GIL: the two
+    # reads of a province take 10 s together instead of 17 s one after the other); its data
+    # issues are kept apart and added after the roads', the order they always had
+    people_issues = DataIssues()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="population") as reader:
+        people = reader.submit(_people, config, zones, crs, people_issues)
+        try:
+            with progress.step("Reading roads"):
+                roads = read_roads(config.roads, issues, **config.road_options)
+                progress.note(
+                    f"{roads.n_nodes:,} nodes, {roads.n_edges:,} segments",
+                    zh=f"{roads.n_nodes:,} 个节点，{roads.n_edges:,} 段道路",
+                )
+            with progress.step("Reading population"):
+                villages, cells = people.result()
+                progress.note(
+                    f"{cells.total:,.0f} people in {len(cells.population):,} places "
+                    "(read while the roads were)",
+                    zh=f"{cells.total:,.0f} 人，{len(cells.population):,} 个人口点（与道路同时读取）",
+                )
+        finally:
+            wait([people])  # a stop while reading roads still records the population's issues
+            issues.items.extend(people_issues.items)
     with progress.step("Building networks"):
         terrain = _terrain(config, roads, zones, crs, issues)
         if terrain is not None:
@@ -567,6 +580,14 @@ def _villages(config: StudyConfig, zones: gpd.GeoDataFrame, issues: DataIssues) 
         sheet=config.reader_options.get("villages", {}).get("sheet"),
     )
     return villages.merge(zones[["zone_code", "zone_name", "zone_type"]], on="zone_code", how="left")
+
+
+def _people(
+    config: StudyConfig, zones: gpd.GeoDataFrame, crs: CRS, issues: DataIssues
+) -> tuple[gpd.GeoDataFrame | None, PopulationCells]:
+    """Read the villages and the population places (in a thread of its own)."""
+    villages = _villages(config, zones, issues)
+    return villages, _population(config, zones, villages, crs, issues)
 
 
 def _population(

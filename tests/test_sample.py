@@ -245,3 +245,53 @@ def test_covered_bands_match_cell_times(sample_result, sample_config):
     for low, high in ((0, 10), (10, 20), (20, 30)):
         expected = people[(minutes > low + 1e-9 if low else minutes >= 0) & (minutes <= high + 1e-8)].sum()
         assert by_band[float(high)] == pytest.approx(expected, rel=1e-6)
+
+
+def _marking(monkeypatch, fail_roads: bool) -> list[str]:
+    """Wrap the two readers so that each adds a marker issue, and say which thread ran each."""
+    import threading
+
+    import carecircles.analysis as analysis
+
+    threads: list[str] = []
+    read_people, read_roads_ = analysis._people, analysis.read_roads
+
+    def people(config, zones, crs, issues):
+        threads.append(f"people:{threading.current_thread().name}")
+        time.sleep(0.3)  # still reading when the roads are done (or fail)
+        issues.add("info", "population", "people marker", zh="人口标记")
+        return read_people(config, zones, crs, issues)
+
+    def roads(path, issues, **options):
+        threads.append(f"roads:{threading.current_thread().name}")
+        issues.add("info", "roads", "roads marker", zh="道路标记")
+        if fail_roads:
+            raise analysis.InputError("the road file is broken", path=path)
+        return read_roads_(path, issues, **options)
+
+    monkeypatch.setattr(analysis, "_people", people)
+    monkeypatch.setattr(analysis, "read_roads", roads)
+    return threads
+
+
+def test_population_is_read_beside_the_roads_and_its_issues_follow_theirs(sample_config, monkeypatch):
+    from carecircles.analysis import load_inputs
+
+    threads = _marking(monkeypatch, fail_roads=False)
+    inputs = load_inputs(sample_config)
+    assert sorted(t.split(":")[0] for t in threads) == ["people", "roads"]
+    assert "roads:MainThread" in threads and "people:MainThread" not in threads
+    messages = [i.message for i in inputs.issues.items]
+    assert messages.index("roads marker") < messages.index("people marker")
+    assert inputs.cells.total > 0
+
+
+def test_a_stop_while_reading_roads_keeps_the_populations_issues(sample_config, monkeypatch):
+    from carecircles.analysis import InputError, load_inputs
+
+    _marking(monkeypatch, fail_roads=True)
+    issues = DataIssues()
+    with pytest.raises(InputError, match="road file is broken"):
+        load_inputs(sample_config, issues=issues)
+    messages = [i.message for i in issues.items]
+    assert messages.index("roads marker") < messages.index("people marker")  # waited for, then kept
