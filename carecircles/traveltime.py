@@ -227,12 +227,15 @@ def place_costs(
     *,
     snap_radius_m: float,
     direct_walk: bool = True,
+    maybe_near: NDArray[np.bool_] | None = None,
 ) -> PlaceCosts:
     """Cost from places to their nearest facility: off-road walk to the nearest node + network.
 
     With ``direct_walk``, a facility within the snap radius can also be reached by walking
     straight to it, whichever is quicker (a home next to a clinic does not go round the
     block). Facilities that could not be snapped to the network are not used at all.
+    ``maybe_near``: the places that may lie within the radius of one of the facilities (a
+    superset); only these are looked up for a straight walk (``None``: all).
     """
     weight = node_costs.weight
     node, offroad = network.snap(np.asarray(place_x), np.asarray(place_y), snap_radius_m)
@@ -256,8 +259,11 @@ def place_costs(
     better = np.zeros(len(node), dtype=bool)
     if direct_walk and len(usable) and len(node):
         tree = cKDTree(np.column_stack([facility_x[usable], facility_y[usable]]))
-        straight, which = tree.query(
-            np.column_stack([place_x, place_y]), distance_upper_bound=snap_radius_m, workers=-1
+        asked = np.arange(len(node)) if maybe_near is None else np.flatnonzero(maybe_near)
+        straight = np.full(len(node), np.inf)
+        which = np.full(len(node), len(usable), dtype=np.int64)
+        straight[asked], which[asked] = tree.query(
+            np.column_stack([place_x[asked], place_y[asked]]), distance_upper_bound=snap_radius_m, workers=-1
         )
         near = np.isfinite(straight)
         walk = np.full(len(node), np.inf)

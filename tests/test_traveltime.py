@@ -133,6 +133,17 @@ def test_place_costs_equal_brute_force(case, places):
         if expected > limit:
             expected = np.inf
         assert result.cost[i] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+    # asking only the places near some facility (what NearestFacilities does for the population
+    # places) changes nothing; asking none drops exactly the straight walks
+    near = np.hypot(px[:, None] - fx[None, :], py[:, None] - fy[None, :]).min(axis=1) <= radius
+    asked = place_costs(network, costs, px, py, fx, fy, snap_radius_m=radius, maybe_near=near)
+    for field in ("cost", "facility", "direct", "to_road", "offroad_m"):
+        np.testing.assert_array_equal(getattr(asked, field), getattr(result, field))
+    none = place_costs(
+        network, costs, px, py, fx, fy, snap_radius_m=radius, maybe_near=np.zeros(len(px), bool)
+    )
+    assert not none.direct.any()
+    np.testing.assert_array_equal(none.cost[~result.direct], result.cost[~result.direct])
 
 
 def reference_pair_costs(n, edges, x, y, sx, sy, px, py, *, weight, limit, radius, source_radius, direct):
