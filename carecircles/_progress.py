@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,32 @@ _STEPS_ZH = {
     "Zones and villages (OSM)": "行政区与村点（OSM）",
     "Population and elevation": "人口与高程",
 }
+
+
+def release_free_memory() -> None:
+    """Give memory freed by the program back to the OS (glibc's ``malloc_trim``; elsewhere nothing).
+
+    glibc keeps what a thread freed in that thread's arena: after the population was read in
+    a thread beside the roads, 1 GB of freed strips stayed resident and raised every later
+    step's peak by as much. Called after each step; it takes milliseconds.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """Return glibc's ``malloc_trim``, or ``None`` (not Linux, or a C library without it)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    import ctypes.util
+
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # musl has no malloc_trim
+        return None
 
 
 def peak_rss_gib() -> float | None:
@@ -108,6 +135,7 @@ class Progress:
         yield
         elapsed = time.perf_counter() - start
         self.timings[label] = round(elapsed, 3)
+        release_free_memory()
         peak = peak_rss_gib()
         if peak is not None:
             self.peaks[label] = peak
