@@ -6,8 +6,8 @@ cells, so the map and the tables cannot disagree.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from itertools import chain
 
 import geopandas as gpd
 import numpy as np
@@ -574,7 +574,7 @@ def _trace(
         )
         if not shapes:
             continue
-        pieces = shapely.from_geojson([json.dumps(g) for g, _ in shapes])
+        pieces = _polygons([g["coordinates"] for g, _ in shapes])
         parts.append(pieces)
         values.append(np.array([int(v) for _, v in shapes], dtype=np.int64))
         # a piece reaching an inner edge of its tile may go on in the next tile
@@ -589,6 +589,21 @@ def _trace(
     if not parts:
         return np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)
     return _join_seams(np.concatenate(parts), np.concatenate(values), np.concatenate(seams))
+
+
+def _polygons(rings_of: list[list]) -> NDArray[np.object_]:
+    """Polygons from GeoJSON coordinates (per polygon: its shell, then its holes), all at once.
+
+    A third of the time of writing each as GeoJSON text for GEOS to read back.
+    """
+    rings = [ring for polygon in rings_of for ring in polygon]
+    points = np.fromiter((len(ring) for ring in rings), dtype=np.int64, count=len(rings))
+    coords = np.array(list(chain.from_iterable(rings)), dtype=float).reshape(-1, 2)
+    linear = shapely.linearrings(coords, indices=np.repeat(np.arange(len(rings)), points))
+    counts = np.fromiter((len(polygon) for polygon in rings_of), dtype=np.int64, count=len(rings_of))
+    return np.asarray(
+        shapely.polygons(linear, indices=np.repeat(np.arange(len(rings_of)), counts)), dtype=object
+    )
 
 
 def _join_seams(
