@@ -446,7 +446,7 @@ def polygons_by_label(
     label_of = np.zeros(int(ids.max(initial=0)) + 1, dtype=np.int64)
     label_of[ids] = labels
     group = ids if per == "region" else labels
-    keys, group_index = np.unique(group, return_inverse=True)
+    group_index, keys = pd.factorize(group, sort=True)  # np.unique's answer, by hashing
     population = np.bincount(group_index.ravel(), weights=cells.population[mask], minlength=len(keys))
     count = np.bincount(group_index.ravel(), minlength=len(keys))
     parts, part_ids = _trace(grid.shape, rows, cols, ids)
@@ -493,10 +493,8 @@ def _regions(
         found += count
     component = _join_across_seams(shape, rows, cols, component, found)
     split = component * (int(label.max()) + 1) + label
-    _, first, dense_id = np.unique(split, return_index=True, return_inverse=True)
-    rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(first))  # numbered by first cell: tiling-free
-    return rank[dense_id.ravel()] + 1
+    first_seen, _ = pd.factorize(split, sort=False)  # numbered by first cell: tiling-free (hashing, no sort)
+    return first_seen.astype(np.int64) + 1
 
 
 def _tiles(
