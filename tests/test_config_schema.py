@@ -809,10 +809,12 @@ def test_data_issues_written_when_run_stops(tmp_path, capsys):
     code, _, err = run_cli("run", str(path), "--quiet", "--lang", "en", capsys=capsys)
     assert code == 2
     issues_csv = tmp_path / "out" / "data_issues-stopped.csv"
-    assert f"the run stopped; 1 data issues found so far are in {issues_csv}" in err
-    assert "carecircles: error:" in err and str(empty) in err
     frame = gpd.pd.read_csv(issues_csv, encoding="utf-8-sig")
-    assert frame["message"].str.contains("longitude and latitude look swapped").any()
+    assert f"the run stopped; {len(frame)} data issues found so far are in {issues_csv}" in err
+    assert "carecircles: error:" in err and str(empty) in err
+    assert frame["message"].str.contains("longitude and latitude look swapped").any()  # facilities
+    # the population, read while the roads were, is finished and its issues kept too
+    assert frame["message"].str.contains("nodata cells inside the zones").any()
 
 
 def test_sample_config_siting_examples_validate(tmp_path):
