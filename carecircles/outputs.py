@@ -255,15 +255,36 @@ def _pad(text: str, width: int, *, left: bool = False) -> str:
 
 
 def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
-    """Write polygons as RFC 7946 GeoJSON (WGS-84, 7 decimals: ~1 cm) through GDAL.
+    """Write features as RFC 7946 GeoJSON: WGS-84, 7 decimals (~1 cm), outer rings anticlockwise.
 
-    GDAL encodes the text (a hostile name stays the same string) and writes a province's
-    hundreds of MB of coordinates many times faster than ``GeoDataFrame.to_json``.
+    Geometries are rounded by numpy and encoded by GEOS in one call (``shapely.to_geojson``);
+    properties by ``json`` (a hostile name stays the same string; a missing value is
+    ``null``). A province's 84 MB ``catchments.geojson`` took GDAL 8.6 s; this takes about a
+    fifth of that.
     """
-    path.unlink(missing_ok=True)  # GDAL's GeoJSON driver will not overwrite a file
-    frame.to_crs(4326).to_file(
-        path, driver="GeoJSON", engine="pyogrio", layer_options={"RFC7946": "YES", "WRITE_NAME": "NO"}
-    )
+    import shapely
+
+    frame = frame.to_crs(4326)
+    geometry = shapely.orient_polygons(np.asarray(frame.geometry.array, dtype=object), exterior_cw=False)
+    shapes = shapely.to_geojson(shapely.transform(geometry, lambda xy: np.round(xy, 7)))
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    rows = frame[columns].astype(object).where(frame[columns].notna(), None).itertuples(index=False)
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        out.write('{"type":"FeatureCollection","features":[')
+        for i, (row, shape) in enumerate(zip(rows, shapes, strict=True)):
+            properties = json.dumps(
+                dict(zip(columns, row, strict=True)), ensure_ascii=False, default=_json_value
+            )
+            out.write(("," if i else "") + '\n{"type":"Feature","properties":' + properties)
+            out.write(',"geometry":' + ("null" if shape is None else shape) + "}")
+        out.write("\n]}\n")
+
+
+def _json_value(value: object) -> object:
+    """Return a numpy scalar as the Python number it holds (for ``json.dumps``)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

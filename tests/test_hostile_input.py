@@ -420,7 +420,7 @@ def test_error_messages_keep_their_lines_but_not_escape_sequences():
 
 
 def test_geojson_outputs_keep_hostile_text_as_written(tmp_path):
-    """gaps.geojson and catchments.geojson go through GDAL: every text reads back the same."""
+    """gaps.geojson and catchments.geojson: every text reads back the same, GDAL reads the rest."""
     import json
 
     import shapely
@@ -437,4 +437,47 @@ def test_geojson_outputs_keep_hostile_text_as_written(tmp_path):
     write_geojson(frame, path)
     features = json.loads(path.read_text(encoding="utf-8"))["features"]
     assert [f["properties"]["zone_code"] for f in features] == list(PAYLOADS)
-    assert features[1]["geometry"]["coordinates"][0][0] == [126.015, 42.0]
+    for feature, expected in zip(features, frame.geometry, strict=True):
+        shape = shapely.geometry.shape(feature["geometry"])
+        assert shape.normalize().equals_exact(expected.normalize(), 1e-7)  # to 7 decimals
+        assert shapely.is_ccw(shape.exterior)  # RFC 7946: outer rings anticlockwise
+    # GDAL reads the file as written: the same names, numbers and shapes
+    back = gpd.read_file(path, engine="pyogrio")
+    assert back["zone_code"].tolist() == list(PAYLOADS)
+    assert back["population"].tolist() == frame["population"].tolist()
+    pairs = zip(back.geometry, frame.geometry, strict=True)
+    assert all(a.normalize().equals_exact(b.normalize(), 1e-7) for a, b in pairs)
+
+
+def test_geojson_writes_missing_values_as_null_and_turns_rings_anticlockwise(tmp_path):
+    import json
+
+    import numpy as np
+    import shapely
+
+    from carecircles.outputs import write_geojson
+
+    clockwise = shapely.Polygon([(126, 42), (126, 42.01), (126.01, 42.01), (126.01, 42)])
+    holed = shapely.box(126, 42, 126.1, 42.1).difference(shapely.box(126.02, 42.02, 126.03, 42.03))
+    frame = gpd.GeoDataFrame(
+        {
+            "band_minutes": [np.nan, 15.0],
+            "cells": np.array([3, 4], dtype=np.int64),
+            "passes": [True, False],
+        },
+        geometry=[clockwise, holed],
+        crs=4326,
+    )
+    path = tmp_path / "areas.geojson"
+    write_geojson(frame.to_crs(32651), path)  # written in WGS-84 whatever it comes in
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    assert [f["properties"] for f in features] == [
+        {"band_minutes": None, "cells": 3, "passes": True},
+        {"band_minutes": 15.0, "cells": 4, "passes": False},
+    ]
+    first, second = (shapely.geometry.shape(f["geometry"]) for f in features)
+    assert shapely.is_ccw(first.exterior) and not shapely.is_ccw(clockwise.exterior)
+    assert first.normalize().equals_exact(clockwise.normalize(), 2e-7)
+    assert shapely.is_ccw(second.exterior) and not shapely.is_ccw(second.interiors[0])  # holes clockwise
+    coordinates = shapely.get_coordinates(second)
+    assert np.array_equal(coordinates, np.round(coordinates, 7))  # 7 decimals
