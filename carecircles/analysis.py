@@ -630,17 +630,18 @@ def _networks(
     if any(s.metric == "distance" for s in config.standards):
         modes.add("walk")
     found = {m: DataIssues() for m in sorted(modes)}  # each mode's issues, added in this order
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="network") as builder:  # 4.5 s, not 6.7
-        built = {
-            m: builder.submit(
-                build_network, roads, m, crs, found[m], speeds=config.speeds.get(m), terrain=terrain
-            )
-            for m in found
-        }
-        networks = {m: b.result() for m, b in built.items()}
-    for mode_issues in found.values():
-        issues.items.extend(mode_issues.items)
-    return networks
+    try:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="network") as builder:  # 4.5 s, not 6.7
+            built = {
+                m: builder.submit(
+                    build_network, roads, m, crs, found[m], speeds=config.speeds.get(m), terrain=terrain
+                )
+                for m in found
+            }
+            return {m: b.result() for m, b in built.items()}
+    finally:  # also when a mode cannot be built: the issues that explain it are kept
+        for mode_issues in found.values():
+            issues.items.extend(mode_issues.items)
 
 
 def _terrain(

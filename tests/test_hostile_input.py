@@ -481,3 +481,29 @@ def test_geojson_writes_missing_values_as_null_and_turns_rings_anticlockwise(tmp
     assert shapely.is_ccw(second.exterior) and not shapely.is_ccw(second.interiors[0])  # holes clockwise
     coordinates = shapely.get_coordinates(second)
     assert np.array_equal(coordinates, np.round(coordinates, 7))  # 7 decimals
+
+
+def test_geojson_writes_infinite_numbers_dates_and_empty_shapes_as_valid_json(tmp_path):
+    import json
+
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from carecircles.outputs import write_geojson
+
+    frame = gpd.GeoDataFrame(
+        {"minutes": [np.inf, -np.inf, 3.5], "day": pd.to_datetime(["2026-12-02", None, "2026-01-01"])},
+        geometry=[shapely.Polygon(), None, shapely.Point(126, 42)],
+        crs=4326,
+    )
+    path = tmp_path / "odd.geojson"
+    path.write_text("old", encoding="utf-8")
+    write_geojson(frame, path)
+    text = path.read_text(encoding="utf-8")
+    features = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))["features"]
+    assert [f["properties"]["minutes"] for f in features] == [None, None, 3.5]
+    assert [f["properties"]["day"] for f in features] == ["2026-12-02T00:00:00", None, "2026-01-01T00:00:00"]
+    assert [f["geometry"] for f in features][:2] == [None, None]  # RFC 7946: an unlocated feature
+    assert not list(tmp_path.glob("*.part"))  # written aside, then moved into place
+    assert len(gpd.read_file(path, engine="pyogrio")) == 3

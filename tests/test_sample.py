@@ -317,3 +317,22 @@ def test_the_kept_near_facility_places_give_the_same_times(sample_config, monkey
         np.testing.assert_array_equal(plain.cost, kept.cost)
         np.testing.assert_array_equal(plain.facility, kept.facility)
         assert plain.direct.any()  # straight walks happen in the sample: the lookup matters
+
+
+def test_a_mode_that_cannot_be_built_keeps_the_issues_that_explain_it(sample_config):
+    """Networks are built in threads: when one fails, every mode's issues still reach the run's."""
+    from types import SimpleNamespace
+
+    from carecircles._crs import utm_crs
+    from carecircles.analysis import InputError, _networks
+    from carecircles.roads import read_roads
+
+    roads = read_roads(sample_config.roads, DataIssues(), **sample_config.road_options)
+    config = SimpleNamespace(
+        standards=[SimpleNamespace(mode="walk", metric="time"), SimpleNamespace(mode="zbus", metric="time")],
+        speeds={"zbus": {"nosuchclass": 30.0}},  # a mode no road of the sample can carry
+    )
+    issues = DataIssues()
+    with pytest.raises(InputError):
+        _networks(config, roads, utm_crs(126.8, 42.4), issues, None)  # the sample county's UTM zone
+    assert any("nosuchclass" in i.message for i in issues.items)
