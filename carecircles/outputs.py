@@ -274,16 +274,23 @@ def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
     rows = values.astype(object).where(values.notna(), None).itertuples(index=False)
     columns = [str(c) for c in names]
     partial = path.with_name(path.name + ".part")
-    with partial.open("w", encoding="utf-8", newline="\n") as out:
-        out.write('{"type":"FeatureCollection","features":[')
-        for i, (row, shape) in enumerate(zip(rows, shapes, strict=True)):
-            properties = json.dumps(
-                dict(zip(columns, row, strict=True)), ensure_ascii=False, allow_nan=False, default=_json_value
-            )
-            out.write(("," if i else "") + '\n{"type":"Feature","properties":' + properties)
-            out.write(',"geometry":' + ("null" if shape is None else shape) + "}")
-        out.write("\n]}\n")
-    partial.replace(path)
+    try:
+        with partial.open("w", encoding="utf-8", newline="\n") as out:
+            out.write('{"type":"FeatureCollection","features":[')
+            for i, (row, shape) in enumerate(zip(rows, shapes, strict=True)):
+                properties = json.dumps(
+                    dict(zip(columns, row, strict=True)),
+                    ensure_ascii=False,
+                    allow_nan=False,
+                    default=_json_value,
+                )
+                out.write(("," if i else "") + '\n{"type":"Feature","properties":' + properties)
+                out.write(',"geometry":' + ("null" if shape is None else shape) + "}")
+            out.write("\n]}\n")
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _json_value(value: object) -> object:

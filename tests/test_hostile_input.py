@@ -507,3 +507,7 @@ def test_geojson_writes_infinite_numbers_dates_and_empty_shapes_as_valid_json(tm
     assert [f["geometry"] for f in features][:2] == [None, None]  # RFC 7946: an unlocated feature
     assert not list(tmp_path.glob("*.part"))  # written aside, then moved into place
     assert len(gpd.read_file(path, engine="pyogrio")) == 3
+    frame["what"] = [object(), None, None]  # a value no JSON holds: the earlier file stays whole
+    with pytest.raises(TypeError, match="is not JSON"):
+        write_geojson(frame, path)
+    assert path.read_text(encoding="utf-8") == text and not list(tmp_path.glob("*.part"))
