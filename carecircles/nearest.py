@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 
 from carecircles._crs import project_lonlat
 from carecircles._errors import DataIssues
-from carecircles.network import KEEP_SNAP_POINTS, Network
+from carecircles.network import KeptForPlaces, Network
 from carecircles.standards import Standard
 from carecircles.traveltime import (
     NodeCosts,
@@ -94,7 +94,7 @@ class NearestFacilities:
         self._node_costs: dict[tuple, tuple[NodeCosts, NDArray[np.int64]]] = {}
         self.unsnapped: set[str] = set()  # ids of facilities too far from any usable road
         self._no_facility_reported: set[str] = set()  # standards with no usable facility
-        self._kept_near: list = []  # (x, y, places near any open facility) of the population places
+        self._kept_near = KeptForPlaces()  # the population places near any open facility
 
     def selection(self, types: frozenset[str]) -> NDArray[np.int64]:
         """Rows of the open facilities of ``types``."""
@@ -183,20 +183,17 @@ class NearestFacilities:
         Asked once for the population places, then each type set's straight-walk lookup asks
         only these (a quarter of a province's cells) instead of all of them.
         """
-        if len(x) < KEEP_SNAP_POINTS:
-            return None
-        for kept_x, kept_y, near in self._kept_near:
-            if kept_x is x and kept_y is y:
-                return near
+        kept = self._kept_near.get(x, y)
+        if kept is not None:
+            return kept[0]
         used = self.facilities["used"].to_numpy()
-        if not used.any():
+        if not self._kept_near.worth_keeping(x) or not used.any():
             return None
         distance, _ = cKDTree(np.column_stack([self.fx[used], self.fy[used]])).query(
             np.column_stack([x, y]), distance_upper_bound=self.snap_radius_m, workers=-1
         )
         near = np.isfinite(distance)
-        near.setflags(write=False)
-        self._kept_near[:] = [(x, y, near)]
+        self._kept_near.keep(x, y, None, (near,))
         return near
 
     def times(self, standard: Standard, x: NDArray[np.float64], y: NDArray[np.float64]) -> PlaceCosts:

@@ -102,8 +102,40 @@ def speed_profile(mode: str, overrides: Mapping[str, float] | None = None) -> di
     return table
 
 
-#: A snap of at least this many points is kept for the next call with the same arrays.
+#: An answer for at least this many places (the population) is kept for the next call with them.
 KEEP_SNAP_POINTS = 100_000
+
+
+class KeptForPlaces:
+    """The last answer computed for a large set of places, returned again for the same arrays.
+
+    The population places are asked about once per standard, catchment level, indicator and
+    re-assessment; their arrays are the same objects each time, so identity is the key. Only
+    sets of ``KEEP_SNAP_POINTS`` or more are kept, and their arrays are made read-only.
+    """
+
+    def __init__(self) -> None:
+        self._kept: tuple | None = None
+
+    def get(self, x: NDArray[np.float64], y: NDArray[np.float64], key: object = None) -> tuple | None:
+        """Return what was kept for these arrays (and ``key``), or ``None``."""
+        kept = self._kept
+        if kept is not None and kept[0] is x and kept[1] is y and kept[2] == key:
+            return kept[3]
+        return None
+
+    @staticmethod
+    def worth_keeping(x: NDArray[np.float64]) -> bool:
+        """Whether an answer for these places would be kept (they are ``KEEP_SNAP_POINTS`` or more)."""
+        return len(x) >= KEEP_SNAP_POINTS
+
+    def keep(self, x: NDArray[np.float64], y: NDArray[np.float64], key: object, arrays: tuple) -> None:
+        """Keep ``arrays`` (made read-only) for these places, when they are many."""
+        if not self.worth_keeping(x):
+            return
+        for array in arrays:
+            array.setflags(write=False)
+        self._kept = (x, y, key, arrays)
 
 
 @dataclass(frozen=True)
@@ -143,11 +175,11 @@ class Network:
     z: NDArray[np.float64] | None = None
     terrain: Terrain | None = None
     offroad_kmh: float = OFFROAD_WALK_KMH
-    _kept_snap: list = field(default_factory=list, init=False, repr=False, compare=False)
+    _kept_snap: KeptForPlaces = field(default_factory=KeptForPlaces, init=False, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
         """Pickle without the kept snap (the population places' nodes: hundreds of MB)."""
-        return {**self.__dict__, "_kept_snap": []}
+        return {**self.__dict__, "_kept_snap": KeptForPlaces()}
 
     def elevation(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64] | None:
         """Terrain elevation at points of the local CRS, or ``None`` without a DEM."""
@@ -171,16 +203,12 @@ class Network:
         """
         if len(x) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        for kept_x, kept_y, radius, node, dist in self._kept_snap:
-            if kept_x is x and kept_y is y and radius == max_distance:
-                return node, dist
+        kept = self._kept_snap.get(x, y, max_distance)
+        if kept is not None:
+            return kept
         dist, node = self.tree.query(np.column_stack([x, y]), distance_upper_bound=max_distance, workers=-1)
         node = np.where(np.isfinite(dist), node, -1).astype(np.int64)
-        if len(x) >= KEEP_SNAP_POINTS:
-            # the population places: snapped once, not once per standard, level and indicator
-            node.setflags(write=False)
-            dist.setflags(write=False)
-            self._kept_snap[:] = [(x, y, max_distance, node, dist)]
+        self._kept_snap.keep(x, y, max_distance, (node, dist))
         return node, dist
 
 
