@@ -34,6 +34,20 @@ _STEPS_ZH = {
 }
 
 
+class Laps:
+    """Seconds of consecutive parts of one step, by name (the manifest's ``writing_s``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._start = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """Record the seconds since the last lap (or the start) under ``name``."""
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self._start, 2)
+        self._start = now
+
+
 def release_free_memory() -> None:
     """Give memory freed by the program back to the OS (glibc's ``malloc_trim``; elsewhere nothing).
 

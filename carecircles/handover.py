@@ -18,13 +18,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from carecircles._encode import percent, xml_text
+from carecircles._progress import Laps
 from carecircles.analysis import StudyResult
 from carecircles.assessment import people_as_integers, whole_people
 from carecircles.labels import label, labels, standard_title, verdict_text
@@ -373,12 +373,12 @@ def write_documents(
     lang: str = "zh",
     *,
     meanwhile: Callable[[], object] | None = None,
-    timings: dict[str, float] | None = None,
+    clock: Laps | None = None,
 ) -> tuple[dict[str, Path], dict[str, str]]:
     """Write the figures, the report (HTML, Markdown, Word, PDF) and the workbook.
 
     ``meanwhile`` runs while Chromium prints the PDF (the CLI writes the map then); the
-    seconds of each part are added to ``timings``.
+    seconds of each part are added to ``clock``'s laps.
 
     Returns
     -------
@@ -388,7 +388,7 @@ def write_documents(
     from carecircles.figure import write_figures
     from carecircles.report import write_report
 
-    clock = _Clock(timings)
+    clock = clock or Laps()
     paths: dict[str, Path] = {}
     skipped: dict[str, str] = {}
     figures = write_figures(result, out_dir, lang)
@@ -419,16 +419,3 @@ def write_documents(
     else:
         skipped["report_pdf"] = why
     return paths, skipped
-
-
-class _Clock:
-    """Seconds of consecutive parts, added to a dict (nothing when it is ``None``)."""
-
-    def __init__(self, timings: dict[str, float] | None) -> None:
-        self.timings, self.start = timings, time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        if self.timings is not None:
-            self.timings[name] = round(now - self.start, 2)
-        self.start = now

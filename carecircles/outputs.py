@@ -7,7 +7,6 @@ import hashlib
 import json
 import platform
 import sys
-import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from carecircles._encode import percent, spreadsheet_safe, terminal_text
-from carecircles._progress import peak_rss_gib
+from carecircles._progress import Laps, peak_rss_gib
 from carecircles.analysis import StudyResult
 from carecircles.assessment import people_as_integers, tenths_up, whole_people
 from carecircles.catchments import Catchments
@@ -70,7 +69,7 @@ def write_outputs(
     dict
         Output name → path.
     """
-    start = time.perf_counter()
+    clock = Laps()
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / STOPPED_ISSUES).unlink(missing_ok=True)  # a stopped earlier run's issues: superseded
     paths = {
@@ -120,18 +119,18 @@ def write_outputs(
     else:
         paths.pop("capacity")
         paths.pop("capacity_raster")
-    writing = {"write the tables and GeoJSON": round(time.perf_counter() - start, 2)}
+    clock.lap("write the tables and GeoJSON")
     skipped: dict[str, str] = {}
     if documents:
         from carecircles.handover import write_documents
 
-        made, skipped = write_documents(result, out_dir, sitings, lang, meanwhile=meanwhile, timings=writing)
+        made, skipped = write_documents(result, out_dir, sitings, lang, meanwhile=meanwhile, clock=clock)
         paths.update(made)
     elif meanwhile is not None:
         meanwhile()
     write_csv(result.issues.to_frame(), paths["data_issues"])  # after the documents: their issues too
     manifest = run_manifest(result, {k: v for k, v in paths.items() if k != "manifest"})
-    manifest["writing_s"] = writing
+    manifest["writing_s"] = clock.seconds
     manifest["skipped"] = skipped
     paths["manifest"].write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return paths
