@@ -183,9 +183,8 @@ def legible_roads(roads: gpd.GeoDataFrame, bounds: np.ndarray) -> gpd.GeoDataFra
     length = 0.0
     for group in ("major", "minor"):
         part = roads[roads["group"] == group]
-        inside = float(
-            part.clip_by_rect(x0, y0, x1, y1).length.sum()
-        )  # a wider extract's roads: not on the page
+        # only the length on the page: a road file often reaches well beyond the zones
+        inside = float(part.clip_by_rect(x0, y0, x1, y1).length.sum())
         if inside <= 0:
             continue
         length += inside
