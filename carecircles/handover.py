@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from carecircles._encode import percent, xml_text
-from carecircles._progress import Laps
+from carecircles._progress import Laps, release_free_memory
 from carecircles.analysis import StudyResult
 from carecircles.assessment import people_as_integers, whole_people
 from carecircles.labels import label, labels, standard_title, verdict_text
@@ -399,6 +399,7 @@ def write_documents(
     else:
         skipped["figures"] = "no Chinese font installed (e.g. apt-get install fonts-noto-cjk)"
     clock.lap("write the A4 figures")
+    release_free_memory()  # the figures' drawing (~0.8 GiB at province scale), before Chromium starts
     pngs = {sid: f.png for sid, f in figures.items()}
     paths["report"], paths["report_md"] = write_report(result, out_dir, sitings, lang, pngs)  # type: ignore[arg-type]
     printing = PdfPrint(paths["report"], out_dir / "report.pdf")

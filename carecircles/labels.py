@@ -251,6 +251,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "message": ("说明", "message"),
     "action": ("处理", "action"),
     "no_issues": ("无", "none"),
+    "listed_first": (
+        "共 {total:,} 个，此处按人口列出前 {n:,} 个；全部见 {file} 和 tables.xlsx 的「{sheet}」表",
+        "{total:,} in all; the {n:,} with the most people are listed here, all of them in {file} and "
+        "the '{sheet}' sheet of tables.xlsx",
+    ),
     "more_issues": ("其余 {n} 条见 data_issues.csv", "{n} more in data_issues.csv"),
     "scorecard": ("规划指标记分卡", "Plan scorecard"),
     "indicator": ("指标", "indicator"),

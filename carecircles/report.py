@@ -41,6 +41,10 @@ from carecircles.standards import Standard
 from carecircles.summary import standard_name, summary_lines
 
 _MAX_ISSUES = 50
+#: Rows of a long list (villages beyond a clinic, facilities' catchments) shown in the report,
+#: the largest first; the tables hold them all. A county has fewer; a province's 8,536 villages
+#: made a 421-page PDF whose printing took Chromium 3.9 GiB (about 27 kB per table cell).
+MAX_LISTED = 500
 #: China Standard Time: the report's clock, whatever the machine's time zone.
 BEIJING = timezone(timedelta(hours=8))
 
@@ -522,6 +526,7 @@ def _village_section(doc: _Doc, result: StudyResult) -> None:
         if lang == "zh"
         else f"{label('villages_beyond', lang, d=distance)} ({len(outside)})",
     )
+    outside = _listed(doc, outside, "villages")
     road = outside["clinic_road_m"].to_numpy(dtype=float)
     rows = [
         [
@@ -536,6 +541,23 @@ def _village_section(doc: _Doc, result: StudyResult) -> None:
     ]
     headers = [t["village"], t["zone"], t["population"], t["status"], t["straight_m"], t["road_m"]]
     doc.table(headers, rows, {2, 4, 5})
+
+
+def _listed(doc: _Doc, rows: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Return the first :data:`MAX_LISTED` rows, saying where the rest are when there are more."""
+    if len(rows) <= MAX_LISTED:
+        return rows
+    doc.para(
+        label(
+            "listed_first",
+            doc.lang,
+            n=MAX_LISTED,
+            total=len(rows),
+            file=f"{table}.csv",
+            sheet=label(f"sheet_{table}", doc.lang),
+        )
+    )
+    return rows.head(MAX_LISTED)
 
 
 def _catchment_section(doc: _Doc, found: Catchments) -> None:
@@ -559,7 +581,7 @@ def _catchment_section(doc: _Doc, found: Catchments) -> None:
                 if r.load == "high"
                 else (t["load_ok"] if r.load == "ok" else t["not_assessed"]),
             ]
-            for r in part.sort_values("population", ascending=False).itertuples()
+            for r in _listed(doc, part.sort_values("population", ascending=False), "catchments").itertuples()
         ]
         headers = [
             t["facility"],

@@ -138,6 +138,37 @@ def test_siting_report_has_before_after_outreach_and_upgrades(siting):
     assert "still uncovered" not in markdown  # recommendations in Chinese
 
 
+def _section_rows(markdown: str, heading: str) -> list[list[str]]:
+    """The body rows of the tables in the ``## heading...`` section, as cell lists."""
+    section = next(s for s in markdown.split("\n## ") if s.startswith(heading))
+    lines = [line for line in section.splitlines() if line.startswith("| ")]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in lines if not line.startswith("| ---")]
+
+
+def test_long_lists_show_the_largest_and_say_where_the_rest_are(sample_result, monkeypatch):
+    import carecircles.report as report
+
+    status = sample_result.villages["village-2.5km_status"]
+    outside = sample_result.villages[status != "fixed"].sort_values("population", ascending=False)
+    _, markdown = build_report(sample_result)
+    rows = _section_rows(markdown, "2.5公里内无村卫生室的村")
+    assert [r[0] for r in rows[1:]] == outside["name"].tolist()  # all of them: fewer than the cap
+    assert "此处按人口列出前" not in markdown
+    monkeypatch.setattr(report, "MAX_LISTED", 3)
+    _, markdown = build_report(sample_result)
+    rows = _section_rows(markdown, "2.5公里内无村卫生室的村")
+    assert [r[0] for r in rows[1:]] == outside["name"].head(3).tolist()
+    where = "全部见 villages.csv 和 tables.xlsx 的「村」表"
+    assert f"共 {len(outside):,} 个，此处按人口列出前 3 个；{where}" in markdown
+    catchments = _section_rows(markdown, "服务范围与负荷")
+    township = sample_result.catchments.table.query("level == 'township'")
+    listed = township.sort_values("population", ascending=False)["name"].head(3).tolist()
+    assert [r[0] for r in catchments[1:4]] == listed
+    assert f"共 {len(township)} 个，此处按人口列出前 3 个；全部见 catchments.csv" in markdown
+    _, english = build_report(sample_result, lang="en")
+    assert f"{len(outside)} in all; the 3 with the most people are listed here" in english
+
+
 def test_report_embeds_the_map_figure(sample_result, tmp_path):
     from _helpers import tiny_png
 
