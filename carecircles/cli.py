@@ -364,7 +364,7 @@ def _run(args: argparse.Namespace) -> int:
                 lang=args.lang,
                 documents=True,
                 sitings=sitings,
-                meanwhile=lambda: write_map(result, map_path, lang=args.lang),  # while the PDF prints
+                beside=lambda: write_map(result, map_path, lang=args.lang),  # on the other core
             )
     except Exception:
         _write_issues_on_stop(issues, out_dir)

@@ -18,7 +18,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -311,8 +311,8 @@ def print_pdf(html: Path, pdf: Path, timeout_s: float = 120.0) -> str | None:
 class PdfPrint:
     """Headless Chromium printing an HTML file to PDF, in the background until :meth:`finish`.
 
-    A province's report takes Chromium tens of seconds, on the machine's other core: the
-    map is written meanwhile.
+    A province's report takes Chromium about ten seconds: the Word report and the workbook
+    are written meanwhile.
     """
 
     def __init__(self, html: Path, pdf: Path) -> None:
@@ -372,13 +372,12 @@ def write_documents(
     sitings: Sequence[object] = (),
     lang: str = "zh",
     *,
-    meanwhile: Callable[[], object] | None = None,
     clock: Laps | None = None,
 ) -> tuple[dict[str, Path], dict[str, str]]:
     """Write the figures, the report (HTML, Markdown, Word, PDF) and the workbook.
 
-    ``meanwhile`` runs while Chromium prints the PDF (the CLI writes the map then); the
-    seconds of each part are added to ``clock``'s laps.
+    Chromium prints the PDF while the Word report and the workbook are written; the seconds of
+    each part are added to ``clock``'s laps.
 
     Returns
     -------
@@ -407,9 +406,6 @@ def write_documents(
         paths["report_docx"] = write_docx(result, out_dir / "report.docx", lang, pngs)
         paths["workbook"] = write_workbook(result, out_dir / "tables.xlsx", lang)
         clock.lap("write the report (HTML, Markdown, Word) and workbook")
-        if meanwhile is not None:
-            meanwhile()
-            clock.lap("write the map (while the report prints)")
     except BaseException:
         printing.finish(0)  # stops Chromium
         raise

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from carecircles._encode import percent, spreadsheet_safe, terminal_text
+from carecircles._forked import Forked
 from carecircles._progress import Laps, peak_rss_gib
 from carecircles.analysis import StudyResult
 from carecircles.assessment import people_as_integers, tenths_up, whole_people
@@ -52,7 +53,7 @@ def write_outputs(
     *,
     documents: bool = False,
     sitings: Sequence[SitingResult] = (),
-    meanwhile: Callable[[], object] | None = None,
+    beside: Callable[[], object] | None = None,
 ) -> dict[str, Path]:
     """Write the scorecard, zone, village, facility and catchment tables, gaps, issues, manifest.
 
@@ -60,9 +61,10 @@ def write_outputs(
     With ``documents`` also the A4 map figures, the report (HTML, Markdown, Word, PDF, with the
     ``sitings``) and the workbook (:func:`carecircles.handover.write_documents`); an output that
     could not be made (no CJK font, no browser to print with) is named in the manifest's
-    ``skipped`` with the reason. ``meanwhile`` (the CLI's map) runs before the manifest is
-    written, while Chromium prints the report's PDF; the manifest's ``writing_s`` has the
-    seconds of each part.
+    ``skipped`` with the reason. ``beside`` (the CLI's map) is done in a second process forked at
+    the start (:class:`carecircles._forked.Forked`), on the other core while the rest is written,
+    and waited for before the manifest; its error is raised here. The manifest's ``writing_s``
+    has the seconds of each part.
 
     Returns
     -------
@@ -85,6 +87,34 @@ def write_outputs(
         "data_issues": out_dir / "data_issues.csv",
         "manifest": out_dir / "manifest.json",
     }
+    drawing = None if beside is None else Forked(beside, "the map")
+    try:
+        _write_tables(result, paths, lang)
+        clock.lap("write the tables and GeoJSON")
+        skipped: dict[str, str] = {}
+        if documents:
+            from carecircles.handover import write_documents
+
+            made, skipped = write_documents(result, out_dir, sitings, lang, clock=clock)
+            paths.update(made)
+        if drawing is not None:
+            seconds = drawing.join()
+            clock.lap("wait for the map")
+            clock.seconds["the map (in a second process, from the start)"] = round(seconds, 2)
+    except BaseException:
+        if drawing is not None:
+            drawing.stop()
+        raise
+    write_csv(result.issues.to_frame(), paths["data_issues"])  # after the documents: their issues too
+    manifest = run_manifest(result, {k: v for k, v in paths.items() if k != "manifest"})
+    manifest["writing_s"] = clock.seconds
+    manifest["skipped"] = skipped
+    paths["manifest"].write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return paths
+
+
+def _write_tables(result: StudyResult, paths: dict[str, Path], lang: str) -> None:
+    """Write the tables, GeoJSON and access raster; drop from ``paths`` those the study has none of."""
     write_csv(study_scorecard(result, lang), paths["scorecard"])
     write_csv(zone_report(result), paths["zones"])
     if result.villages is not None:
@@ -119,21 +149,6 @@ def write_outputs(
     else:
         paths.pop("capacity")
         paths.pop("capacity_raster")
-    clock.lap("write the tables and GeoJSON")
-    skipped: dict[str, str] = {}
-    if documents:
-        from carecircles.handover import write_documents
-
-        made, skipped = write_documents(result, out_dir, sitings, lang, meanwhile=meanwhile, clock=clock)
-        paths.update(made)
-    elif meanwhile is not None:
-        meanwhile()
-    write_csv(result.issues.to_frame(), paths["data_issues"])  # after the documents: their issues too
-    manifest = run_manifest(result, {k: v for k, v in paths.items() if k != "manifest"})
-    manifest["writing_s"] = clock.seconds
-    manifest["skipped"] = skipped
-    paths["manifest"].write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    return paths
 
 
 def zone_report(result: StudyResult) -> pd.DataFrame:

@@ -137,7 +137,7 @@ def test_the_map_is_written_while_the_report_prints(sample_result, tmp_path, mon
     monkeypatch.setenv("CARECIRCLES_BROWSER", str(printer))
     monkeypatch.setenv("FLAG", str(flag))
     out = tmp_path / "out"
-    paths = write_outputs(sample_result, out, documents=True, meanwhile=flag.touch)
+    paths = write_outputs(sample_result, out, documents=True, beside=flag.touch)
     assert paths["report_pdf"].read_text(encoding="utf-8") == "%PDF-1.4 printed after the map\n"
     manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
     assert "report_pdf" not in manifest["skipped"]
@@ -145,9 +145,22 @@ def test_the_map_is_written_while_the_report_prints(sample_result, tmp_path, mon
         "write the tables and GeoJSON",
         "write the A4 figures",
         "write the report (HTML, Markdown, Word) and workbook",
-        "write the map (while the report prints)",
         "wait for the report's PDF",
+        "wait for the map",
+        "the map (in a second process, from the start)",
     ]
+
+
+def test_a_map_that_fails_in_its_process_fails_the_writing(sample_result, tmp_path):
+    from carecircles.outputs import write_outputs
+
+    def broken() -> None:
+        raise ValueError("zone 合成1镇 has no shape")
+
+    with pytest.raises(ValueError, match="zone 合成1镇 has no shape") as raised:
+        write_outputs(sample_result, tmp_path / "out", beside=broken)
+    assert any("in a second process" in note for note in raised.value.__notes__)
+    assert not (tmp_path / "out" / "manifest.json").exists()  # no manifest for a run that failed
 
 
 def test_a_printer_that_never_prints_is_stopped_and_named(tmp_path, monkeypatch):
