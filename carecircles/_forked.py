@@ -5,8 +5,11 @@ they are written beside the tables, figures and report instead of after them. Th
 shares the parent's memory (copy on write: the study's arrays are not copied), writes files
 and reports back only how long it took or why it failed.
 
+:class:`ForkedWorker` is a child that stays: it answers calls in order (a province's gap and
+catchment polygons are traced there while the next standard is assessed).
+
 Where ``os.fork`` is missing (Windows) or unsafe (macOS), the work runs in the caller's
-process when :meth:`Forked.join` is called.
+process: when :meth:`Forked.join` is called, or as a call is submitted.
 """
 
 from __future__ import annotations
@@ -17,9 +20,17 @@ import os
 import pickle
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from carecircles._progress import release_free_memory
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 
 class ForkedError(RuntimeError):
@@ -35,14 +46,16 @@ class Forked:
         What to do; its return value is dropped (it writes files).
     what
         Words naming the work in errors (``the map``).
+    fork
+        ``False``: do the work in this process at :meth:`join`.
     """
 
-    def __init__(self, work: Callable[[], object], what: str) -> None:
+    def __init__(self, work: Callable[[], object], what: str, *, fork: bool = True) -> None:
         self.work = work
         self.what = what
         self.pid: int | None = None
         self._reader: int | None = None
-        if not (sys.platform.startswith("linux") and hasattr(os, "fork")):
+        if not (fork and sys.platform.startswith("linux") and hasattr(os, "fork")):
             return
         reader, writer = os.pipe()
         sys.stdout.flush()  # else the child would write the parent's buffered text again
@@ -126,3 +139,134 @@ def _child(work: Callable[[], object], writer: int) -> None:
             pipe.write(message)
     finally:
         os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
+
+
+class ForkedWorker:
+    """A forked child process that answers calls ``func(shared, *args)`` in order, beside the caller.
+
+    ``shared`` (a province's population cells: 0.7 GiB) is the parent's own object, shared with
+    the child by the fork, never sent. Calls and answers are pickled to files in a private
+    temporary folder and only their numbers go through the pipe: a pipe holds 64 kB, and a
+    100 MB argument written while the child works (or an answer while the caller writes the
+    next call) would stop one process until the other read it. :meth:`submit` returns at once
+    with a function that waits for the answer. Without a fork, calls are answered in the
+    caller's process as they are submitted.
+
+    Parameters
+    ----------
+    shared
+        The first argument of every call.
+    what
+        Words naming the work in errors (``tracing polygons``).
+    """
+
+    def __init__(self, shared: object, what: str) -> None:
+        self.shared = shared
+        self.what = what
+        self.pid: int | None = None
+        self._answers: dict[int, tuple] = {}
+        self._sent = 0
+        self._received = 0
+        if not (sys.platform.startswith("linux") and hasattr(os, "fork")):
+            return
+        from multiprocessing import Pipe
+
+        self._folder = tempfile.TemporaryDirectory(prefix="carecircles-worker-", ignore_cleanup_errors=True)
+        mine, theirs = Pipe(duplex=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gc.freeze()
+        try:
+            pid = os.fork()
+        except OSError:
+            gc.unfreeze()
+            mine.close()
+            theirs.close()
+            self._folder.cleanup()
+            return
+        if pid == 0:
+            mine.close()
+            _serve(shared, theirs, Path(self._folder.name))
+        gc.unfreeze()
+        theirs.close()
+        self.pid, self._pipe = pid, mine
+
+    def submit(self, func: Callable[..., object], *args: object) -> Callable[[], object]:
+        """Send ``func(shared, *args)`` to the child; return a function that waits for its answer."""
+        if self.pid is None:
+            answer = func(self.shared, *args)
+            return lambda: answer
+        ticket = self._sent
+        _dump((func, args), Path(self._folder.name) / f"call-{ticket}")
+        self._pipe.send(ticket)
+        self._sent += 1
+        return lambda: self._answer(ticket)
+
+    def _answer(self, ticket: int) -> object:
+        while ticket not in self._answers:
+            if self.pid is None:
+                raise ForkedError(f"{self.what}: the worker was closed before answering")
+            try:
+                number = self._pipe.recv()
+            except EOFError:
+                self.close()
+                raise ForkedError(f"the process {self.what} ended before it answered") from None
+            try:
+                self._answers[number] = _load(Path(self._folder.name) / f"answer-{number}")
+            except Exception as exc:  # an answer that pickled but does not load
+                self._answers[number] = ("error", None, "".join(traceback.format_exception(exc)))
+        kind, payload, where = self._answers.pop(ticket)
+        if kind == "done":
+            return payload
+        if isinstance(payload, BaseException):
+            payload.add_note(f"raised while {self.what} in a second process:\n{where}")
+            raise payload
+        raise ForkedError(f"{self.what} failed in a second process:\n{where}")
+
+    def close(self) -> None:
+        """End the child (at once, answered or not), reap it and remove its files."""
+        if self.pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        self.pid = None
+        self._pipe.close()
+        self._folder.cleanup()
+
+
+def _dump(value: object, path: Path) -> None:
+    with path.open("wb") as file:
+        pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load(path: Path) -> Any:
+    try:
+        with path.open("rb") as file:
+            return pickle.load(file)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _serve(shared: object, pipe: Connection, folder: Path) -> None:
+    """Answer the calls numbered through the pipe until it closes; exit without cleanup."""
+    try:
+        while True:
+            try:
+                number = pipe.recv()
+            except EOFError:
+                break
+            try:
+                func, args = _load(folder / f"call-{number}")
+                message = ("done", func(shared, *args), "")
+            except Exception as exc:
+                message = ("error", exc, "".join(traceback.format_exception(exc)))
+            try:
+                _dump(message, folder / f"answer-{number}")
+            except Exception as exc:  # an answer that does not pickle
+                _dump(("error", None, "".join(traceback.format_exception(exc))), folder / f"answer-{number}")
+            del message
+            release_free_memory()  # what the call freed goes back to the OS before the next one
+            pipe.send(number)
+    finally:
+        os._exit(0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -16,11 +18,12 @@ from pyproj import CRS
 from carecircles import assessment
 from carecircles._crs import project_lonlat, utm_crs
 from carecircles._errors import DataIssues, InputError
+from carecircles._forked import ForkedWorker
 from carecircles._progress import Progress
 from carecircles._tables import read_layer
 from carecircles.boundaries import read_zones
 from carecircles.capacity import Capacity, Decay, reachable_capacity
-from carecircles.catchments import LEVELS, Catchments, catchments
+from carecircles.catchments import LEVELS, Catchments, catchment_polygons, catchments
 from carecircles.facilities import open_mask, read_facilities
 from carecircles.nearest import NearestFacilities
 from carecircles.network import Network, build_network
@@ -41,6 +44,7 @@ from carecircles.terrain import EbikePower, Terrain, make_terrain, read_elevatio
 
 if TYPE_CHECKING:
     from carecircles.config import StudyConfig
+    from carecircles.standards import Standard
 
 
 @dataclass
@@ -112,6 +116,8 @@ class StudyInputs:
         The road segments read (WGS-84), kept for the maps' road layer.
     terrain
         Elevations and slope models when the config gives a DEM.
+    processes
+        2: a province's polygons are traced in a second process (:data:`TRACE_APART_PLACES`).
     """
 
     config: StudyConfig
@@ -125,6 +131,7 @@ class StudyInputs:
     counts: dict[str, float] = field(default_factory=dict)
     roads: RoadEdges | None = None
     terrain: Terrain | None = None
+    processes: int = 1
 
 
 def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyResult:
@@ -153,11 +160,16 @@ def run_study(config: StudyConfig, progress: Progress | None = None) -> StudyRes
 
 
 def load_inputs(
-    config: StudyConfig, progress: Progress | None = None, issues: DataIssues | None = None
+    config: StudyConfig,
+    progress: Progress | None = None,
+    issues: DataIssues | None = None,
+    *,
+    processes: int = 1,
 ) -> StudyInputs:
     """Read zones, facilities, roads and population, and build the networks (5 steps).
 
-    The population is read in a thread while the roads are.
+    The population is read in a thread while the roads are. ``processes=2`` lets the
+    assessments trace a province's polygons in a second process (:attr:`StudyInputs.processes`).
 
     ``issues`` collects the data issues (a new collector when ``None``): a caller that keeps a
     reference can still write the issues found so far when reading stops with an error.
@@ -243,7 +255,7 @@ def load_inputs(
         "villages": 0 if villages is None else len(villages),
     }
     return StudyInputs(
-        config, crs, zones, facilities, villages, cells, networks, issues, counts, roads, terrain
+        config, crs, zones, facilities, villages, cells, networks, issues, counts, roads, terrain, processes
     )
 
 
@@ -266,15 +278,71 @@ def assess(
     ratios, catchments and load, capacity-aware access).
     """
     progress = progress or Progress(stream=None)
-    config, zones, cells = inputs.config, inputs.zones, inputs.cells
+    config, cells = inputs.config, inputs.cells
     issues = inputs.issues if issues is None else issues
     facilities = (inputs.facilities if facilities is None else facilities).copy()
-    villages = inputs.villages
     with progress.step("Travel times (one Dijkstra pass per facility set)"):
         nearest = nearest_facilities(inputs, facilities, issues)
         for s in config.standards:
             if s.metric == "time":
                 nearest.report_if_none(s)  # the Dijkstra pass of each facility set, kept by ``nearest``
+    drawn = None if isinstance(polygons, bool) else np.asarray(polygons, dtype=bool)
+    traced = bool(polygons) if drawn is None else bool(drawn.any())
+    tracer = _polygon_worker(cells) if traced and inputs.processes > 1 else None
+    try:
+        return _assess(
+            inputs, nearest, facilities, progress, issues, drawn, traced, tracer, indicators=indicators
+        )
+    finally:
+        if tracer is not None:
+            tracer.close()
+
+
+#: Population places from which gap and catchment polygons are traced in a second process
+#: (:class:`carecircles._forked.ForkedWorker`), beside the next standard's costs: a province's
+#: 12.7 million cells took 24 s of tracing; a county's take under a second.
+TRACE_APART_PLACES = 1_000_000
+
+
+def _polygon_worker(cells: PopulationCells) -> ForkedWorker | None:
+    """Return a forked worker tracing polygons from ``cells`` when they are many raster cells.
+
+    Never from a process running other threads (a fork copies only the calling thread: a lock
+    another one holds would never be released in the child).
+    """
+    import threading
+
+    if cells.grid is None or len(cells.x) < TRACE_APART_PLACES or threading.active_count() > 1:
+        return None
+    return ForkedWorker(cells, "tracing polygons")
+
+
+def _trace_areas(
+    cells: PopulationCells,
+    standard: Standard,
+    zones: gpd.GeoDataFrame,
+    cost: NDArray[np.float64],
+    drawn: NDArray[np.bool_] | None,
+) -> gpd.GeoDataFrame:
+    """:func:`assessment.area_polygons` with the cells first (a :class:`ForkedWorker` call)."""
+    return assessment.area_polygons(standard, zones, cells, cost, drawn=drawn)
+
+
+def _assess(
+    inputs: StudyInputs,
+    nearest: NearestFacilities,
+    facilities: gpd.GeoDataFrame,
+    progress: Progress,
+    issues: DataIssues,
+    drawn: NDArray[np.bool_] | None,
+    traced: bool,
+    tracer: ForkedWorker | None,
+    *,
+    indicators: bool,
+) -> StudyResult:
+    """Assess the standards and the plan indicators; polygons traced by ``tracer`` when given."""
+    config, zones, cells = inputs.config, inputs.zones, inputs.cells
+    villages = inputs.villages
     with progress.step("Assessing standards"):
         tables, areas = [], []
         for standard in config.standards:
@@ -282,9 +350,13 @@ def assess(
                 # every cell's costs, one standard at a time (a province: ~0.8 GiB each)
                 place = nearest.times(standard, cells.x, cells.y)
                 tables.append(assessment.zone_table(standard, zones, cells, place))
-                drawn = None if isinstance(polygons, bool) else np.asarray(polygons, dtype=bool)
-                if drawn is not None or polygons:
-                    areas.append(assessment.area_polygons(standard, zones, cells, place, drawn=drawn))
+                if drawn is not None or traced:  # (some zones drawn: even none, for the columns)
+                    args = (standard, zones, place.cost, drawn)
+                    areas.append(
+                        tracer.submit(_trace_areas, *args)
+                        if tracer
+                        else _answered(_trace_areas(cells, *args))
+                    )
                 del place
             elif villages is None or villages.empty:
                 issues.add(
@@ -304,20 +376,19 @@ def assess(
                 road_distance_limit_m=config.options.road_distance_limit_m,
             )
             tables.extend(village_tables)
+        if not indicators:
+            area_frame = _area_frame(areas)  # the tracing of the last standard waited for here
     zone_results = (
         pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=assessment.ZONE_COLUMNS)
-    )
-    area_frame = (
-        pd.concat(areas, ignore_index=True)
-        if areas
-        else gpd.GeoDataFrame(columns=["standard", "status", "geometry"], crs=4326)
     )
     plan = PlanIndicators()
     if indicators:
         with progress.step("Plan indicators (presence, ratios, catchments and load, capacity)"):
-            traced = polygons if isinstance(polygons, bool) else bool(np.any(polygons))
-            plan = _plan_indicators(inputs, nearest, facilities, villages, issues, polygons=traced)
+            plan = _plan_indicators(
+                inputs, nearest, facilities, villages, issues, polygons=traced, tracer=tracer
+            )
             villages = plan.villages
+            area_frame = _area_frame(areas)  # traced meanwhile
     facilities["road_distance_m"] = nearest.road_distance_of_facilities()
     facilities["counted"] = facilities["used"] & ~facilities["facility_id"].isin(nearest.unsnapped)
     return StudyResult(
@@ -327,7 +398,7 @@ def assess(
         facilities=facilities,
         villages=villages,
         zone_results=zone_results,
-        areas=gpd.GeoDataFrame(area_frame, crs=4326),
+        areas=area_frame,
         issues=issues,
         timings=dict(progress.timings),
         peaks=dict(progress.peaks),
@@ -339,6 +410,19 @@ def assess(
         cells=cells,
         roads=inputs.roads,
     )
+
+
+def _answered(answer: gpd.GeoDataFrame) -> Callable[[], gpd.GeoDataFrame]:
+    """Return an answer already there in the shape of a :meth:`ForkedWorker.submit` answer."""
+    return lambda: answer
+
+
+def _area_frame(areas: list[Callable[[], object]]) -> gpd.GeoDataFrame:
+    """Return the standards' traced areas in one frame, waiting for those traced apart."""
+    frames = [area() for area in areas]
+    if not frames:
+        return gpd.GeoDataFrame(columns=["standard", "status", "geometry"], crs=4326)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
 
 
 @dataclass
@@ -360,8 +444,12 @@ def _plan_indicators(
     issues: DataIssues,
     *,
     polygons: bool,
+    tracer: ForkedWorker | None = None,
 ) -> PlanIndicators:
-    """Presence rules, resource ratios, catchments and load, capacity-aware access."""
+    """Presence rules, resource ratios, catchments and load, capacity-aware access.
+
+    With a ``tracer``, the catchments' polygons are traced by it while capacity is computed.
+    """
     config, zones, cells = inputs.config, inputs.zones, inputs.cells
     resources = resource_values(facilities, issues, config.facilities)  # read once, issues once
     present = presence(
@@ -395,9 +483,14 @@ def _plan_indicators(
         mode=catchment_mode(config),
         villages=inputs.villages,
         load_factor=config.scorecard.load_factor,
-        polygons=polygons,
+        polygons=polygons and tracer is None,
     )
+    traced = None
+    if polygons and tracer is not None:
+        traced = tracer.submit(catchment_polygons, found.cell_facility, facilities["facility_id"].to_numpy())
     capacity = _capacity(inputs, nearest, resources, issues)
+    if traced is not None:
+        found = dataclasses.replace(found, polygons=traced())
     if villages is not None:
         villages = _with_indicators(villages, facilities, found, present)
         if capacity is not None and capacity.village_access is not None:

@@ -366,12 +366,13 @@ def area_polygons(
     standard: Standard,
     zones: gpd.GeoDataFrame,
     cells: PopulationCells,
-    costs: PlaceCosts,
+    cost: NDArray[np.float64],
     bands: int = 3,
     drawn: NDArray[np.bool_] | None = None,
 ) -> gpd.GeoDataFrame:
     """Covered and uncovered populated areas of a time standard, traced from the cells.
 
+    ``cost``: each cell's seconds to its nearest facility (:attr:`PlaceCosts.cost`);
     ``drawn`` (one flag per zone): trace those zones only (default: all).
 
     Cells of the zones the standard applies to are grouped into 8-connected regions of the
@@ -392,9 +393,9 @@ def area_polygons(
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
     in_scope = applies(standard, zones["zone_type"].to_numpy())
     in_scope = (in_scope if drawn is None else in_scope & drawn)[cells.zone]
-    covered = covered_mask(standard, costs.cost)
+    covered = covered_mask(standard, cost)
     edges = standard.threshold_seconds * np.arange(1, bands + 1) / bands
-    band = np.minimum(np.searchsorted(edges, costs.cost - _EPS), bands - 1)
+    band = np.minimum(np.searchsorted(edges, cost - _EPS), bands - 1)
     n_zones = len(zones)
     pieces = []
     for status, mask in (("covered", in_scope & covered), ("uncovered", in_scope & ~covered)):

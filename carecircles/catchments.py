@@ -124,7 +124,7 @@ def catchments(
     """
     facilities = nearest.facilities
     zone_of = facility_zones(facilities, zones)
-    tables, cell_owner, village_owner, unassigned, shapes = [], {}, {}, {}, []
+    tables, cell_owner, village_owner, unassigned = [], {}, {}, {}
     if villages is not None and len(villages):
         vx, vy = nearest_xy(nearest, villages)
     for level, types in LEVELS.items():
@@ -166,19 +166,9 @@ def catchments(
             village_owner[level] = served
             _add_villages(frame, rows, served, villages)
         tables.append(_load(frame, load_factor))
-        if polygons and cells.grid is not None and (owner >= 0).any():
-            merged = polygons_by_label(cells, owner, per="label")
-            merged["facility_id"] = facilities["facility_id"].to_numpy()[merged["label"].to_numpy()]
-            merged.insert(0, "level", level)
-            shapes.append(merged[["level", "facility_id", "population", "geometry"]])
     table = pd.concat(tables, ignore_index=True).reindex(columns=CATCHMENT_COLUMNS)
-    polygon_frame = (
-        gpd.GeoDataFrame(pd.concat(shapes, ignore_index=True), crs=4326)
-        if shapes
-        else gpd.GeoDataFrame(
-            columns=["level", "facility_id", "population", "geometry"], geometry="geometry", crs=4326
-        )
-    )
+    ids = facilities["facility_id"].to_numpy()
+    polygon_frame = catchment_polygons(cells, cell_owner if polygons else {}, ids)
     return Catchments(
         table=table,
         cell_facility=cell_owner,
@@ -188,6 +178,34 @@ def catchments(
         mode=mode,
         load_factor=load_factor,
     )
+
+
+def catchment_polygons(
+    cells: PopulationCells, owners: dict[str, NDArray[np.int64]], facility_ids: NDArray
+) -> gpd.GeoDataFrame:
+    """Trace each level's catchments: one (multi)polygon per facility, from its cells.
+
+    ``owners``: per level, each cell's facility (an index into ``facility_ids``; ``-1``: none),
+    :attr:`Catchments.cell_facility`. Cells without a raster grid give no polygons.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``level``, ``facility_id``, ``population`` and the polygon, EPSG:4326.
+    """
+    shapes = []
+    for level, owner in owners.items():
+        if cells.grid is None or not (owner >= 0).any():
+            continue
+        merged = polygons_by_label(cells, owner, per="label")
+        merged["facility_id"] = facility_ids[merged["label"].to_numpy()]
+        merged.insert(0, "level", level)
+        shapes.append(merged[["level", "facility_id", "population", "geometry"]])
+    if not shapes:
+        return gpd.GeoDataFrame(
+            columns=["level", "facility_id", "population", "geometry"], geometry="geometry", crs=4326
+        )
+    return gpd.GeoDataFrame(pd.concat(shapes, ignore_index=True), crs=4326)
 
 
 def nearest_xy(nearest: NearestFacilities, points: gpd.GeoDataFrame) -> tuple[NDArray, NDArray]:

@@ -18,7 +18,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -372,12 +372,14 @@ def write_documents(
     sitings: Sequence[object] = (),
     lang: str = "zh",
     *,
+    meanwhile: Callable[[], object] | None = None,
     clock: Laps | None = None,
 ) -> tuple[dict[str, Path], dict[str, str]]:
     """Write the figures, the report (HTML, Markdown, Word, PDF) and the workbook.
 
-    Chromium prints the PDF while the Word report and the workbook are written; the seconds of
-    each part are added to ``clock``'s laps.
+    Chromium prints the PDF while the Word report and the workbook are written, and then
+    ``meanwhile`` (the map, when written in this process); the seconds of each part are added
+    to ``clock``'s laps.
 
     Returns
     -------
@@ -406,6 +408,9 @@ def write_documents(
         paths["report_docx"] = write_docx(result, out_dir / "report.docx", lang, pngs)
         paths["workbook"] = write_workbook(result, out_dir / "tables.xlsx", lang)
         clock.lap("write the report (HTML, Markdown, Word) and workbook")
+        if meanwhile is not None:
+            meanwhile()
+            clock.lap("write the map (while the report prints)")
     except BaseException:
         printing.finish(0)  # stops Chromium
         raise

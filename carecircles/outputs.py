@@ -54,6 +54,7 @@ def write_outputs(
     documents: bool = False,
     sitings: Sequence[SitingResult] = (),
     beside: Callable[[], object] | None = None,
+    processes: int = 2,
 ) -> dict[str, Path]:
     """Write the scorecard, zone, village, facility and catchment tables, gaps, issues, manifest.
 
@@ -63,7 +64,8 @@ def write_outputs(
     could not be made (no CJK font, no browser to print with) is named in the manifest's
     ``skipped`` with the reason. ``beside`` (the CLI's map) is done in a second process forked at
     the start (:class:`carecircles._forked.Forked`), on the other core while the rest is written,
-    and waited for before the manifest; its error is raised here. The manifest's ``writing_s``
+    and waited for before the manifest; its error is raised here (``processes=1``: done in this
+    process, while Chromium prints the report). The manifest's ``writing_s``
     has the seconds of each part.
 
     Returns
@@ -87,18 +89,25 @@ def write_outputs(
         "data_issues": out_dir / "data_issues.csv",
         "manifest": out_dir / "manifest.json",
     }
-    drawing = None if beside is None else Forked(beside, "the map")
+    drawing = None if beside is None else Forked(beside, "the map", fork=processes > 1)
     try:
         _write_tables(result, paths, lang)
         clock.lap("write the tables and GeoJSON")
         skipped: dict[str, str] = {}
+        here = drawing if drawing is not None and drawing.pid is None else None  # in this process
+        apart = drawing if drawing is not None and drawing.pid is not None else None
         if documents:
             from carecircles.handover import write_documents
 
-            made, skipped = write_documents(result, out_dir, sitings, lang, clock=clock)
+            made, skipped = write_documents(
+                result, out_dir, sitings, lang, meanwhile=here.join if here else None, clock=clock
+            )
             paths.update(made)
-        if drawing is not None:
-            seconds = drawing.join()
+        elif here is not None:
+            here.join()
+            clock.lap("write the map")
+        if apart is not None:
+            seconds = apart.join()
             clock.lap("wait for the map")
             clock.seconds["the map (in a second process, from the start)"] = round(seconds, 2)
     except BaseException:

@@ -517,6 +517,10 @@ def run_province(quick: bool) -> dict:
             "county_pages": len(pages),
             "index_open_s": _index_open_s(out / "maps" / "province.html"),
         }
+        one = _child(
+            ["run", "province.yml", "--processes", "1", "--out", "run1", "--map", "maps/one.html"], out
+        )
+        record["run_one_process"] = {"seconds": one.seconds, "peak_gib": one.tree_gib}
         site = _child(
             [
                 "site",
@@ -579,6 +583,8 @@ def report_province(r: dict) -> str:
             for k, v in run["steps_s"].items()
         ),
         "  writing: " + ", ".join(f"{k} {v:.1f} s" for k, v in run["writing_s"].items()),
+        f"  in one process (--processes 1): {r['run_one_process']['seconds']:.1f} s, peak "
+        f"{r['run_one_process']['peak_gib']:.2f} GiB with Chromium",
         f"  map: index {run['index_mb']:.1f} MB opens in {opened}; {run['county_pages']} county pages, "
         f"largest {run['largest_page_mb']:.1f} MB (target < 15 MB each)",
         f"  site rural-30min (road nodes every 1 km, {site['candidates']:,} candidates, exact check "

@@ -101,3 +101,121 @@ def test_without_fork_the_work_runs_here_at_join(tmp_path, monkeypatch):
     assert job.pid is None and ran == []  # not yet
     job.join()
     assert ran == [os.getpid()]
+
+
+def _scaled(shared: list[int], factor: int, wait_for: str = "") -> list[int]:
+    if wait_for:
+        assert _wait_for(Path(wait_for), 10), "the caller did not go on while the worker worked"
+    return [v * factor for v in shared]
+
+
+def _fail(shared: object, words: str) -> None:
+    raise ValueError(words)
+
+
+def _die(shared: object) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)  # what the OOM killer does
+
+
+def test_a_worker_answers_in_order_from_the_shared_object_while_the_caller_goes_on(tmp_path):
+    from carecircles._forked import ForkedWorker
+
+    shared = [1, 2, 3]
+    worker = ForkedWorker(shared, "tracing polygons")
+    try:
+        assert worker.pid is not None and worker.pid != os.getpid()
+        go = tmp_path / "go"
+        first = worker.submit(_scaled, 2, str(go))  # waits for the caller to go on
+        second = worker.submit(_scaled, 10)
+        failed = worker.submit(_fail, "zone </script> 合成")
+        go.touch()  # after submit() returned
+        assert second() == [10, 20, 30]  # answered in order: the first is kept for its turn
+        assert first() == [2, 4, 6]
+        with pytest.raises(ValueError, match="zone </script> 合成") as raised:
+            failed()
+        assert any("raised while tracing polygons in a second process" in n for n in raised.value.__notes__)
+        assert worker.submit(_scaled, 3)() == [3, 6, 9]  # still serving after an error
+    finally:
+        pid = worker.pid
+        worker.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped
+
+
+def test_a_worker_that_dies_is_named_and_one_closed_answers_nothing(tmp_path):
+    from carecircles._forked import ForkedWorker
+
+    worker = ForkedWorker(None, "tracing polygons")
+    answer = worker.submit(_die)
+    with pytest.raises(ForkedError, match="the process tracing polygons ended before it answered"):
+        answer()
+    assert worker.pid is None
+    worker = ForkedWorker([1], "tracing polygons")
+    answer = worker.submit(_scaled, 2)
+    worker.close()
+    with pytest.raises(ForkedError, match="closed before answering"):
+        answer()
+
+
+def test_without_fork_a_worker_answers_here(monkeypatch):
+    from carecircles._forked import ForkedWorker
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    worker = ForkedWorker([1, 2], "tracing polygons")
+    assert worker.pid is None
+    assert worker.submit(lambda shared, k: [os.getpid(), *shared, k], 3)() == [os.getpid(), 1, 2, 3]
+
+
+_SAME_TRACED_APART = """
+import sys
+from pathlib import Path
+import shapely
+import carecircles.analysis as analysis
+from carecircles.config import load_config
+
+config = load_config(Path(sys.argv[1]))
+inputs = analysis.load_inputs(config, processes=2)
+analysis.TRACE_APART_PLACES = 10**12
+here = analysis.assess(inputs, indicators=True)
+workers = []
+make = analysis._polygon_worker
+analysis._polygon_worker = lambda cells: workers.append(make(cells)) or workers[-1]
+analysis.TRACE_APART_PLACES = 0
+apart = analysis.assess(inputs, indicators=True)
+assert workers and workers[0] is not None and workers[0].pid is None  # forked, then closed
+for a, b in ((here.areas, apart.areas), (here.catchments.polygons, apart.catchments.polygons)):
+    assert len(a) > 0 and list(a.columns) == list(b.columns)
+    assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+    assert bool(shapely.equals_exact(a.geometry.values, b.geometry.values, 0).all())
+print(len(here.areas), len(here.catchments.polygons))
+"""
+
+
+def test_polygons_traced_in_a_worker_are_those_traced_here(tmp_path):
+    """The sample's gap, band and catchment polygons, traced in a forked worker and in-process."""
+    import subprocess
+
+    config = Path(__file__).resolve().parents[1] / "data" / "synthetic_jingyu.yml"
+    done = subprocess.run(  # its own process: no other test's threads (a fork copies only one)
+        [sys.executable, "-c", _SAME_TRACED_APART, str(config)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    areas, catchments = map(int, done.stdout.split())
+    assert areas > 10 and catchments > 10
+
+
+def _echo(shared: object, data: bytes) -> bytes:
+    return data[::-1]
+
+
+def test_large_calls_and_answers_never_stop_both_processes():
+    """Calls written while the worker writes a large answer: through a 64 kB pipe, both would wait."""
+    from carecircles._forked import ForkedWorker
+
+    worker = ForkedWorker(None, "tracing polygons")
+    try:
+        data = [os.urandom(4_000_000) for _ in range(4)]
+        answers = [worker.submit(_echo, d) for d in data]  # all sent before any answer is read
+        assert [a() for a in answers] == [d[::-1] for d in data]
+    finally:
+        worker.close()

@@ -151,6 +151,24 @@ def test_the_map_is_written_while_the_report_prints(sample_result, tmp_path, mon
     ]
 
 
+def test_one_process_writes_the_map_here(sample_result, tmp_path):
+    import json
+    import os
+
+    from carecircles.outputs import write_outputs
+
+    written: list[int] = []
+    here = lambda: written.append(os.getpid())  # noqa: E731
+    paths = write_outputs(sample_result, tmp_path / "out", beside=here, processes=1)
+    assert written == [os.getpid()]
+    manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
+    assert list(manifest["writing_s"]) == ["write the tables and GeoJSON", "write the map"]
+    paths = write_outputs(sample_result, tmp_path / "docs", documents=True, beside=here, processes=1)
+    assert written == [os.getpid()] * 2
+    manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
+    assert "write the map (while the report prints)" in manifest["writing_s"]
+
+
 def test_a_map_that_fails_in_its_process_fails_the_writing(sample_result, tmp_path):
     from carecircles.outputs import write_outputs
 

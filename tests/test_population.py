@@ -176,9 +176,9 @@ def test_polygons_traced_in_small_tiles_are_the_polygons_of_one_tile(
     inputs = load_inputs(sample_config)
     standard = next(s for s in sample_config.standards if s.id == "rural-30min")
     costs = nearest_facilities(inputs, issues=DataIssues()).times(standard, inputs.cells.x, inputs.cells.y)
-    one = assessment.area_polygons(standard, inputs.zones, inputs.cells, costs)
+    one = assessment.area_polygons(standard, inputs.zones, inputs.cells, costs.cost)
     monkeypatch.setattr(assessment, "TRACE_TILE", 37)  # regions cut across many tiles
-    tiled = assessment.area_polygons(standard, inputs.zones, inputs.cells, costs)
+    tiled = assessment.area_polygons(standard, inputs.zones, inputs.cells, costs.cost)
     assert len(one) == len(tiled) > 20
     assert np.allclose(one["population"], tiled["population"]) and (one["cells"] == tiled["cells"]).all()
     for a, b in zip(one.geometry, tiled.geometry, strict=True):
