@@ -395,14 +395,14 @@ def area_polygons(
     in_scope = (in_scope if drawn is None else in_scope & drawn)[cells.zone]
     covered = covered_mask(standard, cost)
     edges = standard.threshold_seconds * np.arange(1, bands + 1) / bands
-    band = np.minimum(np.searchsorted(edges, cost - _EPS), bands - 1)
+    band = np.minimum(np.searchsorted(edges, cost - _EPS), bands - 1).astype(np.int32)
     n_zones = len(zones)
     pieces = []
     for status, mask in (("covered", in_scope & covered), ("uncovered", in_scope & ~covered)):
         if not mask.any():
             continue
-        key = cells.zone * bands + (band if status == "covered" else 0)
-        regions = polygons_by_label(cells, np.where(mask, key, -1))
+        key = cells.zone.astype(np.int32) * np.int32(bands) + (band if status == "covered" else np.int32(0))
+        regions = polygons_by_label(cells, np.where(mask, key, np.int32(-1)))  # 32 bits: half the memory
         label = regions.pop("label").to_numpy()
         regions.insert(0, "standard", standard.id)
         regions.insert(1, "status", status)
@@ -442,7 +442,11 @@ def polygons_by_label(
             geometry=gpd.GeoSeries([], crs=4326),
             crs=4326,
         )
-    rows, cols, labels = cells.row[mask], cells.col[mask], label[mask]
+    # 32-bit cell positions and labels: the tracing's memory follows its per-cell arrays
+    rows, cols = cells.row[mask].astype(np.int32), cells.col[mask].astype(np.int32)
+    labels = label[mask]
+    if labels.dtype.itemsize > 4 and len(labels) and int(labels.max()) < 2**31:
+        labels = labels.astype(np.int32)
     ids = _regions(grid.shape, rows, cols, labels)
     label_of = np.zeros(int(ids.max(initial=0)) + 1, dtype=np.int64)
     label_of[ids] = labels
@@ -450,9 +454,12 @@ def polygons_by_label(
     group_index, keys = pd.factorize(group, sort=True)  # np.unique's answer, by hashing
     population = np.bincount(group_index.ravel(), weights=cells.population[mask], minlength=len(keys))
     count = np.bincount(group_index.ravel(), minlength=len(keys))
+    del group_index, group, labels, mask
     parts, part_ids = _trace(grid.shape, rows, cols, ids)
+    del rows, cols, ids  # before the polygons are copied (each copy: ~0.4 GiB for a province's bands)
     part_group = part_ids if per == "region" else label_of[part_ids]
     geometry = _assemble(parts, np.searchsorted(keys, part_group), len(keys))
+    del parts
     geometry = _to_grid_crs(geometry, grid.transform)
     return gpd.GeoDataFrame(
         {
@@ -470,7 +477,7 @@ TRACE_TILE = 2048
 
 
 def _regions(
-    shape: tuple[int, int], rows: NDArray[np.int64], cols: NDArray[np.int64], label: NDArray[np.int64]
+    shape: tuple[int, int], rows: NDArray[np.integer], cols: NDArray[np.integer], label: NDArray[np.integer]
 ) -> NDArray[np.int64]:
     """Region id (1..k) of each cell: 8-connected components of the cells, split by label.
 
@@ -483,23 +490,28 @@ def _regions(
     n = len(rows)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    component = np.zeros(n, dtype=np.int64)
+    component: NDArray[np.integer] = np.zeros(n, dtype=np.int32 if n < 2**31 else np.int64)
     found = 0
     for at in _tiles(shape, rows, cols):
         r0, c0 = int(rows[at].min()), int(cols[at].min())
         dense = np.zeros((int(rows[at].max()) - r0 + 1, int(cols[at].max()) - c0 + 1), dtype=bool)
         dense[rows[at] - r0, cols[at] - c0] = True
         local, count = ndimage.label(dense, structure=np.ones((3, 3), dtype=bool))
-        component[at] = local[rows[at] - r0, cols[at] - c0].astype(np.int64) + found - 1
+        component[at] = local[rows[at] - r0, cols[at] - c0] + (found - 1)
         found += count
     component = _join_across_seams(shape, rows, cols, component, found)
-    split = component * (int(label.max()) + 1) + label
+    split = component.astype(np.int64) * (int(label.max()) + 1)
+    split += label
+    del component
     first_seen, _ = pd.factorize(split, sort=False)  # numbered by first cell: tiling-free (hashing, no sort)
-    return first_seen.astype(np.int64) + 1
+    del split
+    first_seen = first_seen.astype(np.int64, copy=False)
+    first_seen += 1
+    return first_seen
 
 
 def _tiles(
-    shape: tuple[int, int], rows: NDArray[np.int64], cols: NDArray[np.int64]
+    shape: tuple[int, int], rows: NDArray[np.integer], cols: NDArray[np.integer]
 ) -> list[NDArray[np.int64]]:
     """Return the cells of each ``TRACE_TILE``-square tile of the grid (indices into the cells)."""
     return _runs((rows // TRACE_TILE) * (shape[1] // TRACE_TILE + 1) + cols // TRACE_TILE)
@@ -516,11 +528,11 @@ def _runs(key: NDArray[np.int64]) -> list[NDArray[np.int64]]:
 
 def _join_across_seams(
     shape: tuple[int, int],
-    rows: NDArray[np.int64],
-    cols: NDArray[np.int64],
-    component: NDArray[np.int64],
+    rows: NDArray[np.integer],
+    cols: NDArray[np.integer],
+    component: NDArray[np.integer],
     count: int,
-) -> NDArray[np.int64]:
+) -> NDArray[np.integer]:
     """Merge the per-tile components that touch (8-connected) across a tile seam."""
     from scipy import sparse
     from scipy.sparse import csgraph
@@ -531,7 +543,7 @@ def _join_across_seams(
     if len(at) == 0:
         return component
     width = shape[1]
-    key = rows[at] * width + cols[at]
+    key = rows[at].astype(np.int64) * width + cols[at]
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     heads, tails = [], []
@@ -545,11 +557,11 @@ def _join_across_seams(
     a, b = np.concatenate(heads), np.concatenate(tails)
     graph = sparse.coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(count, count))
     _, merged = csgraph.connected_components(graph, directed=False)
-    return merged.astype(np.int64)[component]
+    return merged.astype(component.dtype)[component]
 
 
 def _trace(
-    shape: tuple[int, int], rows: NDArray[np.int64], cols: NDArray[np.int64], ids: NDArray[np.int64]
+    shape: tuple[int, int], rows: NDArray[np.integer], cols: NDArray[np.integer], ids: NDArray[np.integer]
 ) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
     """Polygons (in cell coordinates) of the 4-connected pieces of each region.
 

@@ -260,25 +260,26 @@ def place_costs(
     if direct_walk and len(usable) and len(node):
         tree = cKDTree(np.column_stack([facility_x[usable], facility_y[usable]]))
         asked = np.arange(len(node)) if maybe_near is None else np.flatnonzero(maybe_near)
-        straight = np.full(len(node), np.inf)
-        which = np.full(len(node), len(usable), dtype=np.int64)
-        straight[asked], which[asked] = tree.query(
+        straight, which = tree.query(  # for the places asked only: a province's are a quarter
             np.column_stack([place_x[asked], place_y[asked]]), distance_upper_bound=snap_radius_m, workers=-1
         )
-        near = np.isfinite(straight)
-        walk = np.full(len(node), np.inf)
+        found = np.isfinite(straight)
+        near = asked[found]  # places within the radius of a facility, and their facility
+        which = which[found]
         z_door = _place_z(network, weight, facility_x[usable], facility_y[usable])
-        walk[near] = walk_cost(
+        walk = walk_cost(
             network,
             weight,
-            straight[near],
+            straight[found],
             None if z_place is None else z_place[near],
-            None if z_door is None else z_door[which[near]],
+            None if z_door is None else z_door[which],
         )
-        better = near & (walk <= node_costs.limit) & (walk < cost)
-        cost[better] = walk[better]
-        facility[better] = usable[which[better]]
-        walked = near
+        del straight, found
+        quicker = (walk <= node_costs.limit) & (walk < cost[near])
+        cost[near[quicker]] = walk[quicker]
+        facility[near[quicker]] = usable[which[quicker]]
+        better[near[quicker]] = True
+        walked[near] = True
     cost[cost > node_costs.limit] = np.inf
     facility[~np.isfinite(cost)] = -1
     unreachable = ~on_net & ~walked
