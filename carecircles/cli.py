@@ -83,10 +83,10 @@ def _parser(zh: bool) -> argparse.ArgumentParser:
         choices=(1, 2),
         default=2,
         help=h(
-            "进程数：2（默认）在第二个进程中描绘多边形、写地图，全省约快三分之一，内存多约 1 GiB；"
+            "进程数：2（默认）在第二个进程中描绘多边形、写地图，全省约快三分之一，内存多约 0.6 GiB；"
             "1 只用一个进程",
             "processes: 2 (default) traces polygons and writes the map in a second process, about a third "
-            "faster on a province for about 1 GiB more memory; 1 uses one process",
+            "faster on a province for about 0.6 GiB more memory; 1 uses one process",
         ),
     )
     siting = commands.add_parser(
