@@ -33,6 +33,33 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
 
+def _can_fork() -> bool:
+    """Whether to fork here: Linux, and no other Python thread running.
+
+    A fork copies only the calling thread: a lock another thread holds at that moment (logging,
+    a library's) would never be released in the child, and the child would wait for ever.
+    """
+    import threading
+
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _die_with_parent() -> None:
+    """In a child: be killed when the parent ends (killed by a signal, it cleans nothing up)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _reap(pid: int) -> int:
+    """Wait for a child; return its wait status (0 when something else reaped it already)."""
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:  # SIGCHLD ignored by the embedding program: reaped by the system
+        return 0
+
+
 class ForkedError(RuntimeError):
     """The child's work failed in a way that could not be sent back as its own exception."""
 
@@ -55,7 +82,7 @@ class Forked:
         self.what = what
         self.pid: int | None = None
         self._reader: int | None = None
-        if not (fork and sys.platform.startswith("linux") and hasattr(os, "fork")):
+        if not (fork and _can_fork()):
             return
         reader, writer = os.pipe()
         sys.stdout.flush()  # else the child would write the parent's buffered text again
@@ -69,6 +96,7 @@ class Forked:
             gc.unfreeze()
             return  # no fork (e.g. out of processes): done at join()
         if pid == 0:  # the child: never returns
+            _die_with_parent()
             os.close(reader)
             _child(work, writer)
         gc.unfreeze()
@@ -91,7 +119,7 @@ class Forked:
         with os.fdopen(self._reader, "rb") as pipe:
             self._reader = None
             message = pipe.read()
-        _, status = os.waitpid(self.pid, 0)
+        status = _reap(self.pid)
         self.pid = None
         if message:
             kind, payload, where = pickle.loads(message)
@@ -110,7 +138,7 @@ class Forked:
         if self.pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
+            _reap(self.pid)
             self.pid = None
         if self._reader is not None:
             os.close(self._reader)
@@ -166,8 +194,7 @@ class ForkedWorker:
         self.pid: int | None = None
         self._answers: dict[int, tuple] = {}
         self._sent = 0
-        self._received = 0
-        if not (sys.platform.startswith("linux") and hasattr(os, "fork")):
+        if not _can_fork():
             return
         from multiprocessing import Pipe
 
@@ -185,6 +212,7 @@ class ForkedWorker:
             self._folder.cleanup()
             return
         if pid == 0:
+            _die_with_parent()
             mine.close()
             _serve(shared, theirs, Path(self._folder.name))
         gc.unfreeze()
@@ -211,11 +239,13 @@ class ForkedWorker:
             except EOFError:
                 self.close()
                 raise ForkedError(f"the process {self.what} ended before it answered") from None
-            try:
-                self._answers[number] = _load(Path(self._folder.name) / f"answer-{number}")
-            except Exception as exc:  # an answer that pickled but does not load
-                self._answers[number] = ("error", None, "".join(traceback.format_exception(exc)))
-        kind, payload, where = self._answers.pop(ticket)
+            self._answers[number] = _load(Path(self._folder.name) / f"answer-{number}")
+        kind, sent, where = self._answers.pop(ticket)
+        try:
+            payload = pickle.loads(sent)
+        except Exception as exc:  # pickled in the child, but does not load here
+            kind, payload = "error", None
+            where += f"\n(its {'error' if where else 'answer'} could not be read back: {exc!r})"
         if kind == "done":
             return payload
         if isinstance(payload, BaseException):
@@ -227,12 +257,18 @@ class ForkedWorker:
         """End the child (at once, answered or not), reap it and remove its files."""
         if self.pid is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
-        self.pid = None
-        self._pipe.close()
-        self._folder.cleanup()
+        try:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            _reap(self.pid)
+        finally:
+            self.pid = None
+            self._pipe.close()
+            self._folder.cleanup()
+
+
+#: ``None`` pickled: an answer that is nothing, or that could not be sent.
+_NONE = pickle.dumps(None)
 
 
 def _dump(value: object, path: Path) -> None:
@@ -256,16 +292,20 @@ def _serve(shared: object, pipe: Connection, folder: Path) -> None:
                 number = pipe.recv()
             except EOFError:
                 break
+            kind, where = "done", ""
             try:
                 func, args = _load(folder / f"call-{number}")
-                message = ("done", func(shared, *args), "")
+                value: object = func(shared, *args)
             except Exception as exc:
-                message = ("error", exc, "".join(traceback.format_exception(exc)))
-            try:
-                _dump(message, folder / f"answer-{number}")
-            except Exception as exc:  # an answer that does not pickle
-                _dump(("error", None, "".join(traceback.format_exception(exc))), folder / f"answer-{number}")
-            del message
+                kind, value, where = "error", exc, "".join(traceback.format_exception(exc))
+            try:  # the answer apart from the words: one that cannot travel still says what happened
+                sent = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:
+                kind, sent = "error", _NONE
+                where += f"\n(its {'error' if where else 'answer'} could not be sent back: {exc!r})"
+            del value
+            _dump((kind, sent, where), folder / f"answer-{number}")
+            del sent
             release_free_memory()  # what the call freed goes back to the OS before the next one
             pipe.send(number)
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -335,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = _parser(zh=_wanted_lang(argv) != "en")
     args = parser.parse_args(argv)
+    before = _exit_on_sigterm()
     try:
         commands = {"run": _run, "site": _site, "check": _check, "batch": _batch, "prepare": _prepare}
         return commands[args.command](args)
@@ -347,6 +349,22 @@ def main(argv: list[str] | None = None) -> int:
         prefix = "carecircles：错误：" if lang == "zh" else "carecircles: error: "
         print(f"{prefix}{terminal_text(words, lines=True)}", file=sys.stderr)
         return 2
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
+
+
+def _exit_on_sigterm() -> Any:
+    """Make SIGTERM (``timeout``, ``docker stop``) end the command like Ctrl-C: cleaning up.
+
+    Its second processes, temporary files and Chromium are then stopped and removed by the
+    code that made them. Returns the handler it replaced (``None``: not the main thread).
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -37,3 +37,17 @@ def flat_result(flat_config):
     from carecircles.analysis import run_study
 
     return run_study(flat_config)
+
+
+@pytest.fixture
+def fork_beside_idle_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let ``carecircles._forked`` fork although an earlier test left an idle thread (Dask's).
+
+    The package refuses to fork beside other threads (a lock one holds would never be released
+    in the child); the threads left by other tests hold none, and these tests are about forking.
+    """
+    import sys
+
+    from carecircles import _forked
+
+    monkeypatch.setattr(_forked, "_can_fork", lambda: sys.platform.startswith("linux"))

@@ -12,7 +12,10 @@ import pytest
 
 from carecircles._forked import Forked, ForkedError
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only"),
+    pytest.mark.usefixtures("fork_beside_idle_threads"),
+]
 
 
 def _wait_for(path: Path, seconds: float) -> bool:
@@ -219,3 +222,86 @@ def test_large_calls_and_answers_never_stop_both_processes():
         assert [a() for a in answers] == [d[::-1] for d in data]
     finally:
         worker.close()
+
+
+def test_beside_another_thread_nothing_forks(monkeypatch):
+    """A fork copies only its own thread: with another one running, the work is done here."""
+    import threading
+
+    from carecircles import _forked
+    from carecircles._forked import ForkedWorker
+
+    monkeypatch.undo()  # the package's own check, not the fixture's
+    assert _forked._can_fork.__module__ == "carecircles._forked"
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        ran: list[int] = []
+        job = Forked(lambda: ran.append(os.getpid()), "the map")
+        worker = ForkedWorker([1], "tracing polygons")
+        assert job.pid is None and worker.pid is None
+        job.join()
+        assert ran == [os.getpid()]
+        assert worker.submit(_scaled, 2)() == [2]
+    finally:
+        stop.set()
+        other.join()
+
+
+class _HoldsALockError(Exception):
+    """An error that cannot be pickled at all (it carries a lock)."""
+
+    def __init__(self, words: str) -> None:
+        import threading
+
+        super().__init__(words)
+        self.lock = threading.Lock()
+
+
+def _fail_unpicklably(shared: object) -> None:
+    raise _HoldsALockError("zone 合成7镇 has no population raster")
+
+
+def test_an_error_that_cannot_be_pickled_still_says_what_happened():
+    from carecircles._forked import ForkedWorker
+
+    worker = ForkedWorker(None, "tracing polygons")
+    try:
+        with pytest.raises(ForkedError, match="zone 合成7镇 has no population raster") as raised:
+            worker.submit(_fail_unpicklably)()
+        assert "could not be sent back" in str(raised.value)
+        assert worker.submit(_echo, b"ab")() == b"ba"  # still serving
+    finally:
+        worker.close()
+
+
+_ORPHAN = """
+import os, signal, sys, time
+from carecircles._forked import Forked, ForkedWorker
+job = Forked(lambda: time.sleep(60), "the map")
+worker = ForkedWorker(None, "tracing polygons")
+print(job.pid, worker.pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # killed: no clean-up runs
+"""
+
+
+def test_children_end_when_their_parent_is_killed():
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", _ORPHAN], capture_output=True, text=True, timeout=60)
+    pids = [int(p) for p in done.stdout.split()]
+    assert len(pids) == 2, done.stderr
+    end = time.monotonic() + 10
+    alive = pids
+    while alive and time.monotonic() < end:
+        alive = [p for p in pids if Path(f"/proc/{p}").exists() and "Z" not in _state(p)]
+        time.sleep(0.05)
+    assert not alive, f"orphaned children still running: {alive}"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"

@@ -123,6 +123,7 @@ while [ ! -e "$FLAG" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 """
 
 
+@pytest.mark.usefixtures("fork_beside_idle_threads")
 def test_the_map_is_written_while_the_report_prints(sample_result, tmp_path, monkeypatch):
     """The PDF prints in the background: a printer that waits for the map still delivers."""
     import json
@@ -169,6 +170,7 @@ def test_one_process_writes_the_map_here(sample_result, tmp_path):
     assert "write the map (while the report prints)" in manifest["writing_s"]
 
 
+@pytest.mark.usefixtures("fork_beside_idle_threads")
 def test_a_map_that_fails_in_its_process_fails_the_writing(sample_result, tmp_path):
     from carecircles.outputs import write_outputs
 
