@@ -307,12 +307,9 @@ TRACE_APART_PLACES = 1_000_000
 def _polygon_worker(cells: PopulationCells) -> ForkedWorker | None:
     """Return a forked worker tracing polygons from ``cells`` when they are many raster cells.
 
-    Never from a process running other threads (a fork copies only the calling thread: a lock
-    another one holds would never be released in the child).
+    (Beside other threads the worker does not fork: it answers in this process.)
     """
-    import threading
-
-    if cells.grid is None or len(cells.x) < TRACE_APART_PLACES or threading.active_count() > 1:
+    if cells.grid is None or len(cells.x) < TRACE_APART_PLACES:
         return None
     return ForkedWorker(cells, "tracing polygons")
 
