@@ -25,7 +25,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from carecircles._progress import release_free_memory
 
@@ -50,6 +50,35 @@ def _die_with_parent() -> None:
 
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _fork() -> int | None:
+    """Fork: the child's pid in the parent, 0 in the child, ``None`` when there is no fork.
+
+    Buffered output is written first (else the child would write it again); the parent's
+    objects are frozen for the fork, so the child's collections leave their pages shared.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.freeze()
+    try:
+        pid = os.fork()
+    except OSError:  # e.g. out of processes
+        gc.unfreeze()
+        return None
+    if pid == 0:
+        _die_with_parent()
+    else:
+        gc.unfreeze()
+    return pid
+
+
+def _raise_back(payload: object, where: str, doing: str) -> NoReturn:
+    """Raise the error a child sent back: its own exception, else its traceback's words."""
+    if isinstance(payload, BaseException):
+        payload.add_note(f"raised while {doing} in a second process:\n{where}")
+        raise payload
+    raise ForkedError(f"{doing} failed in a second process:\n{where}")
 
 
 def _reap(pid: int) -> int:
@@ -85,21 +114,14 @@ class Forked:
         if not (fork and _can_fork()):
             return
         reader, writer = os.pipe()
-        sys.stdout.flush()  # else the child would write the parent's buffered text again
-        sys.stderr.flush()
-        gc.freeze()  # the child's collections then leave the parent's objects' pages shared
-        try:
-            pid = os.fork()
-        except OSError:
+        pid = _fork()
+        if pid is None:  # done at join()
             os.close(reader)
             os.close(writer)
-            gc.unfreeze()
-            return  # no fork (e.g. out of processes): done at join()
+            return
         if pid == 0:  # the child: never returns
-            _die_with_parent()
             os.close(reader)
             _child(work, writer)
-        gc.unfreeze()
         os.close(writer)
         self.pid, self._reader = pid, reader
 
@@ -125,10 +147,7 @@ class Forked:
             kind, payload, where = pickle.loads(message)
             if kind == "done":
                 return float(payload)
-            if isinstance(payload, BaseException):
-                payload.add_note(f"raised while writing {self.what} in a second process:\n{where}")
-                raise payload
-            raise ForkedError(f"writing {self.what} failed in a second process:\n{where}")
+            _raise_back(payload, where, f"writing {self.what}")
         code = os.waitstatus_to_exitcode(status)
         ended = f"by signal {-code}" if code < 0 else f"with status {code}"
         raise ForkedError(f"the process writing {self.what} ended {ended} before it was done")
@@ -200,22 +219,15 @@ class ForkedWorker:
 
         self._folder = tempfile.TemporaryDirectory(prefix="carecircles-worker-", ignore_cleanup_errors=True)
         mine, theirs = Pipe(duplex=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        gc.freeze()
-        try:
-            pid = os.fork()
-        except OSError:
-            gc.unfreeze()
+        pid = _fork()
+        if pid is None:  # calls answered here
             mine.close()
             theirs.close()
             self._folder.cleanup()
             return
-        if pid == 0:
-            _die_with_parent()
+        if pid == 0:  # the child: never returns
             mine.close()
             _serve(shared, theirs, Path(self._folder.name))
-        gc.unfreeze()
         theirs.close()
         self.pid, self._pipe = pid, mine
 
@@ -248,10 +260,7 @@ class ForkedWorker:
             where += f"\n(its {'error' if where else 'answer'} could not be read back: {exc!r})"
         if kind == "done":
             return payload
-        if isinstance(payload, BaseException):
-            payload.add_note(f"raised while {self.what} in a second process:\n{where}")
-            raise payload
-        raise ForkedError(f"{self.what} failed in a second process:\n{where}")
+        _raise_back(payload, where, self.what)
 
     def close(self) -> None:
         """End the child (at once, answered or not), reap it and remove its files."""
