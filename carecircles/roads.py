@@ -228,19 +228,19 @@ def read_osm(path: str | Path, issues: DataIssues) -> RoadEdges:
             oneway = _parse_oneway(tags.get("oneway"), highway, tags.get("junction"))
             speed = parse_speed(tags.get("maxspeed"))
             # a way leaving the extract is split into its runs of located vertices
-            nodes = way.nodes  # type: ignore[union-attr]  # a WayProcessor yields ways only
-            for run in _located_runs(nodes):
-                if len(run) < 2:
+            runs, missing = _located_runs(way.nodes)  # type: ignore[union-attr]  # ways only
+            missing_locations += missing
+            for run_refs, run_lons, run_lats in runs:
+                if len(run_refs) < 2:
                     continue
-                refs.extend(ref for ref, _, _ in run)
-                lons.extend(lon for _, lon, _ in run)
-                lats.extend(lat for _, _, lat in run)
-                way_lengths.append(len(run))
+                refs.extend(run_refs)
+                lons.extend(run_lons)
+                lats.extend(run_lats)
+                way_lengths.append(len(run_refs))
                 highways.append(highway)
                 oneways.append(oneway)
                 speeds.append(speed)
                 structures.append(is_structure(tags.get("bridge"), tags.get("tunnel")))
-            missing_locations += sum(not n.location.valid() for n in nodes)
     except RuntimeError as exc:  # libosmium reports unreadable files this way
         raise InputError(f"cannot read OSM file: {exc}", path=path) from exc
     if missing_locations:
@@ -275,16 +275,32 @@ def is_structure(bridge: object, tunnel: object) -> bool:
 _NOT_STRUCTURE = ("no", "", "nan", "none", "false", "0")
 
 
-def _located_runs(nodes: Iterable[Any]) -> list[list[tuple[int, float, float]]]:
-    """Split a way's node list at nodes without a location."""
-    runs: list[list[tuple[int, float, float]]] = [[]]
+def _located_runs(
+    nodes: Iterable[Any],
+) -> tuple[list[tuple[list[int], list[float], list[float]]], int]:
+    """Split a way's node list at nodes without a location; count those nodes.
+
+    Returns each run as its node ids, longitudes and latitudes, and the number of nodes
+    without a location. One pass over the nodes: pyosmium builds a Python object per node
+    reference, and a province holds millions of them.
+    """
+    refs: list[int] = []
+    lons: list[float] = []
+    lats: list[float] = []
+    runs = [(refs, lons, lats)]
+    missing = 0
     for node in nodes:
         location = node.location
         if location.valid():
-            runs[-1].append((node.ref, location.lon, location.lat))
-        elif runs[-1]:
-            runs.append([])
-    return runs
+            refs.append(node.ref)
+            lons.append(location.lon)
+            lats.append(location.lat)
+        else:
+            missing += 1
+            if refs:
+                refs, lons, lats = [], [], []
+                runs.append((refs, lons, lats))
+    return runs, missing
 
 
 def _edges_from_polylines(
