@@ -9,7 +9,7 @@ from pyproj import CRS
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from carecircles._errors import DataIssues, InputError
-from carecircles.population import read_population_raster
+from carecircles.population import cell_centres, read_population_raster
 
 from _helpers import shared_file
 
@@ -234,3 +234,23 @@ def test_polygons_per_label_are_the_regions_of_each_label_as_valid_multipolygons
     grid = cells.grid
     area = shapely.area(labels.to_crs(grid.crs).geometry.to_numpy())  # in the grid's units
     assert np.allclose(area, labels["cells"] * abs(grid.transform.a * grid.transform.e), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        rasterio.Affine(0.000833333333333, 0.0, 109.5, 0.0, -0.000833333333333, 28.4),  # north-up degrees
+        rasterio.Affine(100.0, 0.0, 500_000.0, 0.0, -100.0, 3_200_000.0),  # metres
+        rasterio.Affine(99.7, 3.1, 412_345.25, -2.9, -100.3, 3_150_000.5),  # rotated and skewed
+    ],
+)
+def test_cell_centres_are_rasterios_to_the_bit(transform):
+    rng = np.random.default_rng(7)
+    rows, cols = rng.integers(0, 40_000, 5_000), rng.integers(0, 40_000, 5_000)
+    x, y = cell_centres(transform, rows, cols)
+    ref_x, ref_y = rasterio.transform.xy(transform, rows, cols, offset="center")
+    assert np.array_equal(x, np.asarray(ref_x)) and np.array_equal(y, np.asarray(ref_y))
+    # and the centre of one cell by hand: half a cell in from its corner
+    row, col = int(rows[0]), int(cols[0])
+    corner = transform * (col + 0.5, row + 0.5)
+    assert x[0] == pytest.approx(corner[0], rel=1e-12) and y[0] == pytest.approx(corner[1], rel=1e-12)
