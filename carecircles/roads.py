@@ -730,6 +730,13 @@ MAJOR_ROAD_CLASSES = frozenset(
 )
 
 
+def major_segments(roads: RoadEdges) -> NDArray[np.bool_]:
+    """Whether each segment is a main road (of ``MAJOR_ROAD_CLASSES``; ``a;b`` when any is)."""
+    which, names = pd.factorize(pd.Series(roads.highway, dtype=object).astype(str))
+    is_major = np.array([any(p in MAJOR_ROAD_CLASSES for p in c.split(";")) for c in names], dtype=bool)
+    return is_major[which]
+
+
 def road_lines(roads: RoadEdges, tolerance_deg: float = 0.0) -> gpd.GeoDataFrame:
     """Segments merged into display lines, one row per class group (``major``, ``minor``).
 
@@ -739,9 +746,7 @@ def road_lines(roads: RoadEdges, tolerance_deg: float = 0.0) -> gpd.GeoDataFrame
     """
     import shapely
 
-    which, names = pd.factorize(pd.Series(roads.highway, dtype=object).astype(str))
-    is_major = np.array([any(p in MAJOR_ROAD_CLASSES for p in c.split(";")) for c in names], dtype=bool)
-    major = is_major[which]
+    major = major_segments(roads)
     rows = []
     for group, mask in (("major", major), ("minor", ~major)):
         if not mask.any():

@@ -113,14 +113,18 @@ def test_no_chinese_font_means_no_figure_and_a_data_issue(sample_result, tmp_pat
         (400, 300, set(), None),
         # a county's zones with a road file ten times as wide: only the roads on the page count
         (60, 2_000, {"major", "minor"}, 600),
+        # the main lines 0.22 mm apart (a province's are 0.24): ruled out before any line is built
+        (400, 120, set(), None),
     ],
 )
 def test_roads_are_drawn_only_while_legible_at_the_pages_scale(side_km, apart_m, drawn, extract_km):
     import geopandas as gpd
     import numpy as np
     import shapely
+    from pyproj import CRS, Transformer
 
-    from carecircles.figure import legible_roads
+    from carecircles.figure import legible_roads, main_roads_too_dense
+    from carecircles.roads import RoadEdges
 
     side = side_km * 1000
     extent = (extract_km or side_km) * 1000
@@ -131,3 +135,26 @@ def test_roads_are_drawn_only_while_legible_at_the_pages_scale(side_km, apart_m,
     )
     shown = legible_roads(roads, np.array([0, 0, side, side]))
     assert (set() if shown is None else set(shown["group"])) == drawn
+
+    # the quick check on the same roads as segments (a node every 2 km along each line)
+    xs = np.arange(0, extent + 1, 2_000)
+    gx, gy = np.meshgrid(xs, ys)
+    lon, lat = Transformer.from_crs(32651, 4326, always_xy=True).transform(gx.ravel(), gy.ravel())
+    node = np.arange(gx.size).reshape(gx.shape)
+    u, v = node[:, :-1].ravel(), node[:, 1:].ravel()
+    classes = np.where(np.arange(len(ys)) % 2 == 0, "primary", "residential")
+    edges = RoadEdges(
+        node_id=node.ravel(),
+        node_lon=np.asarray(lon),
+        node_lat=np.asarray(lat),
+        u=u,
+        v=v,
+        highway=np.repeat(classes, len(xs) - 1).astype(object),
+        oneway=np.zeros(len(u), dtype=np.int8),
+        maxspeed_kmh=np.full(len(u), np.nan),
+        source="grid",
+    )
+    ruled_out = main_roads_too_dense(edges, CRS.from_epsg(32651), np.array([0, 0, side, side]))
+    # only the grey page is ruled out early; the 0.54 mm one is left to legible_roads
+    assert ruled_out == (apart_m == 120)
+    assert not (ruled_out and drawn)
