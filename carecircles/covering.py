@@ -21,13 +21,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, sparse
 from scipy.sparse import csgraph
-from scipy.spatial import cKDTree
 
 from carecircles.assessment import covered_limit, covered_mask
 from carecircles.network import Network
 from carecircles.node_cover import NodeCover
 from carecircles.standards import Standard
-from carecircles.traveltime import NodeGroups, node_reach, ranges
+from carecircles.traveltime import NodeGroups, node_reach, pairs_within, ranges
 
 #: Greedy never adds a site whose gain is at most this share of the total weight: round-off.
 GAIN_TOLERANCE = 1e-9
@@ -67,13 +66,11 @@ def coverage(
     place_x, place_y = np.asarray(place_x, dtype=float), np.asarray(place_y, dtype=float)
     shape = (len(site_x), len(place_x))
     if standard.metric == "distance" and standard.distance_kind == "straight":
-        pairs = cKDTree(np.column_stack([site_x, site_y])).sparse_distance_matrix(
-            cKDTree(np.column_stack([place_x, place_y])),
-            standard.threshold + _SEARCH_MARGIN,
-            output_type="coo_matrix",
+        row, col, distance = pairs_within(
+            site_x, site_y, place_x, place_y, standard.threshold + _SEARCH_MARGIN
         )
-        keep = covered_mask(standard, pairs.data)
-        return NodeCover.from_matrix(_ones(pairs.row[keep], pairs.col[keep], shape))
+        keep = covered_mask(standard, distance)
+        return NodeCover.from_matrix(_ones(row[keep], col[keep], shape))
     time_standard = standard.metric == "time"
     reach = node_reach(
         network,

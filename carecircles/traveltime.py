@@ -374,12 +374,61 @@ class _Ends:
         usable = self.usable
         if not len(usable) or not len(self.px):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-        pairs = cKDTree(np.column_stack([self.sx[usable], self.sy[usable]])).sparse_distance_matrix(
-            cKDTree(np.column_stack([self.px, self.py])), snap_radius_m, output_type="coo_matrix"
-        )
-        walk = self.on_foot(usable[pairs.row], pairs.col, pairs.data)
-        ok = (pairs.data < snap_radius_m) & (walk <= limit)  # as place_costs: strictly within the radius
-        return usable[pairs.row[ok]], pairs.col[ok].astype(np.int64), walk[ok]
+        row, col, straight = pairs_within(self.sx[usable], self.sy[usable], self.px, self.py, snap_radius_m)
+        walk = self.on_foot(usable[row], col, straight)
+        ok = (straight < snap_radius_m) & (walk <= limit)  # as place_costs: strictly within the radius
+        return usable[row[ok]], col[ok], walk[ok]
+
+
+def pairs_within(
+    source_x: NDArray[np.float64],
+    source_y: NDArray[np.float64],
+    place_x: NDArray[np.float64],
+    place_y: NDArray[np.float64],
+    radius: float,
+) -> _Pairs:
+    """Every (source, place) pair at most ``radius`` apart, sorted by source, then place.
+
+    The pairs and distances of ``cKDTree.sparse_distance_matrix`` (the same computation, so
+    the same bits), but only the places in a grid cell next to a source's are put in a tree
+    (cells a little wider than ``radius``, so no pair is missed): indexing a province's 12.7
+    million cells took 4–11 s, for the few hundred thousand near its facilities.
+
+    Returns
+    -------
+    tuple
+        ``rows`` (source index), ``cols`` (place index), ``distance``.
+    """
+    sx, sy = np.asarray(source_x, dtype=float), np.asarray(source_y, dtype=float)
+    px, py = np.asarray(place_x, dtype=float), np.asarray(place_y, dtype=float)
+    known = np.isfinite(sx) & np.isfinite(sy)
+    if not known.any() or not len(px) or not radius >= 0:
+        return _no_pairs()
+    x0, y0 = float(sx[known].min()), float(sy[known].min())
+    width, height = float(sx[known].max()) - x0, float(sy[known].max()) - y0
+    # a little over the radius: a pair's cells are then at most one apart, whatever the rounding
+    cell = max(radius * (1 + 1e-6) + 1e-6, np.sqrt((width + 1.0) * (height + 1.0) / 2**22))
+    x0, y0 = x0 - cell, y0 - cell  # a margin of one cell on every side
+    columns, rows = int(width // cell) + 3, int(height // cell) + 3
+    near = np.zeros((columns, rows), dtype=bool)
+    c = ((sx[known] - x0) // cell).astype(np.int64)
+    r = ((sy[known] - y0) // cell).astype(np.int64)
+    for dc in (-1, 0, 1):
+        for dr in (-1, 0, 1):
+            near[c + dc, r + dr] = True
+    fx, fy = (px - x0) / cell, (py - y0) / cell  # NaN places fail both tests below
+    inside = (fx >= 0) & (fx < columns) & (fy >= 0) & (fy < rows)
+    candidate = np.flatnonzero(inside)
+    candidate = candidate[near[fx[candidate].astype(np.int64), fy[candidate].astype(np.int64)]]
+    if not len(candidate):
+        return _no_pairs()
+    kept = np.flatnonzero(known)
+    found = cKDTree(np.column_stack([sx[kept], sy[kept]])).sparse_distance_matrix(
+        cKDTree(np.column_stack([px[candidate], py[candidate]])), radius, output_type="coo_matrix"
+    )
+    source, place = kept[found.row], candidate[found.col]
+    order = np.lexsort((place, source))
+    return source[order], place[order], found.data[order]
 
 
 def pair_costs(

@@ -17,6 +17,7 @@ from carecircles.traveltime import (
     nearest_facility_costs,
     node_reach,
     pair_costs,
+    pairs_within,
     place_costs,
 )
 
@@ -597,3 +598,51 @@ def test_a_large_snap_is_kept_for_the_same_places_and_read_only(monkeypatch):
     assert unpickled._kept_snap.get(cx, cy, 250.0) is None  # not carried along
     assert network._kept_snap.get(cx, cy, 250.0) is not None
     np.testing.assert_array_equal(unpickled.snap(cx, cy, 250.0)[0], node)
+
+
+def _every_pair(sx, sy, px, py, radius):
+    """The reference: both point sets in trees, every pair within the radius, sorted."""
+    found = cKDTree(np.column_stack([sx, sy])).sparse_distance_matrix(
+        cKDTree(np.column_stack([px, py])), radius, output_type="coo_matrix"
+    )
+    order = np.lexsort((found.col, found.row))
+    return found.row[order], found.col[order], found.data[order]
+
+
+@pytest.mark.parametrize(
+    ("extent_m", "radius", "n_places"),
+    [
+        (20_000, 500.0, 200_000),
+        (600_000, 500.0, 200_000),
+        (600_000, 1.0, 200_000),  # a grid of over 2**22 cells of the radius: coarser cells
+        (3_000, 0.0, 200_000),
+        (5_000, 8_000.0, 2_000),  # every place near every source
+    ],
+)
+def test_pairs_within_finds_every_pair_of_a_whole_tree(extent_m, radius, n_places):
+    rng = np.random.default_rng(int(radius) + extent_m)
+    sx, sy = rng.random(300) * extent_m + 400_000, rng.random(300) * extent_m + 3_000_000
+    # places on a 100 m raster, and some exactly the radius from a source (along x, y and both)
+    px = np.r_[rng.integers(0, extent_m // 100, n_places) * 100.0 + 400_050, sx[:40] + radius, sx[40:80]]
+    py = np.r_[rng.integers(0, extent_m // 100, n_places) * 100.0 + 3_000_050, sy[:40], sy[40:80] - radius]
+    px[:5] = np.nan  # unplaced places never pair
+    rows, cols, distance = pairs_within(sx, sy, px, py, radius)
+    ref_rows, ref_cols, ref_distance = _every_pair(sx, sy, px[5:], py[5:], radius)
+    assert np.array_equal(rows, ref_rows) and np.array_equal(cols, ref_cols + 5)
+    assert np.array_equal(distance, ref_distance)  # the same bits
+    assert len(rows) >= 80  # the places set at exactly the radius are among them
+    # brute force on a few sources: the same places, by plain distances
+    for i in (0, 41, 299):
+        d = np.hypot(px - sx[i], py - sy[i])
+        assert set(cols[rows == i]) == set(np.flatnonzero(d <= radius * (1 + 1e-12)))
+
+
+def test_pairs_within_skips_unplaced_sources_and_empty_inputs():
+    sx, sy = np.array([np.nan, 0.0, 10.0]), np.array([0.0, 0.0, np.inf])
+    rows, cols, distance = pairs_within(sx, sy, np.array([3.0, 50.0]), np.array([4.0, 0.0]), 5.0)
+    assert rows.tolist() == [1] and cols.tolist() == [0] and distance.tolist() == [5.0]
+    for empty in (
+        pairs_within(sx[:0], sy[:0], np.ones(3), np.ones(3), 5.0),
+        pairs_within(sx, sy, [], [], 5.0),
+    ):
+        assert all(len(a) == 0 for a in empty)
