@@ -37,6 +37,14 @@ TIANDITU_TILES = (
 )
 
 
+def _first_rows(rows: pd.DataFrame) -> dict[object, pd.Series]:
+    """Return each zone code's first row of ``rows``."""
+    first: dict[object, int] = {}
+    for i, code in enumerate(rows["zone_code"]):
+        first.setdefault(code, i)
+    return {code: rows.iloc[i] for code, i in first.items()}
+
+
 @dataclass(frozen=True)
 class _View:
     """One choice of the map: a standard in the base case, or in a speed scenario."""
@@ -154,15 +162,21 @@ class MapData:
         shapes = _rounded_all(
             shapely.simplify(zones.geometry.to_numpy(), self.tolerance, preserve_topology=True)
         )
+        # each view's rows by zone code, found once: an index page holds a province's zones
+        found = [
+            (view, _first_rows(view.people[view.people["standard"] == view.standard.id]))
+            for view in self.views
+        ]
+        population = self.people.groupby("zone_code", sort=False)["population"].max()
         out = []
         for (_, z), at, shape in zip(zones.iterrows(), points, shapes, strict=True):
             classes, shares, rows = {}, {}, []
-            for view in self.views:
-                s, people = view.standard, view.people
-                row = people[(people["standard"] == s.id) & (people["zone_code"] == z["zone_code"])]
-                if row.empty:
+            people_here = float(population.get(z["zone_code"], 0.0))
+            for view, first in found:
+                s = view.standard
+                r = first.get(z["zone_code"])
+                if r is None:
                     continue
-                r = row.iloc[0]
                 v = palette.verdict(r["passes"], r["covered_share"], s.target_share)
                 classes[view.key] = v
                 shares[view.key] = "" if r["population"] <= 0 else percent(r["covered_share"])
@@ -177,7 +191,7 @@ class MapData:
                         [
                             (
                                 label("population", lang),
-                                people_text(self._zone_population(z["zone_code"]), lang),
+                                people_text(people_here, lang),
                             ),
                             *rows,
                         ],
@@ -192,14 +206,10 @@ class MapData:
                     "at": [round(at.x, 6), round(at.y, 6)],
                     "cls": classes,
                     "share": shares,
-                    "weight": float(self._zone_population(z["zone_code"])),
+                    "weight": people_here,
                 }
             )
         return out
-
-    def _zone_population(self, code: object) -> float:
-        rows = self.people[self.people["zone_code"] == code]
-        return float(rows["population"].max()) if not rows.empty else 0.0
 
     def _zone_line(self, s: Standard, r: pd.Series, v: str) -> str:
         """One standard in a zone's popup: share, target, people outside, gap, verdict."""
