@@ -561,11 +561,11 @@ def _road_pairs(
     index = _NodeIndex(network, _index_cell(reach_m))
     for lo, hi, nodes in _local_groups(network, snode[usable], reach_m, index):
         block = usable[lo:hi]
-        local = reverse if nodes is None else reverse[nodes][:, nodes]
-        position = None
+        local, position = reverse, None
         if nodes is not None:
             position = spare
             position[nodes] = np.arange(len(nodes))
+            local = sub_network(reverse, nodes, position)
         sources = snode[block] if position is None else position[snode[block]]
         dist = csgraph.dijkstra(local, directed=True, indices=sources, limit=limit)
 
@@ -684,7 +684,7 @@ def node_reach(
             local, starts, keep = graph, rows[lo:hi], is_wanted
         else:
             spare[nodes] = np.arange(len(nodes))
-            local, starts, keep = graph[nodes][:, nodes], spare[rows[lo:hi]], is_wanted[nodes]
+            local, starts, keep = sub_network(graph, nodes, spare), spare[rows[lo:hi]], is_wanted[nodes]
             spare[nodes] = -1
         dist = csgraph.dijkstra(local, directed=True, indices=starts, limit=limit)
         b, column = np.nonzero(np.isfinite(dist) & keep)
@@ -708,6 +708,25 @@ def node_reach(
         walk_cost=walks[2],
         searched_from=search_from,
     )
+
+
+def sub_network(
+    matrix: sparse.csr_matrix, nodes: NDArray[np.int64], position: NDArray[np.int64]
+) -> sparse.csr_matrix:
+    """Return ``matrix[nodes][:, nodes]``: the edges among ``nodes``, renumbered by their position.
+
+    ``position`` maps every node of ``matrix`` to its index in ``nodes``, ``-1`` elsewhere.
+    The same edges with the same weights as scipy's fancy indexing, whose column step was a
+    tenth of a province's E2SFCA.
+    """
+    first, last = matrix.indptr[nodes], matrix.indptr[nodes + 1]
+    at = ranges(first.astype(np.int64), (last - first).astype(np.int64))
+    column = position[matrix.indices[at]]
+    kept = column >= 0
+    row = np.repeat(np.arange(len(nodes)), last - first)[kept]
+    indptr = np.zeros(len(nodes) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=len(nodes)), out=indptr[1:])
+    return sparse.csr_matrix((matrix.data[at][kept], column[kept], indptr), shape=(len(nodes), len(nodes)))
 
 
 def ranges(first: NDArray[np.int64], size: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -796,9 +815,7 @@ class _NodeIndex:
         columns = np.arange(max(int(c0), 0), int(c1) + 1) * self.rows
         first = np.searchsorted(self.key, columns + r0, side="left")
         last = np.searchsorted(self.key, columns + r1, side="right")
-        at = np.concatenate(
-            [np.arange(a, b) for a, b in zip(first, last, strict=True)] or [np.zeros(0, np.int64)]
-        )
+        at = ranges(first, last - first)
         x, y = self.x[at], self.y[at]
         return np.sort(self.order[at][(x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)])
 

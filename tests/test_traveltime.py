@@ -19,6 +19,7 @@ from carecircles.traveltime import (
     pair_costs,
     pairs_within,
     place_costs,
+    sub_network,
 )
 
 UTM = CRS.from_epsg(32652)
@@ -646,3 +647,29 @@ def test_pairs_within_skips_unplaced_sources_and_empty_inputs():
         pairs_within(sx, sy, [], [], 5.0),
     ):
         assert all(len(a) == 0 for a in empty)
+
+
+def _triplets(matrix):
+    coo = matrix.tocoo()
+    order = np.lexsort((coo.data, coo.col, coo.row))
+    return coo.row[order], coo.col[order], coo.data[order]
+
+
+@pytest.mark.parametrize("share", [0.0, 0.05, 0.4, 1.0])
+def test_sub_network_is_scipys_fancy_indexing(share):
+    rng = np.random.default_rng(int(share * 100))
+    n = 3_000
+    matrix = sparse.random(n, n, density=0.002, random_state=rng, format="csr") * 100
+    nodes = np.flatnonzero(rng.random(n) < share)
+    position = np.full(n, -1, dtype=np.int64)
+    position[nodes] = np.arange(len(nodes))
+    mine, theirs = sub_network(matrix, nodes, position), matrix[nodes][:, nodes]
+    assert mine.shape == theirs.shape
+    for a, b in zip(_triplets(mine), _triplets(theirs), strict=True):
+        assert np.array_equal(a, b)
+    if len(nodes):  # and the searches on them agree to the bit
+        starts = np.arange(min(5, len(nodes)))
+        assert np.array_equal(
+            sparse.csgraph.dijkstra(mine, indices=starts, limit=150.0),
+            sparse.csgraph.dijkstra(theirs, indices=starts, limit=150.0),
+        )
