@@ -696,8 +696,9 @@ def label(row: pd.Series | dict, lang: str = "zh") -> str:
 def _zone_summary(detail: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
     """Per zone: rules assessed and passing, and what is missing (villages counted together)."""
     out = []
+    by_zone = dict(tuple(detail.groupby("zone_code", sort=False)))  # once, not one filter per zone
     for zone in zones.itertuples():
-        here = detail[detail["zone_code"] == zone.zone_code]
+        here = by_zone.get(zone.zone_code, detail.iloc[0:0])
         rules = here.dropna(subset=["passes"]).groupby("rule", sort=False)["passes"].all()
         texts: dict[str, list[str]] = {"zh": [], "en": []}
         for rule_id, part in here[here["passes"].eq(False).fillna(False)].groupby("rule", sort=False):
