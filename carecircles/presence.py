@@ -735,11 +735,12 @@ def _zone_summary(detail: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
 _LIST_AT_MOST = 12
 
 
-def _listing(items: list[str], zh: bool) -> str:
+def _listing(items: list[str], zh: bool, total: int) -> str:
+    """Join the first :data:`_LIST_AT_MOST` items and say how many there are in all (``total``)."""
     sep = "；" if zh else "; "
     text = sep.join(items[:_LIST_AT_MOST])
-    if len(items) > _LIST_AT_MOST:
-        text += f"{sep}等共 {len(items)} 项" if zh else f"{sep}… {len(items)} in all"
+    if total > _LIST_AT_MOST:
+        text += f"{sep}等共 {total} 项" if zh else f"{sep}… {total} in all"
     return text
 
 
@@ -770,8 +771,9 @@ def presence_rows(result: Presence, lang: str = "zh") -> list[dict[str, object]]
         parts = [_why(result, rule, part, zh)]
         if rule.scope == "village" and n:
             parts.append(_village_counts(result.villages, zh))
-        failing = [label(r, lang) for _, r in part[part["passes"].eq(False).fillna(False)].iterrows()]
-        parts += [_listing(failing, zh), rule.note if zh else rule.note_en]
+        failing = part[part["passes"].eq(False).fillna(False)]
+        named = [label(r, lang) for _, r in failing.iloc[:_LIST_AT_MOST].iterrows()]  # those listed
+        parts += [_listing(named, zh, len(failing)), rule.note if zh else rule.note_en]
         rows.append(
             indicator_row(
                 "presence",

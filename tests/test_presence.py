@@ -203,6 +203,25 @@ def test_a_zone_without_its_facility_fails_with_the_missing_item_named():
     assert (card["source"].str.match(r"00[234] ")).all() and (card["wording"] != "").all()
 
 
+def test_a_long_list_of_missing_items_names_the_first_and_counts_them_all(monkeypatch):
+    from carecircles import presence as presence_module
+
+    zones, rows = _study()
+    # no facility at all: every zone misses its centre, three zones' worth
+    rows = [r for r in rows if r["type"] not in ("thc", "central_thc", "chsc")]
+    result = presence(facilities_frame(rows), zones)
+    failing = result.detail[
+        (result.detail["rule"] == "presence.township_centre") & result.detail["passes"].eq(False)
+    ]
+    assert len(failing) == 3
+    monkeypatch.setattr(presence_module, "_LIST_AT_MOST", 2)
+    zh = scorecard_frame(result.rows("zh")).set_index("indicator").loc["presence.township_centre", "note"]
+    en = scorecard_frame(result.rows("en")).set_index("indicator").loc["presence.township_centre", "note"]
+    first, second, third = (presence_module.label(r, "zh") for _, r in failing.iterrows())
+    assert f"{first}；{second}；等共 3 项" in zh and third not in zh
+    assert "… 3 in all" in en
+
+
 def test_a_planned_centre_counts_once_the_study_counts_planned_facilities_as_open():
     zones, rows = _study()
     facilities = facilities_frame(rows)
