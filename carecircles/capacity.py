@@ -362,8 +362,10 @@ def reachable_capacity(
         return found[0], found[1], np.minimum(found[2], decay.threshold_s)  # inclusive, as assessed
 
     rows, cols, cost = pairs(places.x, places.y)
-    ratios = facility_ratios(supply[known], places.population, rows, cols, cost, decay=decay)
-    access = e2sfca(supply[known], places.population, rows, cols, cost, decay=decay)
+    weights, ratios = _steps(supply[known], places.population, rows, cols, cost, decay)  # both steps, once
+    del rows, cols, cost
+    access = np.asarray(weights.T @ np.nan_to_num(ratios, nan=0.0), dtype=float)  # as e2sfca
+    del weights
     villages = None
     if village_xy is not None:
         v_rows, v_cols, v_cost = pairs(*village_xy)
