@@ -210,10 +210,11 @@ def load_inputs(
             f"{len(facilities)} facilities, {int(facilities['used'].sum())} open",
             zh=f"{len(facilities)} 个机构，{int(facilities['used'].sum())} 个在用",
         )
-    # the population is read while the roads are (GDAL and numpy release the GIL: the two
-    # reads of a province take 10 s together instead of 17 s one after the other); its data
-    # issues are kept apart and added after the roads', the order they always had
-    people_issues = DataIssues()
+    # the population is read while the roads are read and the networks built (GDAL and numpy
+    # release the GIL: a province's population takes as long as the other two together); its
+    # data issues, and the networks', are kept apart and added after the roads', the order
+    # they always had
+    people_issues, network_issues = DataIssues(), DataIssues()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="population") as reader:
         people = reader.submit(_people, config, zones, crs, people_issues)
         try:
@@ -223,28 +224,32 @@ def load_inputs(
                     f"{roads.n_nodes:,} nodes, {roads.n_edges:,} segments",
                     zh=f"{roads.n_nodes:,} 个节点，{roads.n_edges:,} 段道路",
                 )
+            with progress.step("Building networks"):
+                terrain = _terrain(config, roads, zones, crs, network_issues)
+                if terrain is not None:
+                    progress.note(
+                        f"DEM: road elevations {terrain.node_z.min():.0f}–{terrain.node_z.max():.0f} m",
+                        zh=f"DEM：道路高程 {terrain.node_z.min():.0f}–{terrain.node_z.max():.0f} 米",
+                    )
+                networks = _networks(config, roads, crs, network_issues, terrain)
+                progress.note(
+                    ", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in networks.items()),
+                    zh="，".join(f"{m}：{n.n_nodes:,} 个节点" for m, n in networks.items()),
+                )
             with progress.step("Reading population"):
                 villages, cells = people.result()
                 progress.note(
                     f"{cells.total:,.0f} people in {len(cells.population):,} places "
-                    "(read while the roads were)",
-                    zh=f"{cells.total:,.0f} 人，{len(cells.population):,} 个人口点（与道路同时读取）",
+                    "(read while the roads were read and the networks built)",
+                    zh=(
+                        f"{cells.total:,.0f} 人，{len(cells.population):,} 个人口点"
+                        "（与读取道路、构建路网同时读取）"
+                    ),
                 )
         finally:
             wait([people])  # a stop while reading roads still records the population's issues
             issues.items.extend(people_issues.items)
-    with progress.step("Building networks"):
-        terrain = _terrain(config, roads, zones, crs, issues)
-        if terrain is not None:
-            progress.note(
-                f"DEM: road elevations {terrain.node_z.min():.0f}–{terrain.node_z.max():.0f} m",
-                zh=f"DEM：道路高程 {terrain.node_z.min():.0f}–{terrain.node_z.max():.0f} 米",
-            )
-        networks = _networks(config, roads, crs, issues, terrain)
-        progress.note(
-            ", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in networks.items()),
-            zh="，".join(f"{m}：{n.n_nodes:,} 个节点" for m, n in networks.items()),
-        )
+            issues.items.extend(network_issues.items)
     counts = {
         "zones": len(zones),
         "facilities": len(facilities),
