@@ -550,10 +550,13 @@ def _road_pairs(
     on_road = np.flatnonzero((pnode >= 0) & (pcost <= limit))
     # places sorted by road node, then by their walk to it: a node's places are one run, cheapest first
     order = on_road[np.lexsort((pcost[on_road], pnode[on_road]))]
+    del on_road  # (a province's per-place arrays are 100 MB each: as few at once as can be)
     sorted_node, sorted_cost = pnode[order], pcost[order]
     start = np.searchsorted(sorted_node, np.arange(network.n_nodes))
     span = float(sorted_cost.max()) + 1.0 if len(order) else 1.0  # keys node·span + walk: runs in order
-    keys = sorted_node * span + sorted_cost
+    keys = sorted_node * span
+    keys += sorted_cost  # the same sums, in place
+    del sorted_node
     slack = 8.0 * np.spacing(float(keys[-1]) + span) if len(keys) else 0.0  # the search may take more
     matrix = network.seconds if weight == "seconds" else network.metres
     reverse = matrix.T.tocsr()
