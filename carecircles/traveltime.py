@@ -392,7 +392,9 @@ def pairs_within(
     The pairs and distances of ``cKDTree.sparse_distance_matrix`` (the same computation, so
     the same bits), but only the places in a grid cell next to a source's are put in a tree
     (cells a little wider than ``radius``, so no pair is missed): indexing a province's 12.7
-    million cells took 4–11 s, for the few hundred thousand near its facilities.
+    million cells took 4–11 s, for the few hundred thousand near its facilities. Sources and
+    places with a NaN or infinite coordinate are in no pair; an infinite ``radius`` pairs
+    every source with every place.
 
     Returns
     -------
@@ -408,15 +410,17 @@ def pairs_within(
     width, height = float(sx[known].max()) - x0, float(sy[known].max()) - y0
     # a little over the radius: a pair's cells are then at most one apart, whatever the rounding
     cell = max(radius * (1 + 1e-6) + 1e-6, np.sqrt((width + 1.0) * (height + 1.0) / 2**22))
-    x0, y0 = x0 - cell, y0 - cell  # a margin of one cell on every side
-    columns, rows = int(width // cell) + 3, int(height // cell) + 3
+    # cell numbers start at 1: a margin of one cell on every side; the grid is sized from the
+    # numbers themselves, not from width / cell, which may round the other way
+    c = ((sx[known] - x0) // cell).astype(np.int64) + 1
+    r = ((sy[known] - y0) // cell).astype(np.int64) + 1
+    columns, rows = int(c.max()) + 2, int(r.max()) + 2
     near = np.zeros((columns, rows), dtype=bool)
-    c = ((sx[known] - x0) // cell).astype(np.int64)
-    r = ((sy[known] - y0) // cell).astype(np.int64)
     for dc in (-1, 0, 1):
         for dr in (-1, 0, 1):
             near[c + dc, r + dr] = True
-    fx, fy = (px - x0) / cell, (py - y0) / cell  # NaN places fail both tests below
+    with np.errstate(invalid="ignore"):
+        fx, fy = (px - x0) // cell + 1, (py - y0) // cell + 1  # NaN places fail both tests below
     inside = (fx >= 0) & (fx < columns) & (fy >= 0) & (fy < rows)
     candidate = np.flatnonzero(inside)
     candidate = candidate[near[fx[candidate].astype(np.int64), fy[candidate].astype(np.int64)]]
@@ -818,7 +822,7 @@ class _NodeIndex:
         columns = np.arange(max(int(c0), 0), int(c1) + 1) * self.rows
         first = np.searchsorted(self.key, columns + r0, side="left")
         last = np.searchsorted(self.key, columns + r1, side="right")
-        at = ranges(first, last - first)
+        at = ranges(first, np.maximum(last - first, 0))  # none when the box misses every row
         x, y = self.x[at], self.y[at]
         return np.sort(self.order[at][(x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)])
 

@@ -638,6 +638,30 @@ def test_pairs_within_finds_every_pair_of_a_whole_tree(extent_m, radius, n_place
         assert set(cols[rows == i]) == set(np.flatnonzero(d <= radius * (1 + 1e-12)))
 
 
+@pytest.mark.parametrize("cells", [1, 4, 7, 1000])
+@pytest.mark.parametrize("radius", [100.0, 0.3, 2500.0])
+def test_pairs_within_sources_a_whole_number_of_cells_apart(cells, radius):
+    """Sources spanning exactly ``cells`` grid cells (the cell is radius × (1 + 1e-6) + 1e-6):
+    the grid must hold the last source's neighbours however the division rounds."""
+    cell = radius * (1 + 1e-6) + 1e-6
+    for nudge in (-1, 0, 1):
+        width = np.nextafter(cells * cell, np.inf * nudge) if nudge else cells * cell
+        sx, sy = np.array([500_000.0, 500_000.0 + width]), np.array([3_000_000.0, 3_000_000.0 + width])
+        px = np.r_[sx, sx + radius, sx - radius, sx + cell]
+        py = np.r_[sy, sy, sy + radius, sy]
+        got = pairs_within(sx, sy, px, py, radius)
+        want = _every_pair(sx, sy, px, py, radius)
+        assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+
+
+def test_pairs_within_an_unbounded_radius_is_every_pair():
+    sx, sy = np.array([0.0, 400.000404]), np.array([0.0, 0.0])
+    px, py = np.array([5.0, -3e6, 7e6, np.nan]), np.array([0.0, 2e6, 1.0, 0.0])
+    rows, cols, distance = pairs_within(sx, sy, px, py, np.inf)
+    assert rows.tolist() == [0, 0, 0, 1, 1, 1] and cols.tolist() == [0, 1, 2] * 2
+    assert np.allclose(distance, np.hypot(px[cols] - sx[rows], py[cols] - sy[rows]))
+
+
 def test_pairs_within_skips_unplaced_sources_and_empty_inputs():
     sx, sy = np.array([np.nan, 0.0, 10.0]), np.array([0.0, 0.0, np.inf])
     rows, cols, distance = pairs_within(sx, sy, np.array([3.0, 50.0]), np.array([4.0, 0.0]), 5.0)
@@ -673,3 +697,22 @@ def test_sub_network_is_scipys_fancy_indexing(share):
             sparse.csgraph.dijkstra(mine, indices=starts, limit=150.0),
             sparse.csgraph.dijkstra(theirs, indices=starts, limit=150.0),
         )
+
+
+def test_node_index_finds_the_nodes_in_any_box_even_one_beside_them():
+    """_NodeIndex.inside against a plain filter, for boxes inside, across and wholly outside
+    the nodes (above, below, left, right: no rows or columns of the grid at all)."""
+    from carecircles.traveltime import _NodeIndex
+
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(0, 50_000, 3000), rng.uniform(0, 30_000, 3000)
+    index = _NodeIndex(make_network(3000, [], x, y), 2_000.0)
+    boxes = [(0, 50_000, 0, 30_000), (1_000, 9_000, 25_000, 40_000), (-9e4, -1e4, 0, 3e4)]
+    boxes += [(0, 5e4, 4e4, 6e4), (0, 5e4, -6e4, -4e4), (6e4, 9e4, 0, 3e4), (7e3, 7e3, 7e3, 7e3)]
+    boxes += [
+        tuple(np.sort(rng.uniform(-5e3, 5.5e4, 2))) + tuple(np.sort(rng.uniform(-5e3, 3.5e4, 2)))
+        for _ in range(50)
+    ]
+    for x0, x1, y0, y1 in boxes:
+        want = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+        assert np.array_equal(index.inside(x0, x1, y0, y1), want)
