@@ -168,8 +168,10 @@ def load_inputs(
 ) -> StudyInputs:
     """Read zones, facilities, roads and population, and build the networks (5 steps).
 
-    The population is read in a thread while the roads are. ``processes=2`` lets the
-    assessments trace a province's polygons in a second process (:attr:`StudyInputs.processes`).
+    The population is read in a thread while the roads are read and the networks built; when
+    both fail, the population's error is the one raised (its issues come before the
+    networks'), after the networks' step has ended. ``processes=2`` lets the assessments trace
+    a province's polygons in a second process (:attr:`StudyInputs.processes`).
 
     ``issues`` collects the data issues (a new collector when ``None``): a caller that keeps a
     reference can still write the issues found so far when reading stops with an error.
@@ -224,18 +226,25 @@ def load_inputs(
                     f"{roads.n_nodes:,} nodes, {roads.n_edges:,} segments",
                     zh=f"{roads.n_nodes:,} 个节点，{roads.n_edges:,} 段道路",
                 )
-            with progress.step("Building networks"):
-                terrain = _terrain(config, roads, zones, crs, network_issues)
-                if terrain is not None:
+            try:
+                with progress.step("Building networks"):
+                    terrain = _terrain(config, roads, zones, crs, network_issues)
+                    if terrain is not None:
+                        progress.note(
+                            f"DEM: road elevations {terrain.node_z.min():.0f}–{terrain.node_z.max():.0f} m",
+                            zh=f"DEM：道路高程 {terrain.node_z.min():.0f}–{terrain.node_z.max():.0f} 米",
+                        )
+                    networks = _networks(config, roads, crs, network_issues, terrain)
                     progress.note(
-                        f"DEM: road elevations {terrain.node_z.min():.0f}–{terrain.node_z.max():.0f} m",
-                        zh=f"DEM：道路高程 {terrain.node_z.min():.0f}–{terrain.node_z.max():.0f} 米",
+                        ", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in networks.items()),
+                        zh="，".join(f"{m}：{n.n_nodes:,} 个节点" for m, n in networks.items()),
                     )
-                networks = _networks(config, roads, crs, network_issues, terrain)
-                progress.note(
-                    ", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in networks.items()),
-                    zh="，".join(f"{m}：{n.n_nodes:,} 个节点" for m, n in networks.items()),
-                )
+            except Exception:
+                wait([people])
+                failed = people.exception()
+                if failed is not None:  # the earlier step's error, as when read in turn
+                    raise failed  # noqa: B904 (the networks' error stays chained as its context)
+                raise
             with progress.step("Reading population"):
                 villages, cells = people.result()
                 progress.note(

@@ -254,3 +254,36 @@ def test_cell_centres_are_rasterios_to_the_bit(transform):
     row, col = int(rows[0]), int(cols[0])
     corner = transform * (col + 0.5, row + 0.5)
     assert x[0] == pytest.approx(corner[0], rel=1e-12) and y[0] == pytest.approx(corner[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("networks_fail", [False, True])
+def test_a_population_error_is_raised_first_though_read_beside_the_networks(
+    monkeypatch, sample_config, networks_fail
+):
+    """The population is read in a thread while the networks are built: its error (the
+    earlier step's) is the one the user sees, whether or not the networks fail too, and the
+    issues keep their order (roads' before the population's before the networks')."""
+    import time
+
+    from carecircles import analysis
+
+    def bad_people(config, zones, crs, issues):
+        time.sleep(0.3)  # still reading when the networks are done (or have failed)
+        issues.add("warning", "population", "the raster's own issue", zh="人口")
+        raise InputError("population: not a raster")
+
+    real_networks = analysis._networks
+
+    def networks(config, roads, crs, issues, terrain):
+        issues.add("warning", "roads", "the networks' own issue", zh="路网")
+        if networks_fail:
+            raise InputError("roads: no road network")
+        return real_networks(config, roads, crs, issues, terrain)
+
+    monkeypatch.setattr(analysis, "_people", bad_people)
+    monkeypatch.setattr(analysis, "_networks", networks)
+    issues = DataIssues()
+    with pytest.raises(InputError, match="population: not a raster"):
+        analysis.load_inputs(sample_config, issues=issues)
+    messages = [item.message for item in issues.items]
+    assert messages.index("the raster's own issue") < messages.index("the networks' own issue")
