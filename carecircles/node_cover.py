@@ -112,18 +112,26 @@ class NodeCover:
         n_places = len(pnode)
         walk_ok = reach.walk_cost <= cut
         w_site, w_place = reach.walk_source[walk_ok], reach.walk_place[walk_ok]
-        by_pair = _PairIndex(reach.source, reach.node)
-        road = by_pair.via(reach.via, w_site, pnode[w_place]) + pcost[w_place]
+        road = _PairIndex(reach.source, reach.node).via(reach.via, w_site, pnode[w_place]) + pcost[w_place]
         foot_only = ~(road <= cut)
         special = np.unique(w_place[foot_only])
         alone = np.zeros(n_places, dtype=bool)
         alone[special] = True
         ordinary = np.flatnonzero((pnode >= 0) & (pcost <= cut) & ~alone)
         ordered = ordinary[np.lexsort((pcost[ordinary], pnode[ordinary]))]
-        run_node, first = np.unique(pnode[ordered], return_index=True)
+        del ordinary  # (a province's per-place arrays are 100 MB each: as few at once as can be)
+        order = np.concatenate([ordered, special]).astype(np.int64, copy=False)
+        n_ordered = len(ordered)
+        del ordered
+        ordered = order[:n_ordered]  # the nodes' runs, by node, cheapest walk first
+        node_of = pnode[ordered]  # sorted: a run starts where the node changes
+        first = (
+            np.flatnonzero(np.r_[True, node_of[1:] != node_of[:-1]]) if n_ordered else np.zeros(0, np.int64)
+        )
+        run_node = node_of[first]
+        del node_of
         n_ordinary = len(run_node)
-        run_start = np.r_[first, len(ordered) + np.arange(len(special) + 1)].astype(np.int64)
-        order = np.r_[ordered, special].astype(np.int64)
+        run_start = np.r_[first, n_ordered + np.arange(len(special) + 1)].astype(np.int64)
         # entries of the nodes' runs: how many of the run's places fit in what is left
         node_run = np.full(max(int(pnode.max(initial=-1)), int(reach.node.max(initial=-1))) + 1, -1)
         node_run[run_node] = np.arange(n_ordinary)
@@ -244,8 +252,8 @@ def _prefix_counts(
         return np.zeros(0, dtype=np.int64)
     lo, hi = run_start[run], run_start[run + 1]
     span = float(cost.max(initial=0.0)) + 1.0
-    owner = np.repeat(np.arange(len(run_start) - 1), np.diff(run_start))
-    keys = owner * span + cost
+    keys = np.repeat(np.arange(len(run_start) - 1) * span, np.diff(run_start))  # run · span per place
+    keys += cost  # the same sums as run · span + cost, in place
     left = np.clip(cut - via, -0.5, span - 0.5)
     end = np.clip(np.searchsorted(keys, run * span + left, side="right"), lo, hi)
     while True:  # the keys round; step to the exact end

@@ -419,11 +419,7 @@ def pairs_within(
     for dc in (-1, 0, 1):
         for dr in (-1, 0, 1):
             near[c + dc, r + dr] = True
-    with np.errstate(invalid="ignore"):
-        fx, fy = (px - x0) // cell + 1, (py - y0) // cell + 1  # NaN places fail both tests below
-    inside = (fx >= 0) & (fx < columns) & (fy >= 0) & (fy < rows)
-    candidate = np.flatnonzero(inside)
-    candidate = candidate[near[fx[candidate].astype(np.int64), fy[candidate].astype(np.int64)]]
+    candidate = _in_marked_cells(px, py, x0, y0, cell, near)
     if not len(candidate):
         return _no_pairs()
     kept = np.flatnonzero(known)
@@ -433,6 +429,30 @@ def pairs_within(
     source, place = kept[found.row], candidate[found.col]
     order = np.lexsort((place, source))
     return source[order], place[order], found.data[order]
+
+
+def _in_marked_cells(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    x0: float,
+    y0: float,
+    cell: float,
+    marked: NDArray[np.bool_],
+) -> NDArray[np.int64]:
+    """Return the points in a ``marked`` grid cell (cell ``(x - x0) // cell + 1``, likewise y), ascending.
+
+    A million points at a time: a province's 12.7 million would need several 100 MB arrays at
+    once. Points with a NaN coordinate, or off the grid, are in no cell.
+    """
+    columns, rows = marked.shape
+    found = []
+    for lo in range(0, len(x), 1 << 20):
+        with np.errstate(invalid="ignore"):
+            fx, fy = (x[lo : lo + (1 << 20)] - x0) // cell + 1, (y[lo : lo + (1 << 20)] - y0) // cell + 1
+        inside = np.flatnonzero((fx >= 0) & (fx < columns) & (fy >= 0) & (fy < rows))  # NaN: neither
+        hit = marked[fx[inside].astype(np.int64), fy[inside].astype(np.int64)]
+        found.append(lo + inside[hit])
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def pair_costs(

@@ -618,6 +618,7 @@ def _every_pair(sx, sy, px, py, radius):
         (600_000, 1.0, 200_000),  # a grid of over 2**22 cells of the radius: coarser cells
         (3_000, 0.0, 200_000),
         (5_000, 8_000.0, 2_000),  # every place near every source
+        (60_000, 2_000.0, 1_300_000),  # places looked up a million at a time: past the first million
     ],
 )
 def test_pairs_within_finds_every_pair_of_a_whole_tree(extent_m, radius, n_places):
