@@ -183,10 +183,17 @@ def write_workbook(result: StudyResult, path: Path, lang: str = "zh") -> Path:
 
 
 def _cell(sheet: object, value: object, percent: bool) -> object:
-    """Return a write-only row's value: text kept as text (never a formula), shares as ``0.0%``."""
+    """Return a write-only row's value: text kept as text (never a formula), shares as ``0.0%``.
+
+    openpyxl stores other text as text already; only what it would read as a formula (``=…``)
+    or an error value (``#N/A``) gets a cell of its own (a cell per value cost a province 1.5 s).
+    """
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES
 
     if isinstance(value, str):
+        if not value.startswith("=") and value not in ERROR_CODES:
+            return value
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"  # openpyxl would write ``=…`` as a formula
         return cell

@@ -12,7 +12,7 @@ from carecircles.handover import find_browser, print_pdf, write_docx, write_work
 from carecircles.report import write_report
 from carecircles.summary import summary_lines
 
-HOSTILE = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "-2"]
+HOSTILE = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "-2", "#N/A", "#DIV/0!"]
 
 
 @pytest.fixture(scope="module")
