@@ -432,10 +432,10 @@ def place_without_overlap(texts: list[Text], fig: Figure) -> None:
     ``texts`` come in priority order (the most populous township first).
     """
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    taken: list[Bbox] = []
+    taken = _Boxes(len(texts))
     for t in texts:
         box = t.get_window_extent(renderer).expanded(1.05, 1.1)
-        if not any(box.overlaps(b) for b in taken):
+        if not taken.overlap(box):
             taken.append(box)
             continue
         x, y = t.get_position()
@@ -447,13 +447,35 @@ def place_without_overlap(texts: list[Text], fig: Figure) -> None:
             shifted = to_data.transform((box.x0 + box.width / 2, box.y0 + box.height / 2 + dy))
             t.set_position((x, shifted[1]))
             moved = t.get_window_extent(renderer).expanded(1.05, 1.1)
-            if not any(moved.overlaps(b) for b in taken):
+            if not taken.overlap(moved):
                 taken.append(moved)
                 placed = True
                 break
         if not placed:
             t.set_position((x, y))
             t.set_visible(False)
+
+
+class _Boxes:
+    """Placed labels' boxes, each new one checked against all of them at once.
+
+    ``Bbox.overlaps`` one placed box at a time was quadratic Python over a province's 960
+    townships.
+    """
+
+    def __init__(self, most: int) -> None:
+        self._extents = np.empty((most, 4))  # x0, y0, x1, y1 (x0 ≤ x1, y0 ≤ y1)
+        self._n = 0
+
+    def append(self, box: Bbox) -> None:
+        self._extents[self._n] = (*box.min, *box.max)
+        self._n += 1
+
+    def overlap(self, box: Bbox) -> bool:
+        """Whether ``box`` overlaps a placed one, as ``Bbox.overlaps`` decides (touching counts)."""
+        (x0, y0), (x1, y1) = box.min, box.max
+        e = self._extents[: self._n]
+        return bool(np.any((e[:, 0] <= x1) & (x0 <= e[:, 2]) & (e[:, 1] <= y1) & (y0 <= e[:, 3])))
 
 
 def _frame(fig: Figure, result: StudyResult, s: Standard, summary: str, lang: str) -> None:

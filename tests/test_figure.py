@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from carecircles._encode import percent
@@ -86,6 +87,23 @@ def test_labels_do_not_overlap():
         for b in shown[i + 1 :]:
             assert not a.overlaps(b)
     plt.close(fig)
+
+
+def test_placed_boxes_overlap_as_matplotlib_decides():
+    """_Boxes.overlap against Bbox.overlaps one by one: random boxes on a coarse grid (so that
+    many touch exactly), some of zero width and some given corner first."""
+    from matplotlib.transforms import Bbox
+
+    from carecircles.figure import _Boxes
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        corners = rng.integers(0, 12, (int(rng.integers(1, 30)), 4)).astype(float)
+        boxes = [Bbox([[a, b], [c, d]]) for a, b, c, d in corners]
+        placed = _Boxes(len(boxes))
+        for i, box in enumerate(boxes):
+            assert placed.overlap(box) == any(box.overlaps(b) for b in boxes[:i])
+            placed.append(box)
 
 
 def test_no_chinese_font_means_no_figure_and_a_data_issue(sample_result, tmp_path, monkeypatch):
