@@ -226,6 +226,7 @@ def load_inputs(
                     f"{roads.n_nodes:,} nodes, {roads.n_edges:,} segments",
                     zh=f"{roads.n_nodes:,} 个节点，{roads.n_edges:,} 段道路",
                 )
+            failed: BaseException | None = None
             try:
                 with progress.step("Building networks"):
                     terrain = _terrain(config, roads, zones, crs, network_issues)
@@ -242,9 +243,10 @@ def load_inputs(
             except Exception:
                 wait([people])
                 failed = people.exception()
-                if failed is not None:  # the earlier step's error, as when read in turn
-                    raise failed  # noqa: B904 (the networks' error stays chained as its context)
-                raise
+                if failed is None:
+                    raise
+            if failed is not None:  # the earlier step's error, as when read in turn (raised here,
+                raise failed  # outside the handler, so that its own cause and context stay its own)
             with progress.step("Reading population"):
                 villages, cells = people.result()
                 progress.note(

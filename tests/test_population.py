@@ -270,7 +270,7 @@ def test_a_population_error_is_raised_first_though_read_beside_the_networks(
     def bad_people(config, zones, crs, issues):
         time.sleep(0.3)  # still reading when the networks are done (or have failed)
         issues.add("warning", "population", "the raster's own issue", zh="人口")
-        raise InputError("population: not a raster")
+        raise InputError("population: not a raster") from FileNotFoundError("no such raster")
 
     real_networks = analysis._networks
 
@@ -283,7 +283,9 @@ def test_a_population_error_is_raised_first_though_read_beside_the_networks(
     monkeypatch.setattr(analysis, "_people", bad_people)
     monkeypatch.setattr(analysis, "_networks", networks)
     issues = DataIssues()
-    with pytest.raises(InputError, match="population: not a raster"):
+    with pytest.raises(InputError, match="population: not a raster") as raised:
         analysis.load_inputs(sample_config, issues=issues)
+    assert isinstance(raised.value.__cause__, FileNotFoundError)  # its own cause, kept
+    assert "no road network" not in repr(raised.value.__context__)
     messages = [item.message for item in issues.items]
     assert messages.index("the raster's own issue") < messages.index("the networks' own issue")
