@@ -210,7 +210,9 @@ def _cell_value(value: object) -> object:
     if isinstance(value, float) and math.isnan(value):
         return None
     if hasattr(value, "item"):  # numpy scalars
-        return value.item()
+        value = value.item()
+        if not isinstance(value, (str, bytes)):
+            return value
     if isinstance(value, (int, float, bool)):
         return value
     return xml_text(value)  # text: control characters shown as \xNN (XML cannot hold them)

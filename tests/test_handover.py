@@ -62,6 +62,29 @@ def test_workbook_has_chinese_sheets_headers_numbers_and_no_formulas(hostile_res
     assert zones.freeze_panes == "A2"
 
 
+def test_workbook_text_held_as_numpy_scalars_is_text_too(tmp_path):
+    """An object column may hold numpy strings: they are text like any other, never a formula,
+    an error value or a refused control character."""
+    import numpy as np
+    from openpyxl import Workbook, load_workbook
+
+    from carecircles.handover import _cell, _cell_value
+
+    values = [np.str_("=1+1"), np.bytes_(b"#N/A"), np.str_("a\x01b"), np.float64(2.5), np.int64(3)]
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("s")
+    sheet.append([_cell(sheet, _cell_value(v), False) for v in values])
+    book.save(tmp_path / "t.xlsx")
+    cells = list(load_workbook(tmp_path / "t.xlsx")["s"][1])
+    assert [(c.value, c.data_type) for c in cells] == [
+        ("=1+1", "s"),
+        ("b'#N/A'", "s"),
+        ("a\\x01b", "s"),
+        (2.5, "n"),
+        (3, "n"),
+    ]
+
+
 def test_word_report_has_summary_zone_tables_and_figures(hostile_result, tmp_path):
     from docx import Document
 
