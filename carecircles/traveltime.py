@@ -822,7 +822,7 @@ class _NodeIndex:
         self.x0, self.y0 = float(network.x.min(initial=0.0)), float(network.y.min(initial=0.0))
         self.cell = cell
         ix, iy = self._cells(network.x, network.y)
-        self.rows = int(iy.max(initial=0)) + 1
+        self.rows, self.columns = int(iy.max(initial=0)) + 1, int(ix.max(initial=0)) + 1
         key = ix * self.rows + iy
         self.order = np.argsort(key, kind="stable")
         self.key = key[self.order]
@@ -839,7 +839,7 @@ class _NodeIndex:
         """Return the nodes with ``x0 ≤ x ≤ x1`` and ``y0 ≤ y ≤ y1``, sorted."""
         (c0, c1), (r0, r1) = self._cells(np.array([x0, x1]), np.array([y0, y1]))
         r0, r1 = max(int(r0), 0), min(int(r1), self.rows - 1)
-        columns = np.arange(max(int(c0), 0), int(c1) + 1) * self.rows
+        columns = np.arange(max(int(c0), 0), min(int(c1), self.columns - 1) + 1) * self.rows
         first = np.searchsorted(self.key, columns + r0, side="left")
         last = np.searchsorted(self.key, columns + r1, side="right")
         at = ranges(first, np.maximum(last - first, 0))  # none when the box misses every row

@@ -710,6 +710,7 @@ def test_node_index_finds_the_nodes_in_any_box_even_one_beside_them():
     index = _NodeIndex(make_network(3000, [], x, y), 2_000.0)
     boxes = [(0, 50_000, 0, 30_000), (1_000, 9_000, 25_000, 40_000), (-9e4, -1e4, 0, 3e4)]
     boxes += [(0, 5e4, 4e4, 6e4), (0, 5e4, -6e4, -4e4), (6e4, 9e4, 0, 3e4), (7e3, 7e3, 7e3, 7e3)]
+    boxes += [(-1e20, 1e20, -1e20, 1e20), (-1e20, 1e20, 0, 1e4)]  # an absurd reach: only the grid's cells
     boxes += [
         tuple(np.sort(rng.uniform(-5e3, 5.5e4, 2))) + tuple(np.sort(rng.uniform(-5e3, 3.5e4, 2)))
         for _ in range(50)
