@@ -118,12 +118,12 @@ class NodeCover:
         alone = np.zeros(n_places, dtype=bool)
         alone[special] = True
         ordinary = np.flatnonzero((pnode >= 0) & (pcost <= cut) & ~alone)
-        ordered = ordinary[np.lexsort((pcost[ordinary], pnode[ordinary]))]
+        # the nodes' runs (by node, cheapest walk first), then the places on their own
+        order = np.concatenate([ordinary[np.lexsort((pcost[ordinary], pnode[ordinary]))], special])
+        order = order.astype(np.int64, copy=False)
         del ordinary  # (a province's per-place arrays are 100 MB each: as few at once as can be)
-        order = np.concatenate([ordered, special]).astype(np.int64, copy=False)
-        n_ordered = len(ordered)
-        del ordered
-        ordered = order[:n_ordered]  # the nodes' runs, by node, cheapest walk first
+        n_ordered = len(order) - len(special)
+        ordered = order[:n_ordered]
         node_of = pnode[ordered]  # sorted: a run starts where the node changes
         first = (
             np.flatnonzero(np.r_[True, node_of[1:] != node_of[:-1]]) if n_ordered else np.zeros(0, np.int64)

@@ -410,10 +410,10 @@ def pairs_within(
     width, height = float(sx[known].max()) - x0, float(sy[known].max()) - y0
     # a little over the radius: a pair's cells are then at most one apart, whatever the rounding
     cell = max(radius * (1 + 1e-6) + 1e-6, np.sqrt((width + 1.0) * (height + 1.0) / 2**22))
-    # cell numbers start at 1: a margin of one cell on every side; the grid is sized from the
-    # numbers themselves, not from width / cell, which may round the other way
-    c = ((sx[known] - x0) // cell).astype(np.int64) + 1
-    r = ((sy[known] - y0) // cell).astype(np.int64) + 1
+    # the grid is sized from the sources' cell numbers themselves, not from width / cell, which
+    # may round the other way
+    c = _cell_numbers(sx[known], x0, cell).astype(np.int64)
+    r = _cell_numbers(sy[known], y0, cell).astype(np.int64)
     columns, rows = int(c.max()) + 2, int(r.max()) + 2
     near = np.zeros((columns, rows), dtype=bool)
     for dc in (-1, 0, 1):
@@ -431,6 +431,12 @@ def pairs_within(
     return source[order], place[order], found.data[order]
 
 
+def _cell_numbers(v: NDArray[np.float64], origin: float, cell: float) -> NDArray[np.float64]:
+    """Grid cell numbers along one axis, from 1: a margin of one cell before the first (NaN stays NaN)."""
+    with np.errstate(invalid="ignore"):
+        return (v - origin) // cell + 1
+
+
 def _in_marked_cells(
     x: NDArray[np.float64],
     y: NDArray[np.float64],
@@ -439,7 +445,7 @@ def _in_marked_cells(
     cell: float,
     marked: NDArray[np.bool_],
 ) -> NDArray[np.int64]:
-    """Return the points in a ``marked`` grid cell (cell ``(x - x0) // cell + 1``, likewise y), ascending.
+    """Return the points in a ``marked`` grid cell (:func:`_cell_numbers` of x and y), ascending.
 
     A million points at a time: a province's 12.7 million would need several 100 MB arrays at
     once. Points with a NaN coordinate, or off the grid, are in no cell.
@@ -447,8 +453,10 @@ def _in_marked_cells(
     columns, rows = marked.shape
     found = []
     for lo in range(0, len(x), 1 << 20):
-        with np.errstate(invalid="ignore"):
-            fx, fy = (x[lo : lo + (1 << 20)] - x0) // cell + 1, (y[lo : lo + (1 << 20)] - y0) // cell + 1
+        fx, fy = (
+            _cell_numbers(x[lo : lo + (1 << 20)], x0, cell),
+            _cell_numbers(y[lo : lo + (1 << 20)], y0, cell),
+        )
         inside = np.flatnonzero((fx >= 0) & (fx < columns) & (fy >= 0) & (fy < rows))  # NaN: neither
         hit = marked[fx[inside].astype(np.int64), fy[inside].astype(np.int64)]
         found.append(lo + inside[hit])
